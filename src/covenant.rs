@@ -1,0 +1,1177 @@
+//! The covenant input format `giaouoc.covenant/1`: parsing, validation and NFC normalisation.
+//!
+//! [`parse`] reads the JSON, checks everything and returns either a [`Covenant`] or every
+//! problem at once, each named by its JSON path (`units[6].signer.full_name: thiếu trường`).
+//! Every string is normalised to Unicode NFC (TCVN 6909:2001) here, at the boundary, so later
+//! stages never see decomposed Vietnamese.
+//!
+//! The format is documented in `docs/covenant-format.md`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::Date;
+use unicode_normalization::UnicodeNormalization;
+
+/// The format identifier this version reads.
+pub const FORMAT: &str = "giaouoc.covenant/1";
+
+/// Upper bound on the input size accepted by [`parse`] (bytes).
+pub const MAX_INPUT_BYTES: usize = 8 * 1024 * 1024;
+
+/// A validated covenant: the bloc, the year's covenant text and every unit's registration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Covenant {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The emulation bloc (khối thi đua).
+    pub bloc: Bloc,
+    /// The year's covenant text.
+    pub covenant: CovenantText,
+    /// The member units in signing order as given (leader and deputy are moved first when
+    /// the signature grid is built).
+    pub units: Vec<Unit>,
+}
+
+/// The emulation bloc.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bloc {
+    /// Short identifier, e.g. "KTD-VHXH-QN".
+    pub id: String,
+    /// Name, e.g. "Khối thi đua các đơn vị thuộc Sở, ngành Văn hóa - Xã hội".
+    pub name: String,
+    /// Full name with the province.
+    pub full_name: String,
+    /// Governing body line of the header (cơ quan chủ quản), capitals; optional.
+    pub governing_body: Option<String>,
+    /// Issuer line of the header (cơ quan ban hành), capitals.
+    pub issuer: String,
+    /// Place name of the date line ("Quảng Ninh").
+    pub place_name: String,
+}
+
+/// The covenant text of one year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CovenantText {
+    /// The year.
+    pub year: i32,
+    /// Number and symbol ("01/GƯTĐ-KTĐVHXH"), optional.
+    pub number_symbol: Option<String>,
+    /// Signing date.
+    #[serde(with = "iso_date")]
+    pub date: Date,
+    /// Title ("BẢN GIAO ƯỚC THI ĐUA NĂM 2021").
+    pub title: String,
+    /// Subtitle (trích yếu).
+    pub subtitle: String,
+    /// Legal bases, one per line.
+    pub legal_bases: Vec<String>,
+    /// The sentence that opens the content.
+    pub preamble: String,
+    /// Sections I., II., ... with numbered items.
+    pub sections: Vec<Section>,
+    /// Periodic and joint activities of the year.
+    pub activities: Activities,
+    /// Heading of the signature grid.
+    pub signature_heading: String,
+    /// Recipients ("Nơi nhận").
+    pub recipients: Vec<String>,
+}
+
+/// A section of the covenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    /// Title in capitals, without the Roman numeral.
+    pub title: String,
+    /// Numbered items.
+    pub items: Vec<String>,
+}
+
+/// The year's activities.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Activities {
+    /// Conferences held every year.
+    pub periodic: Vec<PeriodicActivity>,
+    /// Joint activities.
+    pub joint: Vec<JointActivity>,
+}
+
+/// A periodic activity (conference).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodicActivity {
+    /// Name.
+    pub name: String,
+    /// Exact date, if fixed.
+    #[serde(with = "iso_date_opt")]
+    pub date: Option<Date>,
+    /// Planned month (year, month), if no exact date.
+    pub planned_month: Option<(i32, u8)>,
+    /// Host unit id.
+    pub host_unit: Option<String>,
+}
+
+/// A joint activity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JointActivity {
+    /// Name.
+    pub name: String,
+    /// Form it takes.
+    pub form: Option<String>,
+}
+
+/// A unit's role in the bloc this year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Trưởng khối.
+    Leader,
+    /// Phó trưởng khối.
+    Deputy,
+    /// Thành viên.
+    Member,
+}
+
+/// A member unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    /// Unit id, unique in the bloc ("U07"); names the PDF signature field.
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// Short name, optional.
+    pub short_name: Option<String>,
+    /// Parent department (Sở chủ quản), optional.
+    pub parent_department: Option<String>,
+    /// Role in the bloc.
+    pub role: Role,
+    /// Who signs for the unit.
+    pub signer: Signer,
+    /// The unit's registration.
+    pub registration: Registration,
+}
+
+/// Authority prefix of a signature (Decree 30, Phụ lục I, ô 7a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Authority {
+    /// "KT." (ký thay): a deputy signs for the head.
+    #[serde(rename = "KT.")]
+    Kt,
+    /// "Q." (quyền): an acting head.
+    #[serde(rename = "Q.")]
+    Q,
+}
+
+impl Authority {
+    /// The prefix as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Authority::Kt => "KT.",
+            Authority::Q => "Q.",
+        }
+    }
+}
+
+/// The person who signs for a unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signer {
+    /// Full name.
+    pub full_name: String,
+    /// Own position ("Phó Giám đốc").
+    pub position: String,
+    /// Authority prefix, if not the head signing in person.
+    pub authority: Option<Authority>,
+    /// The head's position signed for ("Giám đốc"); present exactly when `authority` is.
+    pub principal_position: Option<String>,
+}
+
+/// A unit's registration of titles and pledges.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Registration {
+    /// Collective title registered.
+    pub collective_title: Option<String>,
+    /// Individual titles with counts.
+    pub individual_titles: Vec<IndividualTitle>,
+    /// Pledges (chỉ tiêu).
+    pub pledges: Vec<Pledge>,
+}
+
+/// An individual title and how many people register for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndividualTitle {
+    /// Title.
+    pub title: String,
+    /// Number of people.
+    pub count: u32,
+}
+
+/// A pledge, optionally with a numeric target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pledge {
+    /// The pledge text.
+    pub text: String,
+    /// What is measured.
+    pub indicator: Option<String>,
+    /// Target value.
+    pub target: Option<f64>,
+    /// Unit of measure ("%", "lượt").
+    pub unit: Option<String>,
+}
+
+/// One problem in the input, at a JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputProblem {
+    /// JSON path, e.g. `units[6].signer.full_name`; empty for the whole document.
+    pub path: String,
+    /// What is wrong, in Vietnamese.
+    pub message: String,
+}
+
+impl fmt::Display for InputProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Every problem found in an input; never empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+pub struct InputErrors {
+    /// The problems, in document order.
+    pub problems: Vec<InputProblem>,
+}
+
+impl fmt::Display for InputErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "dữ liệu giao ước không hợp lệ ({} lỗi):",
+            self.problems.len()
+        )?;
+        for p in &self.problems {
+            writeln!(f, "  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses and validates a covenant from JSON bytes.
+///
+/// # Errors
+/// All problems at once: JSON syntax, missing or mistyped fields, unknown fields, duplicate
+/// unit ids, role counts, authority rules, dates, empty names.
+pub fn parse(json: &[u8]) -> Result<Covenant, InputErrors> {
+    if json.len() > MAX_INPUT_BYTES {
+        return Err(single(
+            "",
+            format!(
+                "tệp quá lớn ({} byte, tối đa {MAX_INPUT_BYTES})",
+                json.len()
+            ),
+        ));
+    }
+    let value: Value = serde_json::from_slice(json).map_err(|e| {
+        single(
+            "",
+            format!(
+                "JSON không hợp lệ tại dòng {}, cột {}: {}",
+                e.line(),
+                e.column(),
+                e
+            ),
+        )
+    })?;
+    from_value(&value)
+}
+
+/// Validates an already parsed JSON value (see [`parse`]).
+///
+/// # Errors
+/// As [`parse`].
+pub fn from_value(value: &Value) -> Result<Covenant, InputErrors> {
+    let mut cx = Cx::default();
+    let covenant = cx.covenant(value);
+    match covenant {
+        Some(c) if cx.problems.is_empty() => Ok(c),
+        _ => Err(InputErrors {
+            problems: if cx.problems.is_empty() {
+                vec![InputProblem {
+                    path: String::new(),
+                    message: "dữ liệu không hợp lệ".into(),
+                }]
+            } else {
+                cx.problems
+            },
+        }),
+    }
+}
+
+fn single(path: &str, message: String) -> InputErrors {
+    InputErrors {
+        problems: vec![InputProblem {
+            path: path.into(),
+            message,
+        }],
+    }
+}
+
+/// Normalises a string to NFC.
+pub fn nfc(s: &str) -> String {
+    s.nfc().collect()
+}
+
+#[derive(Default)]
+struct Cx {
+    problems: Vec<InputProblem>,
+}
+
+const MISSING: &str = "thiếu trường bắt buộc";
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+impl Cx {
+    fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(InputProblem {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn object<'v>(
+        &mut self,
+        v: &'v Value,
+        path: &str,
+        known: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
+        match v {
+            Value::Object(m) => {
+                for k in m.keys() {
+                    if !known.contains(&k.as_str()) {
+                        self.err(join(path, k), "trường không được hỗ trợ");
+                    }
+                }
+                Some(m)
+            }
+            _ => {
+                self.err(
+                    path,
+                    format!("phải là một đối tượng, không phải {}", kind(v)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A required non-empty string.
+    fn string(&mut self, m: &Map<String, Value>, path: &str, key: &str) -> Option<String> {
+        let p = join(path, key);
+        match m.get(key) {
+            None | Some(Value::Null) => {
+                self.err(p, MISSING);
+                None
+            }
+            Some(v) => self.string_value(v, &p),
+        }
+    }
+
+    fn string_value(&mut self, v: &Value, p: &str) -> Option<String> {
+        match v {
+            Value::String(s) => {
+                let s = nfc(s.trim());
+                if s.is_empty() {
+                    self.err(p, "không được để trống");
+                    None
+                } else if s.chars().any(|c| c.is_control() && c != '\n') {
+                    self.err(p, "chứa ký tự điều khiển");
+                    None
+                } else {
+                    Some(s)
+                }
+            }
+            other => {
+                self.err(p, format!("phải là chuỗi, không phải {}", kind(other)));
+                None
+            }
+        }
+    }
+
+    /// An optional string; present means non-empty.
+    fn opt_string(
+        &mut self,
+        m: &Map<String, Value>,
+        path: &str,
+        key: &str,
+    ) -> Result<Option<String>, ()> {
+        match m.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => self.string_value(v, &join(path, key)).map(Some).ok_or(()),
+        }
+    }
+
+    fn array<'v>(
+        &mut self,
+        m: &'v Map<String, Value>,
+        path: &str,
+        key: &str,
+        required: bool,
+    ) -> Option<&'v Vec<Value>> {
+        let p = join(path, key);
+        match m.get(key) {
+            None | Some(Value::Null) if !required => None,
+            None | Some(Value::Null) => {
+                self.err(p, MISSING);
+                None
+            }
+            Some(Value::Array(a)) => Some(a),
+            Some(other) => {
+                self.err(p, format!("phải là mảng, không phải {}", kind(other)));
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, m: &Map<String, Value>, path: &str, key: &str) -> Option<Vec<String>> {
+        let arr = self.array(m, path, key, true)?;
+        let p = join(path, key);
+        let mut out = Vec::with_capacity(arr.len());
+        let mut ok = true;
+        for (i, v) in arr.iter().enumerate() {
+            match self.string_value(v, &format!("{p}[{i}]")) {
+                Some(s) => out.push(s),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn date(&mut self, m: &Map<String, Value>, path: &str, key: &str) -> Option<Date> {
+        let p = join(path, key);
+        let s = self.string(m, path, key)?;
+        match parse_iso_date(&s) {
+            Some(d) => Some(d),
+            None => {
+                self.err(
+                    p,
+                    format!("ngày không hợp lệ \"{s}\" (định dạng YYYY-MM-DD, ví dụ 2021-01-22)"),
+                );
+                None
+            }
+        }
+    }
+
+    fn covenant(&mut self, v: &Value) -> Option<Covenant> {
+        let m = self.object(v, "", &["format", "bloc", "covenant", "units"])?;
+        match m.get("format") {
+            Some(Value::String(f)) if f == FORMAT => {}
+            Some(Value::String(f)) => self.err(
+                "format",
+                format!("định dạng \"{f}\" không được hỗ trợ (cần \"{FORMAT}\")"),
+            ),
+            Some(other) => self.err(
+                "format",
+                format!("phải là chuỗi, không phải {}", kind(other)),
+            ),
+            None => self.err("format", MISSING),
+        }
+        let bloc = match m.get("bloc") {
+            Some(b) => self.bloc(b),
+            None => {
+                self.err("bloc", MISSING);
+                None
+            }
+        };
+        let text = match m.get("covenant") {
+            Some(c) => self.text(c),
+            None => {
+                self.err("covenant", MISSING);
+                None
+            }
+        };
+        let units = self.units(m);
+        if let (Some(text), Some(units)) = (&text, &units) {
+            self.cross_checks(text, units);
+        }
+        Some(Covenant {
+            format: FORMAT.into(),
+            bloc: bloc?,
+            covenant: text?,
+            units: units?,
+        })
+    }
+
+    fn bloc(&mut self, v: &Value) -> Option<Bloc> {
+        let p = "bloc";
+        let m = self.object(
+            v,
+            p,
+            &[
+                "id",
+                "name",
+                "full_name",
+                "governing_body",
+                "issuer",
+                "place_name",
+            ],
+        )?;
+        let id = self.string(m, p, "id");
+        let name = self.string(m, p, "name");
+        let full_name = self.string(m, p, "full_name");
+        let governing_body = self.opt_string(m, p, "governing_body");
+        let issuer = self.string(m, p, "issuer");
+        let place_name = self.string(m, p, "place_name");
+        Some(Bloc {
+            id: id?,
+            name: name?,
+            full_name: full_name?,
+            governing_body: governing_body.ok()?,
+            issuer: issuer?,
+            place_name: place_name?,
+        })
+    }
+
+    fn text(&mut self, v: &Value) -> Option<CovenantText> {
+        let p = "covenant";
+        let m = self.object(
+            v,
+            p,
+            &[
+                "year",
+                "number_symbol",
+                "date",
+                "title",
+                "subtitle",
+                "legal_bases",
+                "preamble",
+                "sections",
+                "activities",
+                "signature_heading",
+                "recipients",
+            ],
+        )?;
+        let year = match m.get("year") {
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(y) if (1945..=2200).contains(&y) => i32::try_from(y).ok(),
+                _ => {
+                    self.err("covenant.year", format!("năm không hợp lệ: {n}"));
+                    None
+                }
+            },
+            Some(other) => {
+                self.err(
+                    "covenant.year",
+                    format!("phải là số nguyên, không phải {}", kind(other)),
+                );
+                None
+            }
+            None => {
+                self.err("covenant.year", MISSING);
+                None
+            }
+        };
+        let number_symbol = self.opt_string(m, p, "number_symbol");
+        if let Ok(Some(ns)) = &number_symbol {
+            if !valid_number_symbol(ns) {
+                self.err(
+                    "covenant.number_symbol",
+                    format!(
+                        "số, ký hiệu \"{ns}\" không đúng dạng <số>/<KÝ-HIỆU> (ví dụ 01/GƯTĐ-KTĐVHXH, không có dấu cách)"
+                    ),
+                );
+            }
+        }
+        let date = self.date(m, p, "date");
+        if let (Some(y), Some(d)) = (year, date) {
+            if d.year() != y && d.year() != y - 1 {
+                self.err(
+                    "covenant.date",
+                    format!(
+                        "ngày ký {} không thuộc năm {y} (hoặc cuối năm {})",
+                        d.year(),
+                        y - 1
+                    ),
+                );
+            }
+        }
+        let title = self.string(m, p, "title");
+        let subtitle = self.string(m, p, "subtitle");
+        let legal_bases = self.strings(m, p, "legal_bases");
+        let preamble = self.string(m, p, "preamble");
+        let sections = self.sections(m);
+        let activities = match m.get("activities") {
+            None | Some(Value::Null) => Some(Activities::default()),
+            Some(a) => self.activities(a),
+        };
+        let signature_heading = self.string(m, p, "signature_heading");
+        let recipients = self.strings(m, p, "recipients");
+        Some(CovenantText {
+            year: year?,
+            number_symbol: number_symbol.ok()?,
+            date: date?,
+            title: title?,
+            subtitle: subtitle?,
+            legal_bases: legal_bases?,
+            preamble: preamble?,
+            sections: sections?,
+            activities: activities?,
+            signature_heading: signature_heading?,
+            recipients: recipients?,
+        })
+    }
+
+    fn sections(&mut self, m: &Map<String, Value>) -> Option<Vec<Section>> {
+        let arr = self.array(m, "covenant", "sections", true)?;
+        if arr.is_empty() {
+            self.err("covenant.sections", "cần ít nhất một mục");
+        }
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, v) in arr.iter().enumerate() {
+            let p = format!("covenant.sections[{i}]");
+            let Some(s) = self.object(v, &p, &["title", "items"]) else {
+                ok = false;
+                continue;
+            };
+            let title = self.string(s, &p, "title");
+            let items = self.strings(s, &p, "items");
+            match (title, items) {
+                (Some(title), Some(items)) => out.push(Section { title, items }),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn activities(&mut self, v: &Value) -> Option<Activities> {
+        let p = "covenant.activities";
+        let m = self.object(v, p, &["periodic", "joint"])?;
+        let mut ok = true;
+        let mut periodic = Vec::new();
+        for (i, v) in self
+            .array(m, p, "periodic", false)
+            .map(|a| a.iter().enumerate().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            let pp = format!("{p}.periodic[{i}]");
+            let Some(a) = self.object(v, &pp, &["name", "date", "planned_month", "host_unit"])
+            else {
+                ok = false;
+                continue;
+            };
+            let name = self.string(a, &pp, "name");
+            let date = match a.get("date") {
+                None | Some(Value::Null) => Some(None),
+                Some(_) => self.date(a, &pp, "date").map(Some),
+            };
+            let planned = match self.opt_string(a, &pp, "planned_month") {
+                Ok(None) => Some(None),
+                Ok(Some(s)) => match parse_month(&s) {
+                    Some(ym) => Some(Some(ym)),
+                    None => {
+                        self.err(
+                            join(&pp, "planned_month"),
+                            format!("tháng không hợp lệ \"{s}\" (định dạng YYYY-MM)"),
+                        );
+                        None
+                    }
+                },
+                Err(()) => None,
+            };
+            let host = self.opt_string(a, &pp, "host_unit");
+            match (name, date, planned, host) {
+                (Some(name), Some(date), Some(planned_month), Ok(host_unit)) => {
+                    periodic.push(PeriodicActivity {
+                        name,
+                        date,
+                        planned_month,
+                        host_unit,
+                    })
+                }
+                _ => ok = false,
+            }
+        }
+        let mut joint = Vec::new();
+        for (i, v) in self
+            .array(m, p, "joint", false)
+            .map(|a| a.iter().enumerate().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            let pp = format!("{p}.joint[{i}]");
+            let Some(a) = self.object(v, &pp, &["name", "form"]) else {
+                ok = false;
+                continue;
+            };
+            let name = self.string(a, &pp, "name");
+            let form = self.opt_string(a, &pp, "form");
+            match (name, form) {
+                (Some(name), Ok(form)) => joint.push(JointActivity { name, form }),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(Activities { periodic, joint })
+    }
+
+    fn units(&mut self, m: &Map<String, Value>) -> Option<Vec<Unit>> {
+        let arr = self.array(m, "", "units", true)?;
+        if arr.is_empty() {
+            self.err("units", "cần ít nhất một đơn vị");
+        }
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, v) in arr.iter().enumerate() {
+            match self.unit(v, &format!("units[{i}]")) {
+                Some(u) => out.push(u),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn unit(&mut self, v: &Value, p: &str) -> Option<Unit> {
+        let m = self.object(
+            v,
+            p,
+            &[
+                "id",
+                "name",
+                "short_name",
+                "parent_department",
+                "role",
+                "signer",
+                "registration",
+            ],
+        )?;
+        let id = self.string(m, p, "id");
+        if let Some(id) = &id {
+            if !valid_unit_id(id) {
+                self.err(
+                    join(p, "id"),
+                    format!("mã đơn vị \"{id}\" chỉ được gồm chữ cái Latin, chữ số, '-' và '_' (tối đa 32 ký tự)"),
+                );
+            }
+        }
+        let name = self.string(m, p, "name");
+        let short_name = self.opt_string(m, p, "short_name");
+        let parent = self.opt_string(m, p, "parent_department");
+        let role = match m.get("role") {
+            Some(Value::String(r)) => match r.as_str() {
+                "leader" => Some(Role::Leader),
+                "deputy" => Some(Role::Deputy),
+                "member" => Some(Role::Member),
+                other => {
+                    self.err(
+                        join(p, "role"),
+                        format!("vai trò \"{other}\" không hợp lệ (leader, deputy hoặc member)"),
+                    );
+                    None
+                }
+            },
+            None | Some(Value::Null) => Some(Role::Member),
+            Some(other) => {
+                self.err(
+                    join(p, "role"),
+                    format!("phải là chuỗi, không phải {}", kind(other)),
+                );
+                None
+            }
+        };
+        let signer = match m.get("signer") {
+            Some(s) => self.signer(s, &join(p, "signer")),
+            None => {
+                self.err(join(p, "signer"), MISSING);
+                None
+            }
+        };
+        let registration = match m.get("registration") {
+            None | Some(Value::Null) => Some(Registration::default()),
+            Some(r) => self.registration(r, &join(p, "registration")),
+        };
+        Some(Unit {
+            id: id?,
+            name: name?,
+            short_name: short_name.ok()?,
+            parent_department: parent.ok()?,
+            role: role?,
+            signer: signer?,
+            registration: registration?,
+        })
+    }
+
+    fn signer(&mut self, v: &Value, p: &str) -> Option<Signer> {
+        let m = self.object(
+            v,
+            p,
+            &["full_name", "position", "authority", "principal_position"],
+        )?;
+        let full_name = self.string(m, p, "full_name");
+        let position = self.string(m, p, "position");
+        let authority = match m.get("authority") {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::String(a)) => match a.trim() {
+                "KT." => Some(Some(Authority::Kt)),
+                "Q." => Some(Some(Authority::Q)),
+                other => {
+                    self.err(
+                        join(p, "authority"),
+                        format!("thẩm quyền ký \"{other}\" không hợp lệ (chỉ \"KT.\" hoặc \"Q.\")"),
+                    );
+                    None
+                }
+            },
+            Some(other) => {
+                self.err(
+                    join(p, "authority"),
+                    format!("phải là chuỗi, không phải {}", kind(other)),
+                );
+                None
+            }
+        };
+        let principal = self.opt_string(m, p, "principal_position");
+        if let (Some(Some(a)), Ok(None)) = (&authority, &principal) {
+            self.err(
+                join(p, "principal_position"),
+                format!(
+                    "bắt buộc khi ký \"{}\": chức vụ của người đứng đầu (ví dụ \"Giám đốc\")",
+                    a.as_str()
+                ),
+            );
+            return None;
+        }
+        if let (Some(None), Ok(Some(_))) = (&authority, &principal) {
+            self.err(
+                join(p, "principal_position"),
+                "chỉ dùng khi có thẩm quyền ký \"KT.\" hoặc \"Q.\"",
+            );
+            return None;
+        }
+        Some(Signer {
+            full_name: full_name?,
+            position: position?,
+            authority: authority?,
+            principal_position: principal.ok()?,
+        })
+    }
+
+    fn registration(&mut self, v: &Value, p: &str) -> Option<Registration> {
+        let m = self.object(v, p, &["collective_title", "individual_titles", "pledges"])?;
+        let collective_title = self.opt_string(m, p, "collective_title");
+        let mut ok = true;
+        let mut individual_titles = Vec::new();
+        if let Some(arr) = self.array(m, p, "individual_titles", false) {
+            for (i, v) in arr.iter().enumerate() {
+                let pp = format!("{p}.individual_titles[{i}]");
+                let Some(t) = self.object(v, &pp, &["title", "count"]) else {
+                    ok = false;
+                    continue;
+                };
+                let title = self.string(t, &pp, "title");
+                let count = match t.get("count") {
+                    Some(Value::Number(n)) => {
+                        match n.as_u64().and_then(|c| u32::try_from(c).ok()) {
+                            Some(c) => Some(c),
+                            None => {
+                                self.err(
+                                    join(&pp, "count"),
+                                    format!("phải là số nguyên không âm, không phải {n}"),
+                                );
+                                None
+                            }
+                        }
+                    }
+                    Some(other) => {
+                        self.err(
+                            join(&pp, "count"),
+                            format!("phải là số nguyên không âm, không phải {}", kind(other)),
+                        );
+                        None
+                    }
+                    None => {
+                        self.err(join(&pp, "count"), MISSING);
+                        None
+                    }
+                };
+                match (title, count) {
+                    (Some(title), Some(count)) => {
+                        individual_titles.push(IndividualTitle { title, count })
+                    }
+                    _ => ok = false,
+                }
+            }
+        }
+        let mut pledges = Vec::new();
+        if let Some(arr) = self.array(m, p, "pledges", false) {
+            for (i, v) in arr.iter().enumerate() {
+                match self.pledge(v, &format!("{p}.pledges[{i}]")) {
+                    Some(pl) => pledges.push(pl),
+                    None => ok = false,
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(Registration {
+            collective_title: collective_title.ok()?,
+            individual_titles,
+            pledges,
+        })
+    }
+
+    fn pledge(&mut self, v: &Value, p: &str) -> Option<Pledge> {
+        let m = self.object(v, p, &["text", "indicator", "target", "unit"])?;
+        let text = self.string(m, p, "text");
+        let indicator = self.opt_string(m, p, "indicator");
+        let target = match m.get("target") {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(t) if t.is_finite() && t >= 0.0 && t < 1e15 => Some(Some(t)),
+                _ => {
+                    self.err(
+                        join(p, "target"),
+                        format!("chỉ tiêu phải là số không âm, không phải {n}"),
+                    );
+                    None
+                }
+            },
+            Some(other) => {
+                self.err(
+                    join(p, "target"),
+                    format!("phải là số, không phải {}", kind(other)),
+                );
+                None
+            }
+        };
+        let unit = self.opt_string(m, p, "unit");
+        if let (Some(None), Ok(Some(_))) = (&target, &unit) {
+            self.err(join(p, "unit"), "có đơn vị tính nhưng thiếu \"target\"");
+            return None;
+        }
+        Some(Pledge {
+            text: text?,
+            indicator: indicator.ok()?,
+            target: target?,
+            unit: unit.ok()?,
+        })
+    }
+
+    fn cross_checks(&mut self, text: &CovenantText, units: &[Unit]) {
+        let mut seen = BTreeSet::new();
+        for (i, u) in units.iter().enumerate() {
+            if !seen.insert(u.id.to_uppercase()) {
+                self.err(
+                    format!("units[{i}].id"),
+                    format!("mã đơn vị \"{}\" bị trùng", u.id),
+                );
+            }
+        }
+        let leaders: Vec<usize> = role_indices(units, Role::Leader);
+        match leaders.as_slice() {
+            [] => self.err(
+                "units",
+                "cần đúng một đơn vị Trưởng khối (role \"leader\"), hiện không có",
+            ),
+            [_] => {}
+            [_, rest @ ..] => {
+                for i in rest {
+                    self.err(
+                        format!("units[{i}].role"),
+                        "chỉ được có một đơn vị Trưởng khối (role \"leader\")",
+                    );
+                }
+            }
+        }
+        let deputies = role_indices(units, Role::Deputy);
+        for i in deputies.iter().skip(1) {
+            self.err(
+                format!("units[{i}].role"),
+                "chỉ được có tối đa một đơn vị Phó trưởng khối (role \"deputy\")",
+            );
+        }
+        for (i, a) in text.activities.periodic.iter().enumerate() {
+            if let Some(h) = &a.host_unit {
+                if !units.iter().any(|u| &u.id == h) {
+                    self.err(
+                        format!("covenant.activities.periodic[{i}].host_unit"),
+                        format!("không có đơn vị mã \"{h}\""),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn role_indices(units: &[Unit], role: Role) -> Vec<usize> {
+    units
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| u.role == role)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "giá trị đúng/sai",
+        Value::Number(_) => "số",
+        Value::String(_) => "chuỗi",
+        Value::Array(_) => "mảng",
+        Value::Object(_) => "đối tượng",
+    }
+}
+
+/// Unit ids name PDF fields and URLs: ASCII letters, digits, '-' and '_', 1-32 chars.
+pub fn valid_unit_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Decree 30 number/symbol: digits, '/', then groups joined by '-', no spaces.
+fn valid_number_symbol(s: &str) -> bool {
+    let Some((num, sym)) = s.split_once('/') else {
+        return false;
+    };
+    !num.is_empty()
+        && num.bytes().all(|b| b.is_ascii_digit())
+        && !sym.is_empty()
+        && !sym.contains(char::is_whitespace)
+        && sym.split('-').all(|g| !g.is_empty())
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_iso_date(s: &str) -> Option<Date> {
+    let f = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(s, &f).ok()
+}
+
+fn parse_month(s: &str) -> Option<(i32, u8)> {
+    let (y, m) = s.split_once('-')?;
+    if y.len() != 4 || m.len() != 2 {
+        return None;
+    }
+    let y: i32 = y.parse().ok()?;
+    let m: u8 = m.parse().ok()?;
+    (1..=12).contains(&m).then_some((y, m))
+}
+
+mod iso_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    pub fn serialize<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_iso_date(*d))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let s = String::deserialize(d)?;
+        super::parse_iso_date(&s).ok_or_else(|| serde::de::Error::custom("invalid date"))
+    }
+}
+
+mod iso_date_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    pub fn serialize<S: Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_str(&super::format_iso_date(*d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+        let s = Option::<String>::deserialize(d)?;
+        match s {
+            None => Ok(None),
+            Some(s) => super::parse_iso_date(&s)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("invalid date")),
+        }
+    }
+}
+
+/// Formats a date as `YYYY-MM-DD`.
+pub fn format_iso_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference() -> Vec<u8> {
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/covenant-2021-quang-ninh.json"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn reference_input_is_accepted() {
+        let c = parse(&reference()).unwrap();
+        assert_eq!(c.units.len(), 16);
+        assert_eq!(c.units[6].signer.authority, Some(Authority::Kt));
+        assert_eq!(c.units[10].signer.authority, Some(Authority::Q));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_path() {
+        let mut v: Value = serde_json::from_slice(&reference()).unwrap();
+        v["units"][6]["signer"]
+            .as_object_mut()
+            .unwrap()
+            .remove("full_name");
+        v["units"][3]["id"] = Value::String("U01".into());
+        v["units"][4]["role"] = Value::String("leader".into());
+        v["units"][5]["role"] = Value::String("deputy".into());
+        v["units"][8]["signer"]["authority"] = Value::String("TL.".into());
+        v["units"][9]["signer"]["authority"] = Value::String("KT.".into());
+        v["covenant"]["date"] = Value::String("2021-02-30".into());
+        v["bloc"]["name"] = Value::String("   ".into());
+        let errs = from_value(&v).unwrap_err();
+        let paths: Vec<&str> = errs.problems.iter().map(|p| p.path.as_str()).collect();
+        for want in [
+            "units[6].signer.full_name",
+            "units[3].id",
+            "units[4].role",
+            "units[5].role",
+            "units[8].signer.authority",
+            "units[9].signer.principal_position",
+            "covenant.date",
+            "bloc.name",
+        ] {
+            assert!(paths.contains(&want), "{want} missing from {paths:?}");
+        }
+        assert_eq!(errs.problems.len(), 8, "{errs}");
+    }
+
+    #[test]
+    fn decomposed_input_is_normalised_to_nfc() {
+        let text = String::from_utf8(reference()).unwrap();
+        let nfd: String = text.nfd().collect();
+        assert_ne!(nfd, text);
+        assert_eq!(
+            parse(nfd.as_bytes()).unwrap(),
+            parse(text.as_bytes()).unwrap()
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let errs = parse(b"{\n  \"format\": }").unwrap_err();
+        assert!(errs.problems[0].message.contains("dòng 2"), "{errs}");
+    }
+}
