@@ -170,14 +170,21 @@ fn layout_paragraph(fonts: &Fonts, p: &Paragraph, width: f32) -> ParaBox {
     if let Some(last) = byte_to_char.last_mut() {
         *last = chars.len();
     }
-    let breaks: Vec<(usize, bool)> = linebreaks(&text)
-        .map(|(b, o)| {
-            (
-                byte_to_char.get(b).copied().unwrap_or(chars.len()),
-                o == BreakOpportunity::Mandatory,
-            )
-        })
-        .collect();
+    // Break at spaces (and forced breaks) only, so that text extraction joins lines back with
+    // a space exactly where the input had one. Other UAX #14 opportunities (after '/', '-')
+    // are kept for words longer than a line.
+    let mut breaks: Vec<(usize, bool)> = Vec::new();
+    let mut secondary: Vec<usize> = Vec::new();
+    for (b, o) in linebreaks(&text) {
+        let ci = byte_to_char.get(b).copied().unwrap_or(chars.len());
+        let mandatory = o == BreakOpportunity::Mandatory;
+        let after_space = ci > 0 && chars.get(ci - 1).is_some_and(|c| c.0.is_whitespace());
+        if mandatory || after_space || ci >= chars.len() {
+            breaks.push((ci, mandatory || ci >= chars.len()));
+        } else {
+            secondary.push(ci);
+        }
+    }
 
     let indent = p.first_line_indent_mm * MM;
     let mut lines: Vec<(usize, usize, bool)> = Vec::new(); // start, end, ends paragraph/forced
@@ -217,7 +224,18 @@ fn layout_paragraph(fonts: &Fonts, p: &Paragraph, width: f32) -> ParaBox {
                 // Re-examine the same opportunity on the new line.
             }
             _ => {
-                // One word longer than the line: break between characters.
+                // One word longer than the line: at a secondary opportunity if one fits,
+                // else between characters.
+                if let Some(&cut) = secondary
+                    .iter()
+                    .rev()
+                    .find(|&&c| c > start && c < end && measure(&chars, start, c) <= avail)
+                {
+                    lines.push((start, cut, false));
+                    start = cut;
+                    last_fit = None;
+                    continue;
+                }
                 let mut cut = start;
                 let mut acc = 0.0;
                 while cut < end {
@@ -715,6 +733,7 @@ impl<'a> Flow<'a> {
         let top_h: f32 = top_part.iter().map(|b| b.total_height()).sum();
         let height = 6.0 + top_h + sig_h + name.total_height() + 12.0;
         GridCell {
+            top_h,
             field: c.field_name.clone(),
             x,
             width: w,
@@ -736,12 +755,15 @@ impl<'a> Flow<'a> {
             let page = self.page_index();
             let mut items = Vec::new();
             let mut fields = Vec::new();
+            // Signature areas and names line up across the row.
+            let top_h = row.cells.iter().map(|c| c.top_h).fold(0.0, f32::max);
             for cell in &row.cells {
                 let x = left + cell.x + cell.pad;
                 let mut y = top + 6.0;
                 for b in &cell.top_part {
                     y = b.draw(x, y + b.before, &mut items) + b.after;
                 }
+                y = top + 6.0 + top_h;
                 fields.push(FieldBox {
                     name: cell.field.clone(),
                     page,
@@ -790,6 +812,7 @@ struct RowBox {
 }
 
 struct GridCell {
+    top_h: f32,
     field: String,
     x: f32,
     width: f32,

@@ -318,12 +318,14 @@ impl Parser<'_, '_> {
                             italic,
                         })
                     }
-                    other => return self.err(
-                        c,
-                        format!(
+                    other => {
+                        return self.err(
+                            c,
+                            format!(
                             "phần tử <{other}> không hợp lệ trong đoạn (cần <b>, <i> hoặc <br/>)"
                         ),
-                    ),
+                        )
+                    }
                 },
                 _ => {}
             }
