@@ -933,7 +933,7 @@ impl Cx {
         let target = match m.get("target") {
             None | Some(Value::Null) => Some(None),
             Some(Value::Number(n)) => match n.as_f64() {
-                Some(t) if t.is_finite() && t >= 0.0 && t < 1e15 => Some(Some(t)),
+                Some(t) if (0.0..1e15).contains(&t) => Some(Some(t)),
                 _ => {
                     self.err(
                         join(p, "target"),

@@ -22,13 +22,6 @@ impl Style {
         }
     }
 
-    pub(crate) const ALL: [Style; 4] = [
-        Style::Regular,
-        Style::Bold,
-        Style::Italic,
-        Style::BoldItalic,
-    ];
-
     /// PostScript name of the face.
     pub(crate) fn postscript_name(self) -> &'static str {
         match self {

@@ -365,7 +365,6 @@ fn measure(chars: &[(char, Style, f32)], start: usize, end: usize) -> f32 {
 /// The flow of blocks over pages.
 struct Flow<'a> {
     fonts: &'a Fonts,
-    page: PageSetup,
     out: Layout,
     /// Items of the current page (finished pages are in `out.pages`).
     cur: Vec<Item>,
@@ -382,7 +381,6 @@ impl<'a> Flow<'a> {
         let top = page.margin_top_mm * MM;
         Flow {
             fonts,
-            page,
             out: Layout::default(),
             cur: Vec::new(),
             y: top,

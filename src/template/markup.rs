@@ -126,16 +126,14 @@ impl Parser<'_, '_> {
         for c in node.children() {
             match c.node_type() {
                 NodeType::Element => out.push(c),
-                NodeType::Text => {
-                    if !c.text().unwrap_or("").trim().is_empty() {
-                        return self.err(
-                            c,
-                            format!(
-                                "văn bản nằm ngoài đoạn <p> trong <{}>",
-                                node.tag_name().name()
-                            ),
-                        );
-                    }
+                NodeType::Text if !c.text().unwrap_or("").trim().is_empty() => {
+                    return self.err(
+                        c,
+                        format!(
+                            "văn bản nằm ngoài đoạn <p> trong <{}>",
+                            node.tag_name().name()
+                        ),
+                    );
                 }
                 _ => {}
             }
@@ -420,7 +418,7 @@ impl Parser<'_, '_> {
                     return self.err(a, "trong <sig> chỉ có <authority>");
                 }
                 self.check_attrs(a, &[])?;
-                authority_lines.push(fold_ws(&a.text().unwrap_or("").to_string()));
+                authority_lines.push(fold_ws(a.text().unwrap_or("")));
             }
             cells.push(SignatureCell {
                 field_name: field,
