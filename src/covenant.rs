@@ -327,6 +327,8 @@ pub fn nfc(s: &str) -> String {
 #[derive(Default)]
 struct Cx {
     problems: Vec<InputProblem>,
+    /// Id and role of every unit that has them, valid or not, for the cross checks.
+    unit_keys: Vec<(usize, Option<String>, Option<Role>)>,
 }
 
 const MISSING: &str = "thiếu trường bắt buộc";
@@ -498,9 +500,7 @@ impl Cx {
             }
         };
         let units = self.units(m);
-        if let (Some(text), Some(units)) = (&text, &units) {
-            self.cross_checks(text, units);
-        }
+        self.cross_checks(text.as_ref());
         Some(Covenant {
             format: FORMAT.into(),
             bloc: bloc?,
@@ -728,7 +728,7 @@ impl Cx {
         let mut out = Vec::new();
         let mut ok = true;
         for (i, v) in arr.iter().enumerate() {
-            match self.unit(v, &format!("units[{i}]")) {
+            match self.unit(v, i) {
                 Some(u) => out.push(u),
                 None => ok = false,
             }
@@ -736,7 +736,8 @@ impl Cx {
         ok.then_some(out)
     }
 
-    fn unit(&mut self, v: &Value, p: &str) -> Option<Unit> {
+    fn unit(&mut self, v: &Value, index: usize) -> Option<Unit> {
+        let p = &format!("units[{index}]");
         let m = self.object(
             v,
             p,
@@ -784,6 +785,7 @@ impl Cx {
                 None
             }
         };
+        self.unit_keys.push((index, id.clone(), role));
         let signer = match m.get("signer") {
             Some(s) => self.signer(s, &join(p, "signer")),
             None => {
@@ -963,17 +965,20 @@ impl Cx {
         })
     }
 
-    fn cross_checks(&mut self, text: &CovenantText, units: &[Unit]) {
+    fn cross_checks(&mut self, text: Option<&CovenantText>) {
+        let keys = std::mem::take(&mut self.unit_keys);
         let mut seen = BTreeSet::new();
-        for (i, u) in units.iter().enumerate() {
-            if !seen.insert(u.id.to_uppercase()) {
-                self.err(
-                    format!("units[{i}].id"),
-                    format!("mã đơn vị \"{}\" bị trùng", u.id),
-                );
+        for (i, id, _) in &keys {
+            if let Some(id) = id {
+                if !seen.insert(id.to_uppercase()) {
+                    self.err(
+                        format!("units[{i}].id"),
+                        format!("mã đơn vị \"{id}\" bị trùng"),
+                    );
+                }
             }
         }
-        let leaders: Vec<usize> = role_indices(units, Role::Leader);
+        let leaders: Vec<usize> = role_indices(&keys, Role::Leader);
         match leaders.as_slice() {
             [] => self.err(
                 "units",
@@ -989,16 +994,19 @@ impl Cx {
                 }
             }
         }
-        let deputies = role_indices(units, Role::Deputy);
+        let deputies = role_indices(&keys, Role::Deputy);
         for i in deputies.iter().skip(1) {
             self.err(
                 format!("units[{i}].role"),
                 "chỉ được có tối đa một đơn vị Phó trưởng khối (role \"deputy\")",
             );
         }
-        for (i, a) in text.activities.periodic.iter().enumerate() {
+        let periodic = text
+            .map(|t| t.activities.periodic.as_slice())
+            .unwrap_or(&[]);
+        for (i, a) in periodic.iter().enumerate() {
             if let Some(h) = &a.host_unit {
-                if !units.iter().any(|u| &u.id == h) {
+                if !keys.iter().any(|(_, id, _)| id.as_ref() == Some(h)) {
                     self.err(
                         format!("covenant.activities.periodic[{i}].host_unit"),
                         format!("không có đơn vị mã \"{h}\""),
@@ -1009,12 +1017,10 @@ impl Cx {
     }
 }
 
-fn role_indices(units: &[Unit], role: Role) -> Vec<usize> {
-    units
-        .iter()
-        .enumerate()
-        .filter(|(_, u)| u.role == role)
-        .map(|(i, _)| i)
+fn role_indices(keys: &[(usize, Option<String>, Option<Role>)], role: Role) -> Vec<usize> {
+    keys.iter()
+        .filter(|(_, _, r)| *r == Some(role))
+        .map(|(i, _, _)| *i)
         .collect()
 }
 

@@ -13,5 +13,6 @@
 pub mod covenant;
 pub mod document;
 pub mod render;
+pub mod render_docx;
 pub mod render_pdf;
 pub mod template;

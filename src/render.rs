@@ -2,6 +2,7 @@
 
 use crate::covenant::{self, Covenant, InputErrors, InputProblem};
 use crate::document::Document;
+use crate::render_docx::{self, DocxError, DocxOptions};
 use crate::render_pdf::{self, PdfOptions, RenderError, RenderedPdf};
 use crate::template::{Template, TemplateError};
 
@@ -18,6 +19,9 @@ pub enum PipelineError {
     /// The PDF could not be produced.
     #[error(transparent)]
     Pdf(#[from] RenderError),
+    /// The DOCX could not be produced.
+    #[error(transparent)]
+    Docx(#[from] DocxError),
 }
 
 /// Parses, validates and fills a covenant, and checks that the fonts can show all its text.
@@ -37,6 +41,14 @@ pub fn prepare(json: &[u8], template: &Template) -> Result<(Covenant, Document),
 /// See [`render_pdf::render_pdf`].
 pub fn pdf(doc: &Document, opts: &PdfOptions) -> Result<RenderedPdf, PipelineError> {
     Ok(render_pdf::render_pdf(doc, opts)?)
+}
+
+/// Renders the DOCX of a prepared document.
+///
+/// # Errors
+/// See [`render_docx::render_docx`].
+pub fn docx(doc: &Document, opts: &DocxOptions) -> Result<Vec<u8>, PipelineError> {
+    Ok(render_docx::render_docx(doc, opts)?)
 }
 
 fn check_glyphs(doc: &Document) -> Result<(), InputErrors> {

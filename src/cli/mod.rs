@@ -31,9 +31,34 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
-/// Nothing is left behind on failure.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes every (path, bytes) pair atomically: all go to temporary files in their folders
+/// first (written and fsynced), then each is renamed into place. If any write fails, no
+/// output is touched and no temporary file is left behind.
+pub(crate) fn write_atomic(outputs: &[(&Path, &[u8])]) -> Result<(), String> {
+    let mut temps = Vec::new();
+    for (path, bytes) in outputs {
+        match write_temp(path, bytes) {
+            Ok(tmp) => temps.push((tmp, *path)),
+            Err(e) => {
+                for (tmp, _) in &temps {
+                    let _ = std::fs::remove_file(tmp);
+                }
+                return Err(format!("không ghi được {}: {e}", path.display()));
+            }
+        }
+    }
+    for (tmp, path) in &temps {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            for (tmp, _) in &temps {
+                let _ = std::fs::remove_file(tmp);
+            }
+            return Err(format!("không ghi được {}: {e}", path.display()));
+        }
+    }
+    Ok(())
+}
+
+fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
     use std::io::Write;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -47,11 +72,13 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        f.sync_all()
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
 }

@@ -54,9 +54,13 @@ pub(crate) fn run(a: Args) -> ExitCode {
     let result = (|| -> Result<_, PipelineError> {
         let (_covenant, doc) = render::prepare(&json, &template)?;
         let pdf = render::pdf(&doc, &PdfOptions::default())?;
-        Ok((doc, pdf))
+        let docx = match a.docx {
+            Some(_) => Some(render::docx(&doc, &Default::default())?),
+            None => None,
+        };
+        Ok((pdf, docx))
     })();
-    let (_doc, pdf) = match result {
+    let (pdf, docx) = match result {
         Ok(r) => r,
         Err(PipelineError::Input(errs)) => {
             eprint!("{}: {errs}", a.input.display());
@@ -71,11 +75,16 @@ pub(crate) fn run(a: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut outputs: Vec<(&std::path::Path, &[u8])> = Vec::new();
     if let Some(path) = &a.pdf {
-        if let Err(e) = write_atomic(path, &pdf.bytes) {
-            eprintln!("lỗi: không ghi được {}: {e}", path.display());
-            return ExitCode::FAILURE;
-        }
+        outputs.push((path, &pdf.bytes));
+    }
+    if let (Some(path), Some(bytes)) = (&a.docx, &docx) {
+        outputs.push((path, bytes));
+    }
+    if let Err(e) = write_atomic(&outputs) {
+        eprintln!("lỗi: {e}");
+        return ExitCode::FAILURE;
     }
     if a.fields {
         match serde_json::to_string_pretty(&pdf.fields) {

@@ -15,10 +15,15 @@ const HASHES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/hashes.t
 
 fn outputs() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    for (name, json) in [("reference", reference_json()), ("stress-30", stress_json())] {
+    for (name, json) in [
+        ("reference", reference_json()),
+        ("stress-30", stress_json()),
+    ] {
         let (_, doc) = giaouoc::render::prepare(&json, &Template::builtin()).unwrap();
         let pdf = giaouoc::render::pdf(&doc, &Default::default()).unwrap();
         out.push((format!("{name}.pdf"), pdf.bytes));
+        let docx = giaouoc::render::docx(&doc, &Default::default()).unwrap();
+        out.push((format!("{name}.docx"), docx));
     }
     out
 }

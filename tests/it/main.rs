@@ -2,7 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod helpers;
 mod golden;
+mod helpers;
 mod render_cli;
+mod render_docx;
 mod render_pdf;

@@ -1,0 +1,167 @@
+//! Text measurement for the length of rules: Liberation Serif advances (metric-compatible with
+//! Times New Roman, so Word with the real font breaks lines at the same places) and greedy line
+//! breaking at spaces, which is what Word and LibreOffice do with Vietnamese text.
+
+use std::sync::OnceLock;
+
+use ttf_parser::Face;
+
+use crate::document::Run;
+
+/// Regular, bold, italic, bold italic.
+static FONT_DATA: [&[u8]; 4] = [
+    include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fonts/LiberationSerif-Regular.ttf"
+    )),
+    include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fonts/LiberationSerif-Bold.ttf"
+    )),
+    include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fonts/LiberationSerif-Italic.ttf"
+    )),
+    include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fonts/LiberationSerif-BoldItalic.ttf"
+    )),
+];
+
+/// Advance used when a font or a glyph is missing, in em.
+const FALLBACK_ADVANCE_EM: f32 = 0.5;
+
+/// The four faces, parsed once; `None` for a face that does not parse.
+fn faces() -> &'static [Option<Face<'static>>; 4] {
+    static FACES: OnceLock<[Option<Face<'static>>; 4]> = OnceLock::new();
+    FACES.get_or_init(|| FONT_DATA.map(|data| Face::parse(data, 0).ok()))
+}
+
+/// Advance of `c` in em in the given style.
+fn advance_em(face: Option<&Face<'_>>, c: char) -> f32 {
+    let Some(face) = face else {
+        return FALLBACK_ADVANCE_EM;
+    };
+    let upem = f32::from(face.units_per_em().max(1));
+    face.glyph_index(c)
+        .and_then(|g| face.glyph_hor_advance(g))
+        .map_or(FALLBACK_ADVANCE_EM, |a| f32::from(a) / upem)
+}
+
+/// How a paragraph breaks into lines.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct LastLine {
+    /// Width of the last line without trailing spaces, in points.
+    pub(super) width_pt: f32,
+    /// Number of lines (at least 1).
+    pub(super) count: usize,
+}
+
+impl LastLine {
+    /// Whether the last line is also the first (and so carries the first-line indent).
+    pub(super) fn is_first_line(&self) -> bool {
+        self.count == 1
+    }
+}
+
+/// The lines of `runs` set at `size_pt` in a box `width_pt` wide whose first line is indented
+/// by `first_indent_pt`: forced breaks at `'\n'`, greedy breaks at spaces.
+pub(super) fn last_line(
+    runs: &[Run],
+    size_pt: f32,
+    width_pt: f32,
+    first_indent_pt: f32,
+) -> LastLine {
+    let faces = faces();
+    let mut lines = Lines {
+        width: width_pt,
+        first_indent: first_indent_pt.max(0.0),
+        index: 0,
+        line: 0.0,
+        line_has_word: false,
+        space: 0.0,
+        word: 0.0,
+        in_word: false,
+    };
+    for run in runs {
+        let face = faces
+            .get(usize::from(run.bold) + 2 * usize::from(run.italic))
+            .and_then(Option::as_ref);
+        for c in run.text.chars() {
+            match c {
+                '\n' => lines.break_line(),
+                ' ' | '\t' | '\u{A0}' => lines.space(advance_em(face, ' ') * size_pt),
+                _ => lines.letter(advance_em(face, c) * size_pt),
+            }
+        }
+    }
+    lines.end_word();
+    LastLine {
+        width_pt: lines.line,
+        count: lines.index + 1,
+    }
+}
+
+/// Greedy line-breaking state.
+struct Lines {
+    width: f32,
+    first_indent: f32,
+    /// Index of the current line.
+    index: usize,
+    /// Width of the current line up to the end of its last word.
+    line: f32,
+    line_has_word: bool,
+    /// Width of the spaces after the current line's last word.
+    space: f32,
+    /// Width of the word being read.
+    word: f32,
+    in_word: bool,
+}
+
+impl Lines {
+    fn available(&self) -> f32 {
+        if self.index == 0 {
+            self.width - self.first_indent
+        } else {
+            self.width
+        }
+    }
+
+    fn letter(&mut self, advance: f32) {
+        self.word += advance;
+        self.in_word = true;
+    }
+
+    fn space(&mut self, advance: f32) {
+        self.end_word();
+        if self.line_has_word {
+            self.space += advance;
+        }
+    }
+
+    fn end_word(&mut self) {
+        if !self.in_word {
+            return;
+        }
+        if self.line_has_word && self.line + self.space + self.word > self.available() {
+            self.index += 1;
+            self.line = self.word;
+        } else if self.line_has_word {
+            self.line += self.space + self.word;
+        } else {
+            self.line = self.word;
+        }
+        self.line_has_word = true;
+        self.space = 0.0;
+        self.word = 0.0;
+        self.in_word = false;
+    }
+
+    fn break_line(&mut self) {
+        self.end_word();
+        self.index += 1;
+        self.line = 0.0;
+        self.line_has_word = false;
+        self.space = 0.0;
+    }
+}
