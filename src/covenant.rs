@@ -579,28 +579,29 @@ impl Cx {
             }
         };
         let number_symbol = self.opt_string(m, p, "number_symbol");
-        if let Ok(Some(ns)) = &number_symbol {
-            if !valid_number_symbol(ns) {
-                self.err(
+        if let Ok(Some(ns)) = &number_symbol
+            && !valid_number_symbol(ns)
+        {
+            self.err(
                     "covenant.number_symbol",
                     format!(
                         "số, ký hiệu \"{ns}\" không đúng dạng <số>/<KÝ-HIỆU> (ví dụ 01/GƯTĐ-KTĐVHXH, không có dấu cách)"
                     ),
                 );
-            }
         }
         let date = self.date(m, p, "date");
-        if let (Some(y), Some(d)) = (year, date) {
-            if d.year() != y && d.year() != y - 1 {
-                self.err(
-                    "covenant.date",
-                    format!(
-                        "ngày ký {} không thuộc năm {y} (hoặc cuối năm {})",
-                        d.year(),
-                        y - 1
-                    ),
-                );
-            }
+        if let (Some(y), Some(d)) = (year, date)
+            && d.year() != y
+            && d.year() != y - 1
+        {
+            self.err(
+                "covenant.date",
+                format!(
+                    "ngày ký {} không thuộc năm {y} (hoặc cuối năm {})",
+                    d.year(),
+                    y - 1
+                ),
+            );
         }
         let title = self.string(m, p, "title");
         let subtitle = self.string(m, p, "subtitle");
@@ -752,13 +753,13 @@ impl Cx {
             ],
         )?;
         let id = self.string(m, p, "id");
-        if let Some(id) = &id {
-            if !valid_unit_id(id) {
-                self.err(
+        if let Some(id) = &id
+            && !valid_unit_id(id)
+        {
+            self.err(
                     join(p, "id"),
                     format!("mã đơn vị \"{id}\" chỉ được gồm chữ cái Latin, chữ số, '-' và '_' (tối đa 32 ký tự)"),
                 );
-            }
         }
         let name = self.string(m, p, "name");
         let short_name = self.opt_string(m, p, "short_name");
@@ -969,13 +970,13 @@ impl Cx {
         let keys = std::mem::take(&mut self.unit_keys);
         let mut seen = BTreeSet::new();
         for (i, id, _) in &keys {
-            if let Some(id) = id {
-                if !seen.insert(id.to_uppercase()) {
-                    self.err(
-                        format!("units[{i}].id"),
-                        format!("mã đơn vị \"{id}\" bị trùng"),
-                    );
-                }
+            if let Some(id) = id
+                && !seen.insert(id.to_uppercase())
+            {
+                self.err(
+                    format!("units[{i}].id"),
+                    format!("mã đơn vị \"{id}\" bị trùng"),
+                );
             }
         }
         let leaders: Vec<usize> = role_indices(&keys, Role::Leader);
@@ -1005,13 +1006,13 @@ impl Cx {
             .map(|t| t.activities.periodic.as_slice())
             .unwrap_or(&[]);
         for (i, a) in periodic.iter().enumerate() {
-            if let Some(h) = &a.host_unit {
-                if !keys.iter().any(|(_, id, _)| id.as_ref() == Some(h)) {
-                    self.err(
-                        format!("covenant.activities.periodic[{i}].host_unit"),
-                        format!("không có đơn vị mã \"{h}\""),
-                    );
-                }
+            if let Some(h) = &a.host_unit
+                && !keys.iter().any(|(_, id, _)| id.as_ref() == Some(h))
+            {
+                self.err(
+                    format!("covenant.activities.periodic[{i}].host_unit"),
+                    format!("không có đơn vị mã \"{h}\""),
+                );
             }
         }
     }

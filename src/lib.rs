@@ -12,7 +12,10 @@
 
 pub mod covenant;
 pub mod document;
+pub mod pdf;
+pub mod pki;
 pub mod render;
 pub mod render_docx;
 pub mod render_pdf;
+pub mod sign;
 pub mod template;

@@ -144,11 +144,7 @@ const TWIPS_PER_MM: f32 = 1440.0 / 25.4;
 
 /// A finite, non-negative value, or 0.
 fn non_negative(x: f32) -> f32 {
-    if x.is_finite() && x > 0.0 {
-        x
-    } else {
-        0.0
-    }
+    if x.is_finite() && x > 0.0 { x } else { 0.0 }
 }
 
 /// Millimetres to twips (negative and non-finite values become 0).

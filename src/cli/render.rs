@@ -7,7 +7,7 @@ use giaouoc::render::{self, PipelineError};
 use giaouoc::render_pdf::PdfOptions;
 use giaouoc::template::Template;
 
-use super::{write_atomic, EXIT_INPUT};
+use super::{EXIT_INPUT, write_atomic};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {

@@ -9,8 +9,8 @@
 use std::io::{Cursor, Write};
 
 use docx_rs::XMLDocx;
-use time::macros::format_description;
 use time::UtcOffset;
+use time::macros::format_description;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 

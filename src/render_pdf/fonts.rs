@@ -91,10 +91,10 @@ impl Face {
 
     /// Glyph id and advance (em) of a character; glyph 0 (.notdef) when the face lacks it.
     pub(crate) fn glyph(&self, c: char) -> (u16, f32) {
-        if let Some(e) = self.table.get(c as usize) {
-            if e.0 != 0 {
-                return *e;
-            }
+        if let Some(e) = self.table.get(c as usize)
+            && e.0 != 0
+        {
+            return *e;
         }
         match self.face.glyph_index(c) {
             Some(g) => (

@@ -5,7 +5,7 @@
 //! with advances from the font's `hmtx` — the same way LibreOffice breaks the DOCX, so both
 //! outputs look alike. Justified lines stretch their spaces.
 
-use unicode_linebreak::{linebreaks, BreakOpportunity};
+use unicode_linebreak::{BreakOpportunity, linebreaks};
 
 use super::fonts::{Fonts, Style};
 use crate::document::{

@@ -9,7 +9,7 @@ use printpdf::{
 };
 use sha2::{Digest, Sha256};
 
-use super::fonts::{subset, Fonts, Style, Subset};
+use super::fonts::{Fonts, Style, Subset, subset};
 use super::layout::{Item, Layout, MM};
 use super::{FieldPlacement, PdfOptions, RenderError, RenderedPdf};
 use crate::document::Document;

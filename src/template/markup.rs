@@ -241,7 +241,7 @@ impl Parser<'_, '_> {
                 return self.err(
                     node,
                     format!("align=\"{other}\" phải là left, center, right hoặc justify"),
-                )
+                );
             }
         };
         let rule_below = match node.attribute("rule") {
@@ -269,19 +269,20 @@ impl Parser<'_, '_> {
         if r == "text" {
             return Ok(RuleWidth::MatchText);
         }
-        if let Some(mm) = r.strip_suffix("mm") {
-            if let Ok(v) = mm.trim().parse::<f32>() {
-                if v > 0.0 && v < 1000.0 {
-                    return Ok(RuleWidth::Mm(v));
-                }
-            }
+        if let Some(mm) = r.strip_suffix("mm")
+            && let Ok(v) = mm.trim().parse::<f32>()
+            && v > 0.0
+            && v < 1000.0
+        {
+            return Ok(RuleWidth::Mm(v));
         }
-        if let Some((a, b)) = r.split_once('/') {
-            if let (Ok(a), Ok(b)) = (a.trim().parse::<f32>(), b.trim().parse::<f32>()) {
-                if a > 0.0 && b > 0.0 && a <= b {
-                    return Ok(RuleWidth::FractionOfText(a / b));
-                }
-            }
+        if let Some((a, b)) = r.split_once('/')
+            && let (Ok(a), Ok(b)) = (a.trim().parse::<f32>(), b.trim().parse::<f32>())
+            && a > 0.0
+            && b > 0.0
+            && a <= b
+        {
+            return Ok(RuleWidth::FractionOfText(a / b));
         }
         self.err(
             node,
@@ -316,14 +317,12 @@ impl Parser<'_, '_> {
                             italic,
                         })
                     }
-                    other => {
-                        return self.err(
-                            c,
-                            format!(
+                    other => return self.err(
+                        c,
+                        format!(
                             "phần tử <{other}> không hợp lệ trong đoạn (cần <b>, <i> hoặc <br/>)"
                         ),
-                        )
-                    }
+                    ),
                 },
                 _ => {}
             }
@@ -347,7 +346,7 @@ impl Parser<'_, '_> {
                     return self.err(
                         node,
                         format!("columns=\"{cols}\": độ rộng cột phải là số dương"),
-                    )
+                    );
                 }
             }
         }

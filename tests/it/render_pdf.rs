@@ -1,6 +1,6 @@
 //! The PDF a civil servant gets: text, fonts, structure, determinism, stress layout.
 
-use giaouoc::render_pdf::{render_pdf, PdfOptions};
+use giaouoc::render_pdf::{PdfOptions, render_pdf};
 use giaouoc::template::Template;
 
 use crate::helpers::*;

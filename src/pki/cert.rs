@@ -1,0 +1,650 @@
+//! CA and leader certificates (RFC 5280 §4, RFC 8410), inspection and loading.
+
+use der::asn1::OctetString;
+use der::pem::LineEnding;
+use der::{Decode, DecodePem, Encode, EncodePem};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use x509_cert::certificate::{TbsCertificate, Version};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+};
+use x509_cert::name::Name;
+use x509_cert::time::Validity;
+use x509_cert::{Certificate, ext::Extensions};
+
+use super::PkiError;
+use super::name::{
+    NameFields, OID_CN, OID_O, OID_OU, OID_TITLE, build_name, check_value, name_attr,
+};
+use super::util::{
+    certificate_verifying_key, ed25519_algorithm, ed25519_spki, extension, from_x509_time,
+    hex_lower, key_identifier, serial_from_u64, serial_hex, sign_to_bitstring, time_text,
+    to_x509_time,
+};
+
+/// Subject of the bloc's CA certificate: a single CN (RFC 5280 §4.1.2.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaSubject {
+    /// CA name, e.g. "Khối thi đua các đơn vị thuộc Sở, ngành Văn hóa - Xã hội".
+    pub name: String,
+}
+
+/// Subject of a unit leader's certificate. Encoded as O = unit_name,
+/// OU = unit_id, title = title, CN = full_name, all UTF8String (RFC 5280 §4.1.2.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaderSubject {
+    /// Leader's full name (CN, 2.5.4.3).
+    pub full_name: String,
+    /// Position, e.g. "Giám đốc" (title, 2.5.4.12).
+    pub title: String,
+    /// Unit name (O, 2.5.4.10).
+    pub unit_name: String,
+    /// Unit identifier, e.g. "U07" (OU, 2.5.4.11).
+    pub unit_id: String,
+}
+
+impl LeaderSubject {
+    /// Distinguished name for this subject (RFC 5280 §4.1.2.6).
+    pub(crate) fn to_name(&self) -> Result<Name, PkiError> {
+        check_value("full_name", &self.full_name)?;
+        check_value("title", &self.title)?;
+        check_value("unit_name", &self.unit_name)?;
+        check_value("unit_id", &self.unit_id)?;
+        build_name(&[
+            (OID_O, &self.unit_name),
+            (OID_OU, &self.unit_id),
+            (OID_TITLE, &self.title),
+            (OID_CN, &self.full_name),
+        ])
+    }
+
+    /// Rebuild from DN fields, if all four are present.
+    pub(crate) fn from_fields(f: &NameFields) -> Option<Self> {
+        Some(Self {
+            full_name: f.common_name.clone()?,
+            title: f.title.clone()?,
+            unit_name: f.organization.clone()?,
+            unit_id: f.organizational_unit.clone()?,
+        })
+    }
+}
+
+fn validity(not_before: OffsetDateTime, not_after: OffsetDateTime) -> Result<Validity, PkiError> {
+    if not_before >= not_after {
+        return Err(PkiError::Validity(
+            "not_before must be earlier than not_after".into(),
+        ));
+    }
+    Ok(Validity {
+        not_before: to_x509_time(not_before)?,
+        not_after: to_x509_time(not_after)?,
+    })
+}
+
+fn sign_tbs(key: &SigningKey, tbs: TbsCertificate) -> Result<Certificate, PkiError> {
+    let tbs_der = tbs.to_der()?;
+    let signature = sign_to_bitstring(key, &tbs_der)?;
+    Ok(Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm: ed25519_algorithm(),
+        signature,
+    })
+}
+
+fn aki(key_id: Vec<u8>) -> Result<AuthorityKeyIdentifier, PkiError> {
+    Ok(AuthorityKeyIdentifier {
+        key_identifier: Some(OctetString::new(key_id)?),
+        authority_cert_issuer: None,
+        authority_cert_serial_number: None,
+    })
+}
+
+/// Create the self-signed CA certificate: X.509 v3, Ed25519 (RFC 8410 §3),
+/// basicConstraints cA=TRUE critical (RFC 5280 §4.2.1.9), keyUsage
+/// keyCertSign|cRLSign critical (§4.2.1.3), SKI (§4.2.1.2) and AKI = SKI (§4.2.1.1).
+pub fn create_ca_certificate(
+    key: &SigningKey,
+    subject: &CaSubject,
+    serial: u64,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<Certificate, PkiError> {
+    check_value("ca name", &subject.name)?;
+    let name = build_name(&[(OID_CN, &subject.name)])?;
+    let vk = key.verifying_key();
+    let key_id = key_identifier(&vk);
+    let extensions: Extensions = vec![
+        extension(
+            const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS,
+            true,
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: None,
+            },
+        )?,
+        extension(
+            const_oid::db::rfc5280::ID_CE_KEY_USAGE,
+            true,
+            &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+        )?,
+        extension(
+            const_oid::db::rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
+            false,
+            &SubjectKeyIdentifier(OctetString::new(key_id.clone())?),
+        )?,
+        extension(
+            const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
+            false,
+            &aki(key_id)?,
+        )?,
+    ];
+    let tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: serial_from_u64(serial)?,
+        signature: ed25519_algorithm(),
+        issuer: name.clone(),
+        validity: validity(not_before, not_after)?,
+        subject: name,
+        subject_public_key_info: ed25519_spki(&vk)?,
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: Some(extensions),
+    };
+    sign_tbs(key, tbs)
+}
+
+/// Check that `ca_cert` may issue certificates/CRLs and that `ca_key` is its key
+/// (RFC 5280 §4.2.1.9, §4.2.1.3).
+pub(crate) fn check_issuer(
+    ca_key: &SigningKey,
+    ca_cert: &Certificate,
+    usage: KeyUsages,
+) -> Result<(), PkiError> {
+    let tbs = &ca_cert.tbs_certificate;
+    let is_ca = matches!(tbs.get::<BasicConstraints>(), Ok(Some((_, bc))) if bc.ca);
+    if !is_ca {
+        return Err(PkiError::NotACa("basicConstraints cA is not TRUE"));
+    }
+    match tbs.get::<KeyUsage>() {
+        Ok(Some((_, ku))) if ku.0.contains(usage) => {}
+        Ok(None) => {}
+        _ => {
+            return Err(PkiError::NotACa(
+                "keyUsage lacks keyCertSign or cRLSign for this operation",
+            ));
+        }
+    }
+    let cert_key = certificate_verifying_key(ca_cert)?;
+    if cert_key != ca_key.verifying_key() {
+        return Err(PkiError::KeyMismatch);
+    }
+    Ok(())
+}
+
+/// Key identifier of an issuer: its SKI extension, else computed from its key
+/// (RFC 5280 §4.2.1.1).
+pub(crate) fn issuer_key_id(ca_cert: &Certificate) -> Result<Vec<u8>, PkiError> {
+    match ca_cert.tbs_certificate.get::<SubjectKeyIdentifier>() {
+        Ok(Some((_, ski))) => Ok(ski.0.as_bytes().to_vec()),
+        _ => Ok(key_identifier(&certificate_verifying_key(ca_cert)?)),
+    }
+}
+
+/// Issue a leader certificate signed by the CA (RFC 5280 §4.1): issuer is the
+/// CA subject byte for byte, keyUsage digitalSignature|nonRepudiation
+/// critical, basicConstraints cA=FALSE, SKI, AKI = CA SKI, no extendedKeyUsage.
+/// The validity must lie within the CA's validity.
+pub fn issue_leader_certificate(
+    ca_key: &SigningKey,
+    ca_cert: &Certificate,
+    subject_key: &VerifyingKey,
+    subject: &LeaderSubject,
+    serial: u64,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<Certificate, PkiError> {
+    check_issuer(ca_key, ca_cert, KeyUsages::KeyCertSign)?;
+    let ca_validity = &ca_cert.tbs_certificate.validity;
+    let (Some(ca_nb), Some(ca_na)) = (
+        from_x509_time(&ca_validity.not_before),
+        from_x509_time(&ca_validity.not_after),
+    ) else {
+        return Err(PkiError::Validity("CA validity is unreadable".into()));
+    };
+    if not_before < ca_nb || not_after > ca_na {
+        return Err(PkiError::Validity(
+            "leader validity must lie within the CA certificate's validity".into(),
+        ));
+    }
+    let extensions: Extensions = vec![
+        extension(
+            const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS,
+            true,
+            &BasicConstraints {
+                ca: false,
+                path_len_constraint: None,
+            },
+        )?,
+        extension(
+            const_oid::db::rfc5280::ID_CE_KEY_USAGE,
+            true,
+            &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+        )?,
+        extension(
+            const_oid::db::rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
+            false,
+            &SubjectKeyIdentifier(OctetString::new(key_identifier(subject_key))?),
+        )?,
+        extension(
+            const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
+            false,
+            &aki(issuer_key_id(ca_cert)?)?,
+        )?,
+    ];
+    let tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: serial_from_u64(serial)?,
+        signature: ed25519_algorithm(),
+        issuer: ca_cert.tbs_certificate.subject.clone(),
+        validity: validity(not_before, not_after)?,
+        subject: subject.to_name()?,
+        subject_public_key_info: ed25519_spki(subject_key)?,
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: Some(extensions),
+    };
+    sign_tbs(ca_key, tbs)
+}
+
+/// Plain, serialisable summary of a certificate for display and storage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertInfo {
+    /// Subject CN.
+    pub subject_cn: Option<String>,
+    /// Subject title (2.5.4.12).
+    pub title: Option<String>,
+    /// Subject O (unit name).
+    pub unit_name: Option<String>,
+    /// Subject OU (unit id).
+    pub unit_id: Option<String>,
+    /// Issuer CN.
+    pub issuer_cn: Option<String>,
+    /// Serial, lowercase hex without leading zero octets.
+    pub serial_hex: String,
+    /// notBefore, RFC 3339.
+    pub not_before: String,
+    /// notAfter, RFC 3339.
+    pub not_after: String,
+    /// basicConstraints cA (RFC 5280 §4.2.1.9).
+    pub is_ca: bool,
+    /// SHA-256 over the certificate DER, lowercase hex.
+    pub sha256_fingerprint: String,
+}
+
+/// Summarise a certificate. Never panics on hostile input: unreadable
+/// fields become `None`.
+pub fn cert_info(cert: &Certificate) -> CertInfo {
+    let tbs = &cert.tbs_certificate;
+    let fields = NameFields::from_name(&tbs.subject);
+    let is_ca = matches!(tbs.get::<BasicConstraints>(), Ok(Some((_, bc))) if bc.ca);
+    let fingerprint = cert
+        .to_der()
+        .map(|d| hex_lower(&Sha256::digest(d)))
+        .unwrap_or_default();
+    CertInfo {
+        subject_cn: fields.common_name,
+        title: fields.title,
+        unit_name: fields.organization,
+        unit_id: fields.organizational_unit,
+        issuer_cn: name_attr(&tbs.issuer, OID_CN),
+        serial_hex: serial_hex(&tbs.serial_number),
+        not_before: time_text(&tbs.validity.not_before),
+        not_after: time_text(&tbs.validity.not_after),
+        is_ca,
+        sha256_fingerprint: fingerprint,
+    }
+}
+
+/// DER of a certificate (RFC 5280 §4.1).
+pub fn certificate_to_der(cert: &Certificate) -> Result<Vec<u8>, PkiError> {
+    Ok(cert.to_der()?)
+}
+
+/// PEM (`CERTIFICATE`) of a certificate (RFC 7468 §5).
+pub fn certificate_to_pem(cert: &Certificate) -> Result<String, PkiError> {
+    Ok(cert.to_pem(LineEnding::LF)?)
+}
+
+const MAX_CERTS: usize = 64;
+const BEGIN_CERT: &str = "-----BEGIN CERTIFICATE-----";
+const END_CERT: &str = "-----END CERTIFICATE-----";
+
+/// Load one DER certificate, or every `CERTIFICATE` block of a PEM bundle
+/// (RFC 7468 §5); other PEM blocks and text between blocks are ignored.
+pub fn certificates_from_pem_or_der(input: &[u8]) -> Result<Vec<Certificate>, PkiError> {
+    if input.first() == Some(&0x30) {
+        return Ok(vec![Certificate::from_der(input)?]);
+    }
+    let text = core::str::from_utf8(input)
+        .map_err(|_| PkiError::Pem("input is neither DER nor UTF-8 PEM".into()))?;
+    let mut certs = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(BEGIN_CERT) {
+        let from_begin = rest.get(start..).unwrap_or_default();
+        let end = from_begin
+            .find(END_CERT)
+            .ok_or_else(|| PkiError::Pem("unterminated CERTIFICATE block".into()))?;
+        let block_end = end.saturating_add(END_CERT.len());
+        let block = from_begin.get(..block_end).unwrap_or_default();
+        certs.push(Certificate::from_pem(block.as_bytes())?);
+        if certs.len() > MAX_CERTS {
+            return Err(PkiError::Pem("too many certificates".into()));
+        }
+        rest = from_begin.get(block_end..).unwrap_or_default();
+    }
+    if certs.is_empty() {
+        return Err(PkiError::NoCertificate);
+    }
+    Ok(certs)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::pki::util::{first_inner_tlv, verify_ed25519};
+    use time::macros::datetime;
+
+    pub(crate) const BLOC: &str = "Khối thi đua các đơn vị thuộc Sở, ngành Văn hóa - Xã hội";
+
+    pub(crate) fn ca_key() -> SigningKey {
+        SigningKey::from_bytes(&[1u8; 32])
+    }
+
+    pub(crate) fn leader_key() -> SigningKey {
+        SigningKey::from_bytes(&[2u8; 32])
+    }
+
+    pub(crate) fn ca_cert() -> Certificate {
+        create_ca_certificate(
+            &ca_key(),
+            &CaSubject { name: BLOC.into() },
+            1,
+            datetime!(2025-01-01 00:00:00 UTC),
+            datetime!(2035-01-01 00:00:00 UTC),
+        )
+        .unwrap()
+    }
+
+    pub(crate) fn leader_subject() -> LeaderSubject {
+        LeaderSubject {
+            full_name: "Nguyễn Thị Hồng Nhung".into(),
+            title: "Giám đốc".into(),
+            unit_name: "Sở Văn hóa, Thể thao và Du lịch".into(),
+            unit_id: "U07".into(),
+        }
+    }
+
+    pub(crate) fn leader_subject_other() -> LeaderSubject {
+        LeaderSubject {
+            full_name: "Trần Văn Bình".into(),
+            title: "Phó Giám đốc".into(),
+            unit_name: "Sở Y tế".into(),
+            unit_id: "U12".into(),
+        }
+    }
+
+    pub(crate) fn leader_cert() -> Certificate {
+        issue_leader_certificate(
+            &ca_key(),
+            &ca_cert(),
+            &leader_key().verifying_key(),
+            &leader_subject(),
+            0x8000_0000_0000_0001,
+            datetime!(2025-06-01 00:00:00 UTC),
+            datetime!(2027-06-01 00:00:00 UTC),
+        )
+        .unwrap()
+    }
+
+    fn utf8_values(name: &Name) -> Vec<(String, String)> {
+        name.0
+            .iter()
+            .flat_map(|r| r.0.iter())
+            .map(|atv| {
+                assert_eq!(der::Tagged::tag(&atv.value), der::Tag::Utf8String);
+                (
+                    atv.oid.to_string(),
+                    String::from_utf8(atv.value.value().to_vec()).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ca_certificate_is_self_signed_ed25519_ca_with_vietnamese_name() {
+        let ca = ca_cert();
+        let tbs = &ca.tbs_certificate;
+        assert_eq!(tbs.version, Version::V3);
+        assert_eq!(tbs.issuer, tbs.subject);
+        assert_eq!(
+            utf8_values(&tbs.subject),
+            vec![("2.5.4.3".to_string(), BLOC.to_string())]
+        );
+        // RFC 8410 §3: parameters absent, in both places.
+        assert_eq!(ca.signature_algorithm, ed25519_algorithm());
+        assert_eq!(tbs.signature, ed25519_algorithm());
+        let der = ca.to_der().unwrap();
+        // 06 03 2b 65 70 not followed by 05 00 (NULL).
+        let pos = der
+            .windows(5)
+            .position(|w| w == [6, 3, 0x2b, 0x65, 0x70])
+            .unwrap();
+        assert_ne!(der.get(pos + 5), Some(&0x05));
+        let (crit, bc) = tbs.get::<BasicConstraints>().unwrap().unwrap();
+        assert!(crit && bc.ca);
+        let (crit, ku) = tbs.get::<KeyUsage>().unwrap().unwrap();
+        assert!(crit && ku.key_cert_sign() && ku.crl_sign() && !ku.digital_signature());
+        let (_, ski) = tbs.get::<SubjectKeyIdentifier>().unwrap().unwrap();
+        let (_, aki) = tbs.get::<AuthorityKeyIdentifier>().unwrap().unwrap();
+        assert_eq!(ski.0.as_bytes().len(), 20);
+        assert_eq!(aki.key_identifier.unwrap(), ski.0);
+        // Self-signature verifies over the original TBS bytes.
+        let tbs_der = first_inner_tlv(&der).unwrap();
+        assert!(verify_ed25519(
+            &ca_key().verifying_key(),
+            tbs_der,
+            &ca.signature
+        ));
+    }
+
+    #[test]
+    fn leader_certificate_carries_unit_id_and_vietnamese_names() {
+        let cert = leader_cert();
+        let tbs = &cert.tbs_certificate;
+        assert_eq!(
+            utf8_values(&tbs.subject),
+            vec![
+                ("2.5.4.10".into(), "Sở Văn hóa, Thể thao và Du lịch".into()),
+                ("2.5.4.11".into(), "U07".into()),
+                ("2.5.4.12".into(), "Giám đốc".into()),
+                ("2.5.4.3".into(), "Nguyễn Thị Hồng Nhung".into()),
+            ]
+        );
+        let (crit, ku) = tbs.get::<KeyUsage>().unwrap().unwrap();
+        assert!(crit && ku.digital_signature() && ku.non_repudiation() && !ku.key_cert_sign());
+        let (_, bc) = tbs.get::<BasicConstraints>().unwrap().unwrap();
+        assert!(!bc.ca);
+        assert!(
+            tbs.extensions
+                .as_ref()
+                .unwrap()
+                .iter()
+                .all(|e| e.extn_id != const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE)
+        );
+        let (_, aki) = tbs.get::<AuthorityKeyIdentifier>().unwrap().unwrap();
+        let ca = ca_cert();
+        let (_, ca_ski) = ca
+            .tbs_certificate
+            .get::<SubjectKeyIdentifier>()
+            .unwrap()
+            .unwrap();
+        assert_eq!(aki.key_identifier.unwrap(), ca_ski.0);
+        let der = cert.to_der().unwrap();
+        let tbs_der = first_inner_tlv(&der).unwrap();
+        assert!(verify_ed25519(
+            &ca_key().verifying_key(),
+            tbs_der,
+            &cert.signature
+        ));
+    }
+
+    #[test]
+    fn leader_issuer_is_byte_identical_to_ca_subject() {
+        let ca = ca_cert();
+        let cert = leader_cert();
+        assert_eq!(
+            cert.tbs_certificate.issuer.to_der().unwrap(),
+            ca.tbs_certificate.subject.to_der().unwrap()
+        );
+    }
+
+    #[test]
+    fn high_bit_serial_is_a_positive_der_integer() {
+        let cert = leader_cert();
+        let der = cert.tbs_certificate.serial_number.to_der().unwrap();
+        assert_eq!(der, [2, 9, 0, 0x80, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(cert_info(&cert).serial_hex, "8000000000000001");
+    }
+
+    #[test]
+    fn issuing_requires_matching_ca_key_and_a_ca_certificate() {
+        let ca = ca_cert();
+        let nb = datetime!(2025-06-01 00:00:00 UTC);
+        let na = datetime!(2026-06-01 00:00:00 UTC);
+        let vk = leader_key().verifying_key();
+        let s = leader_subject();
+        let err = issue_leader_certificate(&leader_key(), &ca, &vk, &s, 2, nb, na).unwrap_err();
+        assert!(matches!(err, PkiError::KeyMismatch));
+        let leader = leader_cert();
+        let err = issue_leader_certificate(&leader_key(), &leader, &vk, &s, 2, nb, na).unwrap_err();
+        assert!(matches!(err, PkiError::NotACa(_)));
+        let err = issue_leader_certificate(&ca_key(), &ca, &vk, &s, 0, nb, na).unwrap_err();
+        assert!(matches!(err, PkiError::Serial(_)));
+        let late = datetime!(2040-01-01 00:00:00 UTC);
+        let err = issue_leader_certificate(&ca_key(), &ca, &vk, &s, 2, nb, late).unwrap_err();
+        assert!(matches!(err, PkiError::Validity(_)));
+        let err = issue_leader_certificate(&ca_key(), &ca, &vk, &s, 2, na, nb).unwrap_err();
+        assert!(matches!(err, PkiError::Validity(_)));
+        let mut empty = leader_subject();
+        empty.unit_id = " ".into();
+        let err = issue_leader_certificate(&ca_key(), &ca, &vk, &empty, 2, nb, na).unwrap_err();
+        assert!(matches!(
+            err,
+            PkiError::Name {
+                field: "unit_id",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn cert_info_reports_subject_issuer_and_fingerprint() {
+        let info = cert_info(&leader_cert());
+        assert_eq!(info.subject_cn.as_deref(), Some("Nguyễn Thị Hồng Nhung"));
+        assert_eq!(info.title.as_deref(), Some("Giám đốc"));
+        assert_eq!(info.unit_id.as_deref(), Some("U07"));
+        assert_eq!(info.issuer_cn.as_deref(), Some(BLOC));
+        assert_eq!(info.not_before, "2025-06-01T00:00:00Z");
+        assert_eq!(info.not_after, "2027-06-01T00:00:00Z");
+        assert!(!info.is_ca);
+        assert_eq!(info.sha256_fingerprint.len(), 64);
+        assert!(cert_info(&ca_cert()).is_ca);
+        let json = serde_json::to_string(&info).unwrap();
+        let back: CertInfo = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, info);
+    }
+
+    #[test]
+    fn cert_info_reads_printable_and_bmp_strings() {
+        use der::asn1::SetOfVec;
+        use x509_cert::attr::AttributeTypeAndValue;
+        use x509_cert::name::RelativeDistinguishedName;
+        let mut cert = leader_cert();
+        let bmp: Vec<u8> = "Hồng".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let atvs = [
+            (OID_CN, der::Tag::BmpString, bmp),
+            (OID_OU, der::Tag::PrintableString, b"U09".to_vec()),
+            (OID_O, der::Tag::OctetString, b"x".to_vec()),
+        ];
+        cert.tbs_certificate.subject = x509_cert::name::RdnSequence(
+            atvs.into_iter()
+                .map(|(oid, tag, v)| {
+                    RelativeDistinguishedName(
+                        SetOfVec::try_from(vec![AttributeTypeAndValue {
+                            oid,
+                            value: der::Any::new(tag, v).unwrap(),
+                        }])
+                        .unwrap(),
+                    )
+                })
+                .collect(),
+        );
+        let info = cert_info(&cert);
+        assert_eq!(info.subject_cn.as_deref(), Some("Hồng"));
+        assert_eq!(info.unit_id.as_deref(), Some("U09"));
+        assert_eq!(info.unit_name, None);
+    }
+
+    #[test]
+    fn mutated_certificates_never_panic() {
+        let der = leader_cert().to_der().unwrap();
+        let roots = [ca_cert()];
+        for i in 0..der.len() {
+            for x in [0x01u8, 0x80, 0xff] {
+                let mut m = der.clone();
+                m[i] ^= x;
+                let _ = certificates_from_pem_or_der(&m);
+                let Ok(c) = Certificate::from_der(&m) else {
+                    continue;
+                };
+                let _ = cert_info(&c);
+                // Ed25519 is slow unoptimised: validate a sample only.
+                if i % 4 == 0 {
+                    let _ = crate::pki::validate_chain(
+                        &c,
+                        &[],
+                        &roots,
+                        datetime!(2026-01-01 00:00:00 UTC),
+                        &[],
+                    );
+                }
+            }
+            let _ = certificates_from_pem_or_der(&der[..i]);
+        }
+    }
+
+    #[test]
+    fn pem_bundle_with_several_certificates_loads() {
+        let bundle = format!(
+            "Bag Attributes: ignored\n{}\n{}{}",
+            certificate_to_pem(&leader_cert()).unwrap(),
+            crate::pki::verifying_key_to_pem(&leader_key().verifying_key()).unwrap(),
+            certificate_to_pem(&ca_cert()).unwrap()
+        );
+        let certs = certificates_from_pem_or_der(bundle.as_bytes()).unwrap();
+        assert_eq!(certs, vec![leader_cert(), ca_cert()]);
+        let der = certificate_to_der(&ca_cert()).unwrap();
+        assert_eq!(certificates_from_pem_or_der(&der).unwrap(), vec![ca_cert()]);
+        assert!(matches!(
+            certificates_from_pem_or_der(b"nothing here"),
+            Err(PkiError::NoCertificate)
+        ));
+        let mut trailing = der.clone();
+        trailing.push(0);
+        assert!(certificates_from_pem_or_der(&trailing).is_err());
+    }
+}

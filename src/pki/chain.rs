@@ -1,0 +1,669 @@
+//! Certification path validation for Ed25519 chains (a strict subset of
+//! RFC 5280 §6.1), with revocation from CRLs (§6.3).
+//!
+//! Revocation semantics: a certificate listed in a verified CRL of its issuer
+//! with revocationDate <= `at` is revoked (fatal). If revocationDate > `at`
+//! the problem `RevokedLater` is noted but trust is not failed: a signature
+//! made before revocation stays valid (the signing time must then come from a
+//! trusted source, which is the caller's responsibility).
+
+use der::Encode;
+use serde::{Deserialize, Serialize};
+use spki::ObjectIdentifier;
+use time::OffsetDateTime;
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+
+use super::crl::Crl;
+use super::name::{name_label, same_name};
+use super::util::{
+    certificate_verifying_key, from_x509_time, is_ed25519, rfc3339, serial_hex, verify_ed25519,
+};
+
+/// Longest accepted path, signer and trust anchor included.
+pub const MAX_PATH_LEN: usize = 8;
+
+/// One finding of [`validate_chain`]. Most are fatal, see [`ChainProblem::is_fatal`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChainProblem {
+    /// No candidate issuer with the issuer's Name (RFC 5280 §6.1.3 (a)(4)).
+    UnknownIssuer {
+        /// Certificate whose issuer is missing.
+        subject: String,
+        /// The issuer Name it names.
+        issuer: String,
+    },
+    /// Issuer(s) with the right Name exist but none verifies the signature (§6.1.3 (a)(1)).
+    BadSignature {
+        /// Certificate whose signature fails.
+        subject: String,
+    },
+    /// `at` is before notBefore (§6.1.3 (a)(2)).
+    NotYetValid {
+        /// Certificate.
+        subject: String,
+        /// notBefore, RFC 3339.
+        not_before: String,
+    },
+    /// `at` is after notAfter (§6.1.3 (a)(2)).
+    Expired {
+        /// Certificate.
+        subject: String,
+        /// notAfter, RFC 3339.
+        not_after: String,
+    },
+    /// An issuer lacks cA=TRUE or keyCertSign (§6.1.4 (k), (n)).
+    NotACa {
+        /// The issuing certificate.
+        subject: String,
+    },
+    /// pathLenConstraint exceeded (§6.1.4 (m)).
+    PathLenExceeded {
+        /// The constraining CA certificate.
+        subject: String,
+    },
+    /// More than [`MAX_PATH_LEN`] certificates without reaching a trust root.
+    PathTooLong,
+    /// Revoked at or before `at` (§6.3.3).
+    Revoked {
+        /// Serial, lowercase hex.
+        serial_hex: String,
+        /// revocationDate, RFC 3339.
+        at: String,
+    },
+    /// Revoked, but after `at`: noted, not fatal.
+    RevokedLater {
+        /// Serial, lowercase hex.
+        serial_hex: String,
+        /// revocationDate, RFC 3339.
+        at: String,
+    },
+    /// Signature algorithm or key not Ed25519 with absent parameters (RFC 8410 §3).
+    UnsupportedAlgorithm {
+        /// Certificate.
+        subject: String,
+        /// Offending OID.
+        oid: String,
+    },
+    /// The signer lacks keyUsage digitalSignature or nonRepudiation (RFC 5280 §4.2.1.3).
+    KeyUsageMissing {
+        /// Signer certificate.
+        subject: String,
+    },
+    /// A critical extension this validator does not process (§6.1.4 (o)).
+    UnsupportedCriticalExtension {
+        /// Certificate.
+        subject: String,
+        /// Extension OID.
+        oid: String,
+    },
+    /// A CRL names the issuer but its signature does not verify: ignored, not fatal.
+    CrlNotVerified {
+        /// The CRL's issuer.
+        issuer: String,
+    },
+}
+
+impl ChainProblem {
+    /// Whether this finding makes the chain untrusted.
+    pub fn is_fatal(&self) -> bool {
+        !matches!(
+            self,
+            ChainProblem::RevokedLater { .. } | ChainProblem::CrlNotVerified { .. }
+        )
+    }
+}
+
+/// Outcome of [`validate_chain`]: a report, not an error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainStatus {
+    /// A path to a trust root was found and no fatal problem was seen.
+    pub trusted: bool,
+    /// All findings, fatal or not.
+    pub problems: Vec<ChainProblem>,
+    /// Subject labels (CN) from the signer up to the last certificate reached.
+    pub path: Vec<String>,
+    /// A verified CRL of the signer's issuer was consulted.
+    pub revocation_checked: bool,
+}
+
+fn label(cert: &Certificate) -> String {
+    name_label(&cert.tbs_certificate.subject)
+}
+
+fn der_of(cert: &Certificate) -> Vec<u8> {
+    cert.to_der().unwrap_or_default()
+}
+
+/// Ed25519 signature of `cert` by `issuer` (RFC 5280 §4.1.1.2: both
+/// algorithm fields identical; RFC 8410 §3: parameters absent).
+fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
+    if !is_ed25519(&cert.signature_algorithm)
+        || cert.signature_algorithm != cert.tbs_certificate.signature
+    {
+        return false;
+    }
+    let Ok(key) = certificate_verifying_key(issuer) else {
+        return false;
+    };
+    let Ok(tbs) = cert.tbs_certificate.to_der() else {
+        return false;
+    };
+    verify_ed25519(&key, &tbs, &cert.signature)
+}
+
+fn valid_at(cert: &Certificate, at: OffsetDateTime) -> bool {
+    let v = &cert.tbs_certificate.validity;
+    matches!(
+        (from_x509_time(&v.not_before), from_x509_time(&v.not_after)),
+        (Some(nb), Some(na)) if nb <= at && at <= na
+    )
+}
+
+fn time_string(t: OffsetDateTime) -> String {
+    rfc3339(t).unwrap_or_else(|_| t.to_string())
+}
+
+const KNOWN_CRITICAL: [ObjectIdentifier; 6] = [
+    const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS,
+    const_oid::db::rfc5280::ID_CE_KEY_USAGE,
+    const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE,
+    const_oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME,
+    const_oid::db::rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
+    const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
+];
+
+/// Validate `signer` up to one of `trust_roots` at time `at`.
+///
+/// Trust requires: each issuer's subject Name equals the child's issuer Name
+/// and its Ed25519 key verifies the child's signature (so a different CA
+/// reusing the trusted CA's name fails); every certificate, trust root
+/// included, is valid at `at`; issuers have cA=TRUE and keyCertSign (if
+/// keyUsage present); the signer has digitalSignature or nonRepudiation;
+/// no unknown critical extension; at most [`MAX_PATH_LEN`] certificates; and
+/// no revocation at or before `at` in a verified CRL (see module docs).
+pub fn validate_chain(
+    signer: &Certificate,
+    intermediates: &[Certificate],
+    trust_roots: &[Certificate],
+    at: OffsetDateTime,
+    crls: &[Crl],
+) -> ChainStatus {
+    let mut problems = Vec::new();
+    let root_ders: Vec<Vec<u8>> = trust_roots.iter().map(der_of).collect();
+    let candidates: Vec<(&Certificate, Vec<u8>, bool)> = trust_roots
+        .iter()
+        .zip(root_ders.iter().cloned())
+        .map(|(c, d)| (c, d, true))
+        .chain(intermediates.iter().map(|c| (c, der_of(c), false)))
+        .collect();
+
+    let signer_der = der_of(signer);
+    let mut path: Vec<&Certificate> = vec![signer];
+    let mut path_ders: Vec<Vec<u8>> = vec![signer_der.clone()];
+    let mut anchored = root_ders.iter().any(|d| !d.is_empty() && *d == signer_der);
+
+    while !anchored {
+        let Some(current) = path.last().copied() else {
+            break;
+        };
+        if path.len() >= MAX_PATH_LEN {
+            problems.push(ChainProblem::PathTooLong);
+            break;
+        }
+        let named: Vec<&(&Certificate, Vec<u8>, bool)> = candidates
+            .iter()
+            .filter(|(c, d, _)| {
+                same_name(&c.tbs_certificate.subject, &current.tbs_certificate.issuer)
+                    && !path_ders.contains(d)
+            })
+            .collect();
+        if named.is_empty() {
+            problems.push(ChainProblem::UnknownIssuer {
+                subject: label(current),
+                issuer: name_label(&current.tbs_certificate.issuer),
+            });
+            break;
+        }
+        // Among issuers whose signature verifies, prefer trust roots, then
+        // certificates valid at `at`.
+        let best = named
+            .iter()
+            .filter(|(c, _, _)| signed_by(current, c))
+            .max_by_key(|(c, _, is_root)| (*is_root, valid_at(c, at)));
+        match best {
+            Some((c, d, is_root)) => {
+                path.push(c);
+                path_ders.push(d.clone());
+                anchored = *is_root;
+            }
+            None => {
+                if is_ed25519(&current.signature_algorithm) {
+                    problems.push(ChainProblem::BadSignature {
+                        subject: label(current),
+                    });
+                } else {
+                    problems.push(ChainProblem::UnsupportedAlgorithm {
+                        subject: label(current),
+                        oid: current.signature_algorithm.oid.to_string(),
+                    });
+                }
+                break;
+            }
+        }
+    }
+
+    // Per-certificate checks along the path that was built.
+    for (i, cert) in path.iter().enumerate() {
+        let tbs = &cert.tbs_certificate;
+        let v = &tbs.validity;
+        match (from_x509_time(&v.not_before), from_x509_time(&v.not_after)) {
+            (Some(nb), Some(na)) => {
+                if at < nb {
+                    problems.push(ChainProblem::NotYetValid {
+                        subject: label(cert),
+                        not_before: time_string(nb),
+                    });
+                }
+                if at > na {
+                    problems.push(ChainProblem::Expired {
+                        subject: label(cert),
+                        not_after: time_string(na),
+                    });
+                }
+            }
+            _ => problems.push(ChainProblem::Expired {
+                subject: label(cert),
+                not_after: v.not_after.to_string(),
+            }),
+        }
+        if certificate_verifying_key(cert).is_err() {
+            problems.push(ChainProblem::UnsupportedAlgorithm {
+                subject: label(cert),
+                oid: tbs.subject_public_key_info.algorithm.oid.to_string(),
+            });
+        }
+        for ext in tbs.extensions.iter().flatten() {
+            if ext.critical && !KNOWN_CRITICAL.contains(&ext.extn_id) {
+                problems.push(ChainProblem::UnsupportedCriticalExtension {
+                    subject: label(cert),
+                    oid: ext.extn_id.to_string(),
+                });
+            }
+        }
+        let key_usage = tbs.get::<KeyUsage>();
+        if i == 0 {
+            let ok = matches!(&key_usage, Ok(Some((_, ku))) if ku.digital_signature() || ku.non_repudiation());
+            if !ok {
+                problems.push(ChainProblem::KeyUsageMissing {
+                    subject: label(cert),
+                });
+            }
+        } else {
+            let bc = tbs.get::<BasicConstraints>();
+            let is_ca = matches!(&bc, Ok(Some((_, b))) if b.ca);
+            let cert_sign = matches!(&key_usage, Ok(None))
+                || matches!(&key_usage, Ok(Some((_, ku))) if ku.key_cert_sign());
+            if !is_ca || !cert_sign {
+                problems.push(ChainProblem::NotACa {
+                    subject: label(cert),
+                });
+            }
+            // Intermediate CA certificates below this one (§6.1.4 (l), (m)).
+            let below = i.saturating_sub(1);
+            if let Ok(Some((_, b))) = &bc
+                && let Some(max) = b.path_len_constraint
+                && below > usize::from(max)
+            {
+                problems.push(ChainProblem::PathLenExceeded {
+                    subject: label(cert),
+                });
+            }
+        }
+    }
+
+    // Revocation of every certificate below the anchor, by its issuer's CRLs.
+    let mut revocation_checked = false;
+    for (i, pair) in path.windows(2).enumerate() {
+        let [cert, issuer] = pair else { continue };
+        for crl in crls
+            .iter()
+            .filter(|c| same_name(&c.issuer, &cert.tbs_certificate.issuer))
+        {
+            if !crl.verify(issuer) {
+                let p = ChainProblem::CrlNotVerified {
+                    issuer: name_label(&crl.issuer),
+                };
+                if !problems.contains(&p) {
+                    problems.push(p);
+                }
+                continue;
+            }
+            if i == 0 {
+                revocation_checked = true;
+            }
+            if let Some(when) = crl.revocation_time(cert.tbs_certificate.serial_number.as_bytes()) {
+                let serial_hex = serial_hex(&cert.tbs_certificate.serial_number);
+                let p = if when <= at {
+                    ChainProblem::Revoked {
+                        serial_hex,
+                        at: time_string(when),
+                    }
+                } else {
+                    ChainProblem::RevokedLater {
+                        serial_hex,
+                        at: time_string(when),
+                    }
+                };
+                if !problems.contains(&p) {
+                    problems.push(p);
+                }
+            }
+        }
+    }
+
+    let trusted = anchored && !problems.iter().any(ChainProblem::is_fatal);
+    ChainStatus {
+        trusted,
+        problems,
+        path: path.iter().map(|c| label(c)).collect(),
+        revocation_checked,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::pki::cert::tests::{BLOC, ca_cert, ca_key, leader_cert, leader_key, leader_subject};
+    use crate::pki::{
+        CaSubject, create_ca_certificate, create_crl, issue_leader_certificate, parse_crl,
+    };
+    use ed25519_dalek::SigningKey;
+    use time::macros::datetime;
+
+    const AT: OffsetDateTime = datetime!(2026-03-15 10:00:00 UTC);
+
+    fn other_ca(key: &SigningKey) -> Certificate {
+        create_ca_certificate(
+            key,
+            &CaSubject { name: BLOC.into() },
+            1,
+            datetime!(2025-01-01 00:00:00 UTC),
+            datetime!(2035-01-01 00:00:00 UTC),
+        )
+        .unwrap()
+    }
+
+    fn crl(revoked: &[(u64, OffsetDateTime)]) -> Crl {
+        parse_crl(
+            &create_crl(
+                &ca_key(),
+                &ca_cert(),
+                revoked,
+                datetime!(2026-05-01 00:00:00 UTC),
+                datetime!(2026-06-01 00:00:00 UTC),
+                3,
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn leader_chain_to_ca_is_trusted() {
+        let s = validate_chain(&leader_cert(), &[], &[ca_cert()], AT, &[crl(&[])]);
+        assert!(s.trusted, "{:?}", s.problems);
+        assert!(s.problems.is_empty());
+        assert!(s.revocation_checked);
+        assert_eq!(
+            s.path,
+            vec!["Nguyễn Thị Hồng Nhung".to_string(), BLOC.to_string()]
+        );
+    }
+
+    #[test]
+    fn certificate_from_other_ca_with_same_name_is_untrusted() {
+        let evil_key = SigningKey::from_bytes(&[0x66; 32]);
+        let evil_ca = other_ca(&evil_key);
+        assert_eq!(
+            evil_ca.tbs_certificate.subject,
+            ca_cert().tbs_certificate.subject
+        );
+        let forged = issue_leader_certificate(
+            &evil_key,
+            &evil_ca,
+            &leader_key().verifying_key(),
+            &leader_subject(),
+            0x8000_0000_0000_0001,
+            datetime!(2025-06-01 00:00:00 UTC),
+            datetime!(2027-06-01 00:00:00 UTC),
+        )
+        .unwrap();
+        let s = validate_chain(&forged, &[], &[ca_cert()], AT, &[]);
+        assert!(!s.trusted);
+        assert!(s.problems.contains(&ChainProblem::BadSignature {
+            subject: "Nguyễn Thị Hồng Nhung".into()
+        }));
+        // Supplying the impostor CA as an "intermediate" does not help.
+        let s = validate_chain(
+            &forged,
+            std::slice::from_ref(&evil_ca),
+            &[ca_cert()],
+            AT,
+            &[],
+        );
+        assert!(!s.trusted, "{s:?}");
+        assert!(s.problems.contains(&ChainProblem::BadSignature {
+            subject: BLOC.into()
+        }));
+        // And the impostor CA itself as signer is not trusted either.
+        let s = validate_chain(&evil_ca, &[], &[ca_cert()], AT, &[]);
+        assert!(!s.trusted);
+    }
+
+    #[test]
+    fn revoked_certificate_is_reported() {
+        let c = crl(&[(0x8000_0000_0000_0001, datetime!(2026-03-01 00:00:00 UTC))]);
+        let s = validate_chain(&leader_cert(), &[], &[ca_cert()], AT, &[c]);
+        assert!(!s.trusted);
+        assert_eq!(
+            s.problems,
+            vec![ChainProblem::Revoked {
+                serial_hex: "8000000000000001".into(),
+                at: "2026-03-01T00:00:00Z".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn revocation_after_signing_time_is_noted_but_trusted() {
+        let c = crl(&[(0x8000_0000_0000_0001, datetime!(2026-04-01 00:00:00 UTC))]);
+        let s = validate_chain(&leader_cert(), &[], &[ca_cert()], AT, &[c]);
+        assert!(s.trusted, "{:?}", s.problems);
+        assert!(matches!(
+            s.problems.as_slice(),
+            [ChainProblem::RevokedLater { .. }]
+        ));
+    }
+
+    #[test]
+    fn crl_from_impostor_ca_is_not_used() {
+        let evil_key = SigningKey::from_bytes(&[0x66; 32]);
+        let evil_crl = parse_crl(
+            &create_crl(
+                &evil_key,
+                &other_ca(&evil_key),
+                &[(0x8000_0000_0000_0001, datetime!(2026-01-01 00:00:00 UTC))],
+                datetime!(2026-05-01 00:00:00 UTC),
+                datetime!(2026-06-01 00:00:00 UTC),
+                1,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let s = validate_chain(&leader_cert(), &[], &[ca_cert()], AT, &[evil_crl]);
+        assert!(s.trusted);
+        assert!(!s.revocation_checked);
+        assert_eq!(
+            s.problems,
+            vec![ChainProblem::CrlNotVerified {
+                issuer: BLOC.into()
+            }]
+        );
+    }
+
+    #[test]
+    fn expired_and_not_yet_valid_certificates_are_untrusted() {
+        let s = validate_chain(
+            &leader_cert(),
+            &[],
+            &[ca_cert()],
+            datetime!(2028-01-01 00:00:00 UTC),
+            &[],
+        );
+        assert!(!s.trusted);
+        assert!(matches!(
+            s.problems.as_slice(),
+            [ChainProblem::Expired { .. }]
+        ));
+        let s = validate_chain(
+            &leader_cert(),
+            &[],
+            &[ca_cert()],
+            datetime!(2025-05-01 00:00:00 UTC),
+            &[],
+        );
+        assert!(matches!(
+            s.problems.as_slice(),
+            [ChainProblem::NotYetValid { .. }]
+        ));
+        let s = validate_chain(
+            &leader_cert(),
+            &[],
+            &[ca_cert()],
+            datetime!(2040-01-01 00:00:00 UTC),
+            &[],
+        );
+        assert_eq!(s.problems.len(), 2, "leader and root both expired");
+    }
+
+    #[test]
+    fn unknown_issuer_and_non_ca_issuer_are_reported() {
+        let s = validate_chain(&leader_cert(), &[], &[], AT, &[]);
+        assert!(!s.trusted);
+        assert!(matches!(
+            s.problems.as_slice(),
+            [ChainProblem::UnknownIssuer { .. }]
+        ));
+
+        // A leader certificate used as an issuer: built by hand since the
+        // issuing API refuses non-CA issuers.
+        let leader = leader_cert();
+        let mut tbs = leader.tbs_certificate.clone();
+        tbs.issuer = leader.tbs_certificate.subject.clone();
+        tbs.subject = crate::pki::cert::tests::leader_subject_other()
+            .to_name()
+            .unwrap();
+        let sig =
+            crate::pki::util::sign_to_bitstring(&leader_key(), &tbs.to_der().unwrap()).unwrap();
+        let child = Certificate {
+            tbs_certificate: tbs,
+            signature_algorithm: leader.signature_algorithm.clone(),
+            signature: sig,
+        };
+        let s = validate_chain(&child, &[leader], &[ca_cert()], AT, &[]);
+        assert!(!s.trusted);
+        assert!(s.problems.contains(&ChainProblem::NotACa {
+            subject: "Nguyễn Thị Hồng Nhung".into()
+        }));
+    }
+
+    #[test]
+    fn signer_without_signing_key_usage_is_untrusted() {
+        // The CA certificate itself as "signer": anchored but lacks digitalSignature.
+        let s = validate_chain(&ca_cert(), &[], &[ca_cert()], AT, &[]);
+        assert!(!s.trusted);
+        assert_eq!(
+            s.problems,
+            vec![ChainProblem::KeyUsageMissing {
+                subject: BLOC.into()
+            }]
+        );
+    }
+
+    #[test]
+    fn intermediate_path_is_followed_and_cycles_terminate() {
+        // Root -> sub-CA -> leader.
+        let sub_key = SigningKey::from_bytes(&[0x21; 32]);
+        let mut sub = create_ca_certificate(
+            &sub_key,
+            &CaSubject {
+                name: "Tiểu ban".into(),
+            },
+            9,
+            datetime!(2025-02-01 00:00:00 UTC),
+            datetime!(2030-01-01 00:00:00 UTC),
+        )
+        .unwrap();
+        sub.tbs_certificate.issuer = ca_cert().tbs_certificate.subject.clone();
+        sub.signature =
+            crate::pki::util::sign_to_bitstring(&ca_key(), &sub.tbs_certificate.to_der().unwrap())
+                .unwrap();
+        let leader = issue_leader_certificate(
+            &sub_key,
+            &sub,
+            &leader_key().verifying_key(),
+            &leader_subject(),
+            77,
+            datetime!(2025-06-01 00:00:00 UTC),
+            datetime!(2027-06-01 00:00:00 UTC),
+        )
+        .unwrap();
+        let s = validate_chain(&leader, &[sub.clone()], &[ca_cert()], AT, &[]);
+        assert!(s.trusted, "{:?}", s.problems);
+        assert_eq!(s.path.len(), 3);
+
+        // Two CAs certifying each other, neither trusted: must stop.
+        let a_key = SigningKey::from_bytes(&[0x31; 32]);
+        let b_key = SigningKey::from_bytes(&[0x32; 32]);
+        let mk = |key: &SigningKey, name: &str, issuer_name: &str, issuer_key: &SigningKey| {
+            let mut c = create_ca_certificate(
+                key,
+                &CaSubject { name: name.into() },
+                5,
+                datetime!(2025-02-01 00:00:00 UTC),
+                datetime!(2030-01-01 00:00:00 UTC),
+            )
+            .unwrap();
+            c.tbs_certificate.issuer =
+                crate::pki::name::build_name(&[(crate::pki::name::OID_CN, issuer_name)]).unwrap();
+            c.signature = crate::pki::util::sign_to_bitstring(
+                issuer_key,
+                &c.tbs_certificate.to_der().unwrap(),
+            )
+            .unwrap();
+            c
+        };
+        let a = mk(&a_key, "A", "B", &b_key);
+        let b = mk(&b_key, "B", "A", &a_key);
+        let s = validate_chain(&a, &[a.clone(), b.clone()], &[ca_cert()], AT, &[]);
+        assert!(!s.trusted);
+        assert!(s.path.len() <= MAX_PATH_LEN);
+    }
+
+    #[test]
+    fn problems_serialise_with_a_kind_tag() {
+        let p = ChainProblem::Revoked {
+            serial_hex: "0a".into(),
+            at: "2026-01-01T00:00:00Z".into(),
+        };
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"revoked","serial_hex":"0a","at":"2026-01-01T00:00:00Z"}"#
+        );
+    }
+}
