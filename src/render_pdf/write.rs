@@ -196,7 +196,7 @@ pub(crate) fn text_string(s: &str) -> Object {
 }
 
 /// `D:YYYYMMDDHHmmSS+07'00'` (ISO 32000-2 §7.9.4).
-pub(crate) fn pdf_date(t: time::OffsetDateTime) -> String {
+pub fn pdf_date(t: time::OffsetDateTime) -> String {
     let off = t.offset();
     let (h, m, _) = off.as_hms();
     let sign = if off.is_negative() { '-' } else { '+' };

@@ -1,4 +1,437 @@
 //! Signing the covenant PDF: PAdES B-B with Ed25519 (ISO 32000-2 §12.8, ETSI EN 319 142-1,
-//! RFC 8419), one incremental revision per signer.
+//! RFC 8419, ISO/TS 32002), one incremental update (§7.5.6) per signer.
+//!
+//! Signing happens in two steps so that the private key can stay with the leader:
+//! [`prepare`] appends the revision that fills the unit's field, with a zero-filled
+//! `/Contents`, and returns the DER signed attributes to sign; [`PreparedSignature::embed`]
+//! takes the 64-byte Ed25519 signature, builds the CMS `SignedData` and writes it into the
+//! reserved bytes. A preparation made against another revision of the file is refused.
 
+mod appearance;
 pub mod cms;
+
+use ed25519_dalek::{Signer as _, SigningKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256, Sha512};
+use time::OffsetDateTime;
+use x509_cert::Certificate;
+
+use crate::pdf::{Dict, IncrementalUpdate, Limits, Object, PdfError, PdfFile, PdfString};
+use crate::pki;
+
+/// Bytes reserved for the CMS in `/Contents` (hex-encoded: twice as many characters).
+pub const CONTENTS_RESERVE: usize = 12 * 1024;
+
+/// Why a PDF could not be signed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The input is not a PDF we can update.
+    #[error("không đọc được PDF: {0}")]
+    Pdf(#[from] PdfError),
+    /// The document has no signature field of that name.
+    #[error("không có trường chữ ký \"{0}\" trong tài liệu")]
+    NoSuchField(String),
+    /// The field is already signed.
+    #[error("trường chữ ký \"{0}\" đã được ký")]
+    AlreadySigned(String),
+    /// The certificate names another unit than the field.
+    #[error(
+        "chứng thư số cấp cho đơn vị \"{cert_unit}\", không phải đơn vị của trường \"{field}\""
+    )]
+    WrongUnit {
+        /// The field.
+        field: String,
+        /// The unit id in the certificate (empty if none).
+        cert_unit: String,
+    },
+    /// The private key is not the certificate's.
+    #[error("khóa bí mật không khớp với chứng thư số")]
+    KeyMismatch,
+    /// The file changed since the signature was prepared.
+    #[error("tài liệu đã thay đổi (có người ký trước) kể từ khi chuẩn bị chữ ký; hãy chuẩn bị lại")]
+    StaleBase,
+    /// The CMS did not fit or could not be built.
+    #[error("không tạo được chữ ký CMS: {0}")]
+    Cms(String),
+    /// The certificate could not be read.
+    #[error("chứng thư số không hợp lệ: {0}")]
+    Certificate(String),
+    /// The appearance could not be drawn.
+    #[error("không tạo được hình thức hiển thị chữ ký: {0}")]
+    Appearance(String),
+}
+
+/// What to sign and how.
+#[derive(Debug, Clone)]
+pub struct SignOptions {
+    /// The signature field (the unit id).
+    pub field: String,
+    /// Signing time written to `/M` and shown in the appearance.
+    pub time: OffsetDateTime,
+    /// `/Reason`.
+    pub reason: Option<String>,
+    /// `/Location`.
+    pub location: Option<String>,
+}
+
+/// A prepared signature: the new revision with a zeroed `/Contents`, and what to sign.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PreparedSignature {
+    /// The field being signed.
+    pub field: String,
+    /// SHA-256 of the file the revision was appended to.
+    pub base_sha256: [u8; 32],
+    /// The file with the new revision, `/Contents` still zero.
+    pub pdf: Vec<u8>,
+    /// `/ByteRange` of the new signature.
+    pub byte_range: [usize; 4],
+    /// SHA-512 of the bytes the byte range covers.
+    pub message_digest: Vec<u8>,
+    /// The DER signed attributes (a SET, tag 0x31): the bytes to sign with Ed25519.
+    pub signed_attributes: Vec<u8>,
+}
+
+/// Prepares the signature of `opts.field` by the holder of `signer_cert`.
+///
+/// # Errors
+/// Unreadable PDF, no such field, field already signed, certificate for another unit.
+pub fn prepare(
+    base: &[u8],
+    signer_cert: &Certificate,
+    opts: &SignOptions,
+) -> Result<PreparedSignature, SignError> {
+    let file = PdfFile::parse(base, &Limits::default())?;
+    let last = file.last_revision();
+    let info = pki::cert_info(signer_cert);
+    let cert_unit = info.unit_id.clone().unwrap_or_default();
+    if cert_unit != opts.field {
+        return Err(SignError::WrongUnit {
+            field: opts.field.clone(),
+            cert_unit,
+        });
+    }
+    let root_ref = file
+        .trailer()
+        .and_then(|t| t.get(b"Root"))
+        .and_then(Object::as_reference)
+        .ok_or_else(|| SignError::NoSuchField(opts.field.clone()))?;
+    let root = file.resolve(root_ref, last)?;
+    let root = root
+        .as_dict()
+        .ok_or_else(|| SignError::NoSuchField(opts.field.clone()))?
+        .clone();
+    // AcroForm: direct in the catalog (as we write it) or indirect.
+    let (acro_ref, acro) = match root.get(b"AcroForm") {
+        Some(Object::Reference(r)) => (Some(*r), file.resolve(*r, last)?),
+        Some(o) => (None, o.clone()),
+        None => return Err(SignError::NoSuchField(opts.field.clone())),
+    };
+    let acro = acro
+        .as_dict()
+        .ok_or_else(|| SignError::NoSuchField(opts.field.clone()))?
+        .clone();
+    let fields = acro
+        .get(b"Fields")
+        .and_then(Object::as_array)
+        .unwrap_or(&[]);
+    let mut found = None;
+    for f in fields.iter().take(10_000) {
+        let Some(r) = f.as_reference() else { continue };
+        let obj = file.resolve(r, last)?;
+        let Some(d) = obj.as_dict() else { continue };
+        let name = d
+            .get(b"T")
+            .and_then(Object::as_string)
+            .map(|s| pdf_text(&s.bytes));
+        if name.as_deref() == Some(opts.field.as_str())
+            && d.get(b"FT") == Some(&Object::name("Sig"))
+        {
+            found = Some((r, d.clone()));
+            break;
+        }
+    }
+    let (field_ref, mut field) = found.ok_or_else(|| SignError::NoSuchField(opts.field.clone()))?;
+    if field.get(b"V").is_some() {
+        return Err(SignError::AlreadySigned(opts.field.clone()));
+    }
+    let rect = rect_of(&field);
+
+    let mut up = IncrementalUpdate::new(&file)?;
+
+    // Appearance in the field's rectangle.
+    let lines = vec![
+        format!("Ký bởi: {}", info.subject_cn.clone().unwrap_or_default()),
+        format!("Cơ quan: {}", info.unit_name.clone().unwrap_or_default()),
+        format!("Thời gian ký: {}", display_time(opts.time)),
+    ];
+    let ap = appearance::write(&mut up, rect.2 - rect.0, rect.3 - rect.1, &lines)?;
+
+    // The signature dictionary, with fixed-width placeholders (ISO 32000-2 §12.8.1).
+    let sig_ref = up.allocate();
+    up.put_raw(sig_ref, signature_dict_body(opts, &info))?;
+
+    // The field gets its value and appearance; nothing else in it changes.
+    field.set("V", Object::Reference(sig_ref));
+    field.set(
+        "AP",
+        Object::Dictionary(Dict::new().with("N", Object::Reference(ap))),
+    );
+    up.put(field_ref, Object::Dictionary(field))?;
+
+    // Catalog: SigFlags 3 (§12.7.3) and the ISO/TS 32002 extension, once.
+    let sig_flags_ok = acro.get(b"SigFlags").and_then(Object::as_i64) == Some(3);
+    let has_ext = root.get(b"Extensions").is_some();
+    if !sig_flags_ok || !has_ext {
+        let mut acro2 = acro.clone();
+        acro2.set("SigFlags", Object::Integer(3));
+        let mut root2 = root.clone();
+        match acro_ref {
+            Some(r) => up.put(r, Object::Dictionary(acro2))?,
+            None => root2.set("AcroForm", Object::Dictionary(acro2)),
+        }
+        root2.set("Version", Object::name("2.0"));
+        root2.set("Extensions", iso_32002_extension());
+        up.put(root_ref, Object::Dictionary(root2))?;
+    }
+
+    let out = up.finish(base)?;
+    let mut pdf = out.bytes.clone();
+    let contents_at = out
+        .find_in_object(sig_ref, b"/Contents <")
+        .ok_or_else(|| SignError::Cms("placeholder not found".into()))?
+        + b"/Contents ".len();
+    let contents_end = contents_at + 2 + 2 * CONTENTS_RESERVE;
+    let byte_range = [
+        0,
+        contents_at,
+        contents_end,
+        pdf.len().saturating_sub(contents_end),
+    ];
+    let br_at = out
+        .find_in_object(sig_ref, b"/ByteRange [")
+        .ok_or_else(|| SignError::Cms("byte range placeholder not found".into()))?
+        + b"/ByteRange [".len();
+    let text = format!(
+        "{} {} {} {}",
+        byte_range[0], byte_range[1], byte_range[2], byte_range[3]
+    );
+    let slot = pdf
+        .get_mut(br_at..br_at + BYTE_RANGE_WIDTH)
+        .ok_or_else(|| SignError::Cms("byte range placeholder".into()))?;
+    if text.len() > slot.len() {
+        return Err(SignError::Cms("file too large for the byte range".into()));
+    }
+    slot.fill(b' ');
+    if let Some(dst) = slot.get_mut(..text.len()) {
+        dst.copy_from_slice(text.as_bytes());
+    }
+
+    let mut h = Sha512::new();
+    h.update(pdf.get(..byte_range[1]).unwrap_or(&[]));
+    h.update(pdf.get(byte_range[2]..).unwrap_or(&[]));
+    let digest: [u8; 64] = h.finalize().into();
+    let signed_attributes = cms::signed_attributes_der(&digest, signer_cert)
+        .map_err(|e| SignError::Cms(e.to_string()))?;
+    // Keep `pdf` exactly as hashed.
+    let _ = &mut pdf;
+    Ok(PreparedSignature {
+        field: opts.field.clone(),
+        base_sha256: Sha256::digest(base).into(),
+        pdf,
+        byte_range,
+        message_digest: digest.to_vec(),
+        signed_attributes,
+    })
+}
+
+impl PreparedSignature {
+    /// Embeds the Ed25519 `signature` over [`Self::signed_attributes`] and returns the signed
+    /// file. `current_base` must be the file the preparation was made against.
+    ///
+    /// # Errors
+    /// The file changed since preparation, the signature does not verify with the
+    /// certificate's key, or the CMS does not fit.
+    pub fn embed(
+        &self,
+        current_base: &[u8],
+        signature: &[u8; 64],
+        signer_cert: &Certificate,
+        chain: &[Certificate],
+    ) -> Result<Vec<u8>, SignError> {
+        let current: [u8; 32] = Sha256::digest(current_base).into();
+        if current != self.base_sha256 || !self.pdf.starts_with(current_base) {
+            return Err(SignError::StaleBase);
+        }
+        let key = pki::certificate_verifying_key(signer_cert)
+            .map_err(|e| SignError::Certificate(e.to_string()))?;
+        let sig = ed25519_dalek::Signature::from_bytes(signature);
+        key.verify_strict(&self.signed_attributes, &sig)
+            .map_err(|_| SignError::KeyMismatch)?;
+        let cms = cms::build_signed_data(&self.signed_attributes, signature, signer_cert, chain)
+            .map_err(|e| SignError::Cms(e.to_string()))?;
+        if cms.len() > CONTENTS_RESERVE {
+            return Err(SignError::Cms(format!(
+                "CMS {} byte, vượt chỗ dành sẵn {CONTENTS_RESERVE}",
+                cms.len()
+            )));
+        }
+        let mut pdf = self.pdf.clone();
+        let start = self.byte_range[1] + 1;
+        let slot = pdf
+            .get_mut(start..start + 2 * cms.len())
+            .ok_or_else(|| SignError::Cms("placeholder".into()))?;
+        for (i, b) in cms.iter().enumerate() {
+            let hex = format!("{b:02x}");
+            if let Some(dst) = slot.get_mut(2 * i..2 * i + 2) {
+                dst.copy_from_slice(hex.as_bytes());
+            }
+        }
+        Ok(pdf)
+    }
+}
+
+/// Signs in one call with a key held locally (the CLI and tests).
+///
+/// # Errors
+/// As [`prepare`] and [`PreparedSignature::embed`]; [`SignError::KeyMismatch`] if `key` is not
+/// the certificate's.
+pub fn sign_with_key(
+    base: &[u8],
+    key: &SigningKey,
+    signer_cert: &Certificate,
+    chain: &[Certificate],
+    opts: &SignOptions,
+) -> Result<Vec<u8>, SignError> {
+    let cert_key = pki::certificate_verifying_key(signer_cert)
+        .map_err(|e| SignError::Certificate(e.to_string()))?;
+    if cert_key != key.verifying_key() {
+        return Err(SignError::KeyMismatch);
+    }
+    let prepared = prepare(base, signer_cert, opts)?;
+    let signature = key.sign(&prepared.signed_attributes).to_bytes();
+    prepared.embed(base, &signature, signer_cert, chain)
+}
+
+const BYTE_RANGE_WIDTH: usize = 48;
+
+fn signature_dict_body(opts: &SignOptions, info: &pki::CertInfo) -> Vec<u8> {
+    let mut d = Vec::new();
+    d.extend_from_slice(
+        b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange [",
+    );
+    d.extend(std::iter::repeat_n(b' ', BYTE_RANGE_WIDTH));
+    d.extend_from_slice(b"] /Contents <");
+    d.extend(std::iter::repeat_n(b'0', 2 * CONTENTS_RESERVE));
+    d.extend_from_slice(b">");
+    let mut rest = Dict::new().with(
+        "M",
+        Object::String(PdfString::literal(crate::render_pdf::pdf_date(opts.time))),
+    );
+    if let Some(n) = &info.subject_cn {
+        rest.set("Name", text_string(n));
+    }
+    if let Some(r) = &opts.reason {
+        rest.set("Reason", text_string(r));
+    }
+    if let Some(l) = &opts.location {
+        rest.set("Location", text_string(l));
+    }
+    let mut tail = Vec::new();
+    crate::pdf::serialize_object(&Object::Dictionary(rest), &mut tail);
+    // `tail` is "<<...>>": splice its entries into our dictionary.
+    let inner = tail
+        .get(2..tail.len().saturating_sub(2))
+        .unwrap_or(&[])
+        .to_vec();
+    d.push(b' ');
+    d.extend_from_slice(&inner);
+    d.extend_from_slice(b" >>");
+    d
+}
+
+fn iso_32002_extension() -> Object {
+    let ext = Dict::new()
+        .with("Type", Object::name("DeveloperExtensions"))
+        .with("BaseVersion", Object::name("2.0"))
+        .with("ExtensionLevel", Object::Integer(32002))
+        .with(
+            "URL",
+            Object::String(PdfString::literal(
+                "https://www.iso.org/standard/45875.html",
+            )),
+        )
+        .with(
+            "ExtensionRevision",
+            Object::String(PdfString::literal(":2022")),
+        );
+    Object::Dictionary(Dict::new().with("ISO_", Object::Array(vec![Object::Dictionary(ext)])))
+}
+
+/// PDF text string: ASCII literal, else UTF-16BE with BOM (ISO 32000-2 §7.9.2.2).
+pub(crate) fn text_string(s: &str) -> Object {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        Object::String(PdfString::literal(s.as_bytes()))
+    } else {
+        let mut v = vec![0xFE, 0xFF];
+        for u in s.encode_utf16() {
+            v.extend_from_slice(&u.to_be_bytes());
+        }
+        Object::String(PdfString::hex(v))
+    }
+}
+
+/// Decodes a PDF text string (UTF-16BE with BOM, UTF-8 with BOM, or PDFDocEncoding ~ Latin-1).
+pub fn pdf_text(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = rest
+            .chunks(2)
+            .map(|c| {
+                u16::from_be_bytes([
+                    c.first().copied().unwrap_or(0),
+                    c.get(1).copied().unwrap_or(0),
+                ])
+            })
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        String::from_utf8_lossy(rest).into_owned()
+    } else {
+        bytes.iter().map(|&b| char::from(b)).collect()
+    }
+}
+
+fn rect_of(field: &Dict) -> (f32, f32, f32, f32) {
+    let nums: Vec<f32> = field
+        .get(b"Rect")
+        .and_then(Object::as_array)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|o| match o {
+            Object::Integer(i) => Some(*i as f32),
+            Object::Real(r) => Some(*r as f32),
+            _ => None,
+        })
+        .collect();
+    match nums.as_slice() {
+        [a, b, c, d] => (a.min(*c), b.min(*d), a.max(*c), b.max(*d)),
+        _ => (0.0, 0.0, 200.0, 60.0),
+    }
+}
+
+/// "22.01.2021 15:30:45 +07:00", the time format of Vietnamese signing tools.
+pub fn display_time(t: OffsetDateTime) -> String {
+    let (h, m, _) = t.offset().as_hms();
+    let sign = if t.offset().is_negative() { '-' } else { '+' };
+    format!(
+        "{:02}.{:02}.{} {:02}:{:02}:{:02} {sign}{:02}:{:02}",
+        t.day(),
+        u8::from(t.month()),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        h.unsigned_abs(),
+        m.unsigned_abs()
+    )
+}

@@ -7,3 +7,4 @@ mod helpers;
 mod render_cli;
 mod render_docx;
 mod render_pdf;
+mod sign;

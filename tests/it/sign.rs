@@ -1,0 +1,203 @@
+//! The whole chain on the reference covenant: CA, 16 leaders, 16 sequential signatures,
+//! checked by pyHanko (the third-party judge), qpdf and pdftotext.
+
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::SigningKey;
+use time::macros::datetime;
+use x509_cert::Certificate;
+
+use giaouoc::pki;
+use giaouoc::sign::{self, SignError, SignOptions};
+use giaouoc::template::Template;
+
+use crate::helpers::*;
+
+pub struct Bloc {
+    pub ca_key: SigningKey,
+    pub ca: Certificate,
+    pub leaders: Vec<(String, SigningKey, Certificate)>,
+}
+
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+pub fn bloc() -> Bloc {
+    let json: serde_json::Value = serde_json::from_slice(&reference_json()).unwrap();
+    let ca_key = key(200);
+    let ca = pki::create_ca_certificate(
+        &ca_key,
+        &pki::CaSubject {
+            name: json["bloc"]["name"].as_str().unwrap().to_string(),
+        },
+        1,
+        datetime!(2020-12-01 00:00 +07:00),
+        datetime!(2050-12-01 00:00 +07:00),
+    )
+    .unwrap();
+    let mut leaders = Vec::new();
+    for (i, u) in json["units"].as_array().unwrap().iter().enumerate() {
+        let k = key(i as u8 + 1);
+        let subject = pki::LeaderSubject {
+            full_name: u["signer"]["full_name"].as_str().unwrap().into(),
+            title: u["signer"]["position"].as_str().unwrap().into(),
+            unit_name: u["name"].as_str().unwrap().into(),
+            unit_id: u["id"].as_str().unwrap().into(),
+        };
+        let cert = pki::issue_leader_certificate(
+            &ca_key,
+            &ca,
+            &k.verifying_key(),
+            &subject,
+            100 + i as u64,
+            datetime!(2021-01-01 00:00 +07:00),
+            datetime!(2045-01-01 00:00 +07:00),
+        )
+        .unwrap();
+        leaders.push((subject.unit_id, k, cert));
+    }
+    Bloc {
+        ca_key,
+        ca,
+        leaders,
+    }
+}
+
+pub fn unsigned_pdf() -> Vec<u8> {
+    let (_, doc) = giaouoc::render::prepare(&reference_json(), &Template::builtin()).unwrap();
+    giaouoc::render::pdf(&doc, &Default::default())
+        .unwrap()
+        .bytes
+}
+
+pub fn opts(field: &str, minute: u8) -> SignOptions {
+    SignOptions {
+        field: field.into(),
+        time: datetime!(2021-01-22 15:00:00 +07:00) + time::Duration::minutes(minute.into()),
+        reason: Some("Ký giao ước thi đua năm 2021".into()),
+        location: Some("Quảng Ninh".into()),
+    }
+}
+
+/// The covenant signed by the first `n` leaders, in grid order.
+pub fn signed_by(bloc: &Bloc, n: usize) -> Vec<u8> {
+    let mut pdf = unsigned_pdf();
+    for (i, (unit, k, cert)) in bloc.leaders.iter().take(n).enumerate() {
+        pdf = sign::sign_with_key(&pdf, k, cert, &[bloc.ca.clone()], &opts(unit, i as u8)).unwrap();
+    }
+    pdf
+}
+
+fn pyhanko() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var("PYHANKO").ok().map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-pyhanko/bin/pyhanko")),
+    ];
+    candidates.into_iter().flatten().find(|p| p.exists())
+}
+
+#[test]
+fn sixteen_sequential_signatures_pass_pyhanko_qpdf_and_pdftotext() {
+    let bloc = bloc();
+    let dir = temp_dir("sign16");
+    let ca_pem = dir.join("ca.pem");
+    std::fs::write(&ca_pem, pki::certificate_to_pem(&bloc.ca).unwrap()).unwrap();
+    let mut pdf = unsigned_pdf();
+    for (i, (unit, k, cert)) in bloc.leaders.iter().enumerate() {
+        pdf = sign::sign_with_key(&pdf, k, cert, &[bloc.ca.clone()], &opts(unit, i as u8)).unwrap();
+        let path = dir.join(format!("rev{i:02}.pdf"));
+        std::fs::write(&path, &pdf).unwrap();
+        let out = tool("qpdf", &["--check", path.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "qpdf after signature {}: {}",
+            i + 1,
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let path = dir.join("signed.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let text = pdf_text(&path);
+    let want = expected_strings(&reference_json());
+    let miss = missing(&want, &text);
+    assert!(miss.is_empty(), "missing after signing: {miss:#?}");
+    assert!(text.contains("Ký bởi: Âu Thị Hải Yến"), "appearance text");
+
+    let Some(pyhanko) = pyhanko() else {
+        panic!("pyHanko not found: .ci/run installs it into .venv-pyhanko (or set PYHANKO)");
+    };
+    let out = std::process::Command::new(&pyhanko)
+        .args(["sign", "validate", "--trust"])
+        .arg(&ca_pem)
+        .arg("--trust-replace")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "pyHanko: {report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(report.matches("INTACT:TRUSTED").count(), 16, "{report}");
+    assert!(!report.contains("ILLEGAL"), "{report}");
+    let last = report.lines().rfind(|l| l.contains("INTACT")).unwrap_or("");
+    assert!(
+        last.starts_with("U16:") && last.ends_with("UNTOUCHED"),
+        "{report}"
+    );
+    assert_eq!(
+        report.matches("ACCEPTABLE_MODIFICATIONS").count(),
+        15,
+        "{report}"
+    );
+}
+
+#[test]
+fn signing_twice_or_for_another_unit_is_refused() {
+    let bloc = bloc();
+    let pdf = signed_by(&bloc, 1);
+    let (unit, k, cert) = &bloc.leaders[0];
+    let again = sign::sign_with_key(&pdf, k, cert, &[bloc.ca.clone()], &opts(unit, 5));
+    assert!(
+        matches!(again, Err(SignError::AlreadySigned(_))),
+        "{again:?}"
+    );
+    let (_, k2, cert2) = &bloc.leaders[1];
+    let other = sign::sign_with_key(&pdf, k2, cert2, &[bloc.ca.clone()], &opts("U03", 5));
+    assert!(
+        matches!(other, Err(SignError::WrongUnit { .. })),
+        "{other:?}"
+    );
+    let missing = sign::sign_with_key(&pdf, k2, cert2, &[], &opts("U99", 5));
+    assert!(matches!(
+        missing,
+        Err(SignError::WrongUnit { .. }) | Err(SignError::NoSuchField(_))
+    ));
+    let wrong_key = sign::sign_with_key(&pdf, k, cert2, &[], &opts("U02", 5));
+    assert!(
+        matches!(wrong_key, Err(SignError::KeyMismatch)),
+        "{wrong_key:?}"
+    );
+}
+
+#[test]
+fn a_preparation_against_an_older_revision_is_refused() {
+    use ed25519_dalek::Signer;
+    let bloc = bloc();
+    let base = signed_by(&bloc, 1);
+    let (u2, k2, c2) = &bloc.leaders[1];
+    let (u3, k3, c3) = &bloc.leaders[2];
+    let p2 = sign::prepare(&base, c2, &opts(u2, 1)).unwrap();
+    let p3 = sign::prepare(&base, c3, &opts(u3, 1)).unwrap();
+    let s2 = k2.sign(&p2.signed_attributes).to_bytes();
+    let after2 = p2.embed(&base, &s2, c2, &[bloc.ca.clone()]).unwrap();
+    // U03 prepared against the file before U02 signed: refused on the new file.
+    let s3 = k3.sign(&p3.signed_attributes).to_bytes();
+    let stale = p3.embed(&after2, &s3, c3, &[bloc.ca.clone()]);
+    assert!(matches!(stale, Err(SignError::StaleBase)), "{stale:?}");
+    // A signature by the wrong key is refused at embed time.
+    let bad = p3.embed(&base, &s2, c3, &[]);
+    assert!(matches!(bad, Err(SignError::KeyMismatch)), "{bad:?}");
+}
