@@ -13,6 +13,7 @@ use giaouoc::template::Template;
 
 use crate::helpers::*;
 
+#[allow(dead_code)]
 pub struct Bloc {
     pub ca_key: SigningKey,
     pub ca: Certificate,
@@ -84,7 +85,14 @@ pub fn opts(field: &str, minute: u8) -> SignOptions {
 pub fn signed_by(bloc: &Bloc, n: usize) -> Vec<u8> {
     let mut pdf = unsigned_pdf();
     for (i, (unit, k, cert)) in bloc.leaders.iter().take(n).enumerate() {
-        pdf = sign::sign_with_key(&pdf, k, cert, &[bloc.ca.clone()], &opts(unit, i as u8)).unwrap();
+        pdf = sign::sign_with_key(
+            &pdf,
+            k,
+            cert,
+            std::slice::from_ref(&bloc.ca),
+            &opts(unit, i as u8),
+        )
+        .unwrap();
     }
     pdf
 }
@@ -105,7 +113,14 @@ fn sixteen_sequential_signatures_pass_pyhanko_qpdf_and_pdftotext() {
     std::fs::write(&ca_pem, pki::certificate_to_pem(&bloc.ca).unwrap()).unwrap();
     let mut pdf = unsigned_pdf();
     for (i, (unit, k, cert)) in bloc.leaders.iter().enumerate() {
-        pdf = sign::sign_with_key(&pdf, k, cert, &[bloc.ca.clone()], &opts(unit, i as u8)).unwrap();
+        pdf = sign::sign_with_key(
+            &pdf,
+            k,
+            cert,
+            std::slice::from_ref(&bloc.ca),
+            &opts(unit, i as u8),
+        )
+        .unwrap();
         let path = dir.join(format!("rev{i:02}.pdf"));
         std::fs::write(&path, &pdf).unwrap();
         let out = tool("qpdf", &["--check", path.to_str().unwrap()]);
@@ -159,13 +174,25 @@ fn signing_twice_or_for_another_unit_is_refused() {
     let bloc = bloc();
     let pdf = signed_by(&bloc, 1);
     let (unit, k, cert) = &bloc.leaders[0];
-    let again = sign::sign_with_key(&pdf, k, cert, &[bloc.ca.clone()], &opts(unit, 5));
+    let again = sign::sign_with_key(
+        &pdf,
+        k,
+        cert,
+        std::slice::from_ref(&bloc.ca),
+        &opts(unit, 5),
+    );
     assert!(
         matches!(again, Err(SignError::AlreadySigned(_))),
         "{again:?}"
     );
     let (_, k2, cert2) = &bloc.leaders[1];
-    let other = sign::sign_with_key(&pdf, k2, cert2, &[bloc.ca.clone()], &opts("U03", 5));
+    let other = sign::sign_with_key(
+        &pdf,
+        k2,
+        cert2,
+        std::slice::from_ref(&bloc.ca),
+        &opts("U03", 5),
+    );
     assert!(
         matches!(other, Err(SignError::WrongUnit { .. })),
         "{other:?}"
@@ -192,10 +219,12 @@ fn a_preparation_against_an_older_revision_is_refused() {
     let p2 = sign::prepare(&base, c2, &opts(u2, 1)).unwrap();
     let p3 = sign::prepare(&base, c3, &opts(u3, 1)).unwrap();
     let s2 = k2.sign(&p2.signed_attributes).to_bytes();
-    let after2 = p2.embed(&base, &s2, c2, &[bloc.ca.clone()]).unwrap();
+    let after2 = p2
+        .embed(&base, &s2, c2, std::slice::from_ref(&bloc.ca))
+        .unwrap();
     // U03 prepared against the file before U02 signed: refused on the new file.
     let s3 = k3.sign(&p3.signed_attributes).to_bytes();
-    let stale = p3.embed(&after2, &s3, c3, &[bloc.ca.clone()]);
+    let stale = p3.embed(&after2, &s3, c3, std::slice::from_ref(&bloc.ca));
     assert!(matches!(stale, Err(SignError::StaleBase)), "{stale:?}");
     // A signature by the wrong key is refused at embed time.
     let bad = p3.embed(&base, &s2, c3, &[]);
