@@ -328,8 +328,28 @@ fn finish(
     // Subset font names (ISO 32000-2 §9.9.2): a six-letter tag derived from the glyph set.
     rename_fonts(lo, &page_ids, subsets);
     if compress {
-        // Font programs and anything else printpdf left unfiltered.
-        lo.compress();
+        // Font programs and anything else printpdf left unfiltered (zlib level 6: lopdf's
+        // own `compress` uses the slowest level for a few percent).
+        for obj in lo.objects.values_mut() {
+            if let Object::Stream(stream) = obj {
+                if stream.dict.get(b"Filter").is_ok() {
+                    continue;
+                }
+                let mut enc = flate2::write::ZlibEncoder::new(
+                    Vec::with_capacity(stream.content.len() / 2),
+                    flate2::Compression::new(6),
+                );
+                if std::io::Write::write_all(&mut enc, &stream.content).is_ok()
+                    && let Ok(packed) = enc.finish()
+                    && packed.len() < stream.content.len()
+                {
+                    stream
+                        .dict
+                        .set("Filter", Object::Name(b"FlateDecode".to_vec()));
+                    stream.set_content(packed);
+                }
+            }
+        }
     }
 
     // Signature fields: one widget-merged field per unit (§12.7.5.5), empty.

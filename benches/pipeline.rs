@@ -1,0 +1,96 @@
+//! Speed goals (issue: render under 15 ms PDF / 3 ms DOCX; one signature under 2 ms).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ed25519_dalek::SigningKey;
+use time::macros::datetime;
+
+use giaouoc::pki;
+use giaouoc::sign::{self, SignOptions};
+use giaouoc::template::Template;
+
+const REFERENCE: &[u8] = include_bytes!("../tests/fixtures/covenant-2021-quang-ninh.json");
+
+fn render(c: &mut Criterion) {
+    let template = Template::builtin();
+    let (_, doc) = giaouoc::render::prepare(REFERENCE, &template).unwrap();
+    c.bench_function("fill reference covenant (parse + template)", |b| {
+        b.iter(|| giaouoc::render::prepare(black_box(REFERENCE), &template).unwrap())
+    });
+    c.bench_function("render_pdf reference covenant", |b| {
+        b.iter(|| giaouoc::render::pdf(black_box(&doc), &Default::default()).unwrap())
+    });
+    c.bench_function("render_docx reference covenant", |b| {
+        b.iter(|| giaouoc::render::docx(black_box(&doc), &Default::default()).unwrap())
+    });
+}
+
+fn signing(c: &mut Criterion) {
+    let (cov, doc) = giaouoc::render::prepare(REFERENCE, &Template::builtin()).unwrap();
+    let mut pdf = giaouoc::render::pdf(&doc, &Default::default())
+        .unwrap()
+        .bytes;
+    let ca_key = SigningKey::from_bytes(&[200; 32]);
+    let ca = pki::create_ca_certificate(
+        &ca_key,
+        &pki::CaSubject {
+            name: cov.bloc.name.clone(),
+        },
+        1,
+        datetime!(2020-12-01 00:00 +07:00),
+        datetime!(2050-12-01 00:00 +07:00),
+    )
+    .unwrap();
+    let mut leaders = Vec::new();
+    for (i, u) in cov.units.iter().enumerate() {
+        let k = SigningKey::from_bytes(&[i as u8 + 1; 32]);
+        let subject = pki::LeaderSubject {
+            full_name: u.signer.full_name.clone(),
+            title: u.signer.position.clone(),
+            unit_name: u.name.clone(),
+            unit_id: u.id.clone(),
+        };
+        let cert = pki::issue_leader_certificate(
+            &ca_key,
+            &ca,
+            &k.verifying_key(),
+            &subject,
+            100 + i as u64,
+            datetime!(2021-01-01 00:00 +07:00),
+            datetime!(2045-01-01 00:00 +07:00),
+        )
+        .unwrap();
+        leaders.push((u.id.clone(), k, cert));
+    }
+    let opts = |field: &str| SignOptions {
+        field: field.into(),
+        time: datetime!(2021-01-22 15:30:45 +07:00),
+        reason: None,
+        location: None,
+    };
+    for (unit, k, cert) in leaders.iter().take(15) {
+        pdf = sign::sign_with_key(&pdf, k, cert, std::slice::from_ref(&ca), &opts(unit)).unwrap();
+    }
+    let (unit, k, cert) = &leaders[15];
+    c.bench_function(
+        "sign the 16th signature (prepare + embed, in memory)",
+        |b| {
+            b.iter(|| {
+                sign::sign_with_key(
+                    black_box(&pdf),
+                    k,
+                    cert,
+                    std::slice::from_ref(&ca),
+                    &opts(unit),
+                )
+                .unwrap()
+            })
+        },
+    );
+}
+
+criterion_group!(benches, render, signing);
+criterion_main!(benches);
