@@ -1,6 +1,8 @@
 //! Command-line interface: parses arguments and calls the library; no logic of its own.
 
+mod keys;
 mod render;
+mod sign;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -19,6 +21,13 @@ struct Cli {
 enum Command {
     /// Render a covenant (giaouoc.covenant/1 JSON) to PDF and/or DOCX.
     Render(render::Args),
+    /// The bloc's certificate authority.
+    #[command(subcommand)]
+    Ca(keys::CaCommand),
+    /// Make a leader's key pair (and optionally a CSR) on this machine.
+    Keygen(keys::KeygenArgs),
+    /// Sign one unit's field of a covenant PDF.
+    Sign(sign::Args),
 }
 
 /// Exit code for bad input (invalid data, unreadable file).
@@ -26,8 +35,18 @@ pub(crate) const EXIT_INPUT: u8 = 2;
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Render(a) => render::run(a),
+    let result = match cli.command {
+        Command::Render(a) => return render::run(a),
+        Command::Ca(c) => keys::ca(c),
+        Command::Keygen(a) => keys::keygen(a),
+        Command::Sign(a) => sign::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lỗi: {e:#}");
+            ExitCode::from(EXIT_INPUT)
+        }
     }
 }
 
