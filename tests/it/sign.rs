@@ -230,3 +230,113 @@ fn a_preparation_against_an_older_revision_is_refused() {
     let bad = p3.embed(&base, &s2, c3, &[]);
     assert!(matches!(bad, Err(SignError::KeyMismatch)), "{bad:?}");
 }
+
+#[test]
+fn cli_makes_a_ca_issues_from_a_csr_and_signs() {
+    let dir = temp_dir("cli-sign");
+    let d = |p: &str| dir.join(p).to_str().unwrap().to_string();
+    let ok = |args: &[&str]| {
+        let out = giaouoc(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&[
+        "ca",
+        "init",
+        "--dir",
+        &d("ca"),
+        "--name",
+        "Khối thi đua thử nghiệm",
+    ]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("ca/ca.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    ok(&[
+        "keygen",
+        "--out",
+        &d("u07"),
+        "--name",
+        "Âu Thị Hải Yến",
+        "--title",
+        "Phó Giám đốc",
+        "--unit",
+        "Trung tâm Văn hóa tỉnh Quảng Ninh",
+        "--unit-id",
+        "U07",
+    ]);
+    ok(&[
+        "ca",
+        "issue",
+        "--dir",
+        &d("ca"),
+        "--csr",
+        &d("u07.csr"),
+        "--name",
+        "Âu Thị Hải Yến",
+        "--title",
+        "Phó Giám đốc",
+        "--unit",
+        "Trung tâm Văn hóa tỉnh Quảng Ninh",
+        "--unit-id",
+        "U07",
+        "--out",
+        &d("u07.crt"),
+    ]);
+    let input = fixture("covenant-2021-quang-ninh.json");
+    ok(&[
+        "render",
+        "--input",
+        input.to_str().unwrap(),
+        "--pdf",
+        &d("c.pdf"),
+    ]);
+    ok(&[
+        "sign",
+        "--in",
+        &d("c.pdf"),
+        "--field",
+        "U07",
+        "--key",
+        &d("u07.key"),
+        "--cert",
+        &d("u07.crt"),
+        "--chain",
+        &d("ca/ca.crt"),
+        "--out",
+        &d("s.pdf"),
+        "--time",
+        "2021-01-22T15:30:45+07:00",
+    ]);
+    let text = pdf_text(&dir.join("s.pdf"));
+    assert!(
+        text.contains("Thời gian ký: 22.01.2021 15:30:45 +07:00"),
+        "{text}"
+    );
+    // The same field again, and another unit's field: refused, exit 2, nothing written.
+    for field in ["U07", "U08"] {
+        let out = giaouoc(&[
+            "sign",
+            "--in",
+            &d("s.pdf"),
+            "--field",
+            field,
+            "--key",
+            &d("u07.key"),
+            "--cert",
+            &d("u07.crt"),
+            "--out",
+            &d("x.pdf"),
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(!dir.join("x.pdf").exists());
+    }
+}
