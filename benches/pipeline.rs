@@ -70,6 +70,7 @@ fn signing(c: &mut Criterion) {
         time: datetime!(2021-01-22 15:30:45 +07:00),
         reason: None,
         location: None,
+        image: None,
     };
     for (unit, k, cert) in leaders.iter().take(15) {
         pdf = sign::sign_with_key(&pdf, k, cert, std::slice::from_ref(&ca), &opts(unit)).unwrap();

@@ -35,6 +35,9 @@ pub(crate) struct Args {
     reason: Option<String>,
     #[arg(long)]
     location: Option<String>,
+    /// The signer's handwritten signature as a PNG (blue, transparent background).
+    #[arg(long)]
+    image: Option<PathBuf>,
 }
 
 pub(crate) fn run(a: Args) -> Result<()> {
@@ -55,7 +58,14 @@ pub(crate) fn run(a: Args) -> Result<()> {
             .context("--time phải theo RFC 3339, ví dụ 2021-01-22T15:30:45+07:00")?,
         None => OffsetDateTime::now_utc().to_offset(vn),
     };
+    let image = match &a.image {
+        Some(p) => Some(sign::SignatureImage::from_png(
+            &std::fs::read(p).with_context(|| format!("không đọc được {}", p.display()))?,
+        )?),
+        None => None,
+    };
     let opts = SignOptions {
+        image,
         field: a.field.clone(),
         time,
         reason: a.reason.map(|r| giaouoc::covenant::nfc(&r)),

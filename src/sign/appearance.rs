@@ -13,17 +13,139 @@ use super::SignError;
 const SIZE: f32 = 9.0;
 const PAD: f32 = 3.0;
 
+/// A signer's handwritten signature (Decree 30, ô 7c: blue, transparent PNG), decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureImage {
+    width: u32,
+    height: u32,
+    rgb: Vec<u8>,
+    alpha: Option<Vec<u8>>,
+}
+
+/// Largest accepted image, in pixels per side, and PNG file size.
+const MAX_SIDE: u32 = 4000;
+const MAX_PNG_BYTES: usize = 8 * 1024 * 1024;
+
+impl SignatureImage {
+    /// Decodes a PNG (any bit depth and colour type; alpha kept as a soft mask).
+    ///
+    /// # Errors
+    /// Not a PNG, too large, or corrupt.
+    pub fn from_png(bytes: &[u8]) -> Result<SignatureImage, SignError> {
+        let bad = |m: String| SignError::Appearance(format!("ảnh chữ ký PNG: {m}"));
+        if bytes.len() > MAX_PNG_BYTES {
+            return Err(bad(format!("quá lớn ({} byte)", bytes.len())));
+        }
+        let mut decoder = png::Decoder::new_with_limits(
+            std::io::Cursor::new(bytes),
+            png::Limits {
+                bytes: 128 * 1024 * 1024,
+            },
+        );
+        decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+        let mut reader = decoder.read_info().map_err(|e| bad(e.to_string()))?;
+        let (w, h) = {
+            let info = reader.info();
+            (info.width, info.height)
+        };
+        if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
+            return Err(bad(format!("kích thước {w}x{h} không hợp lệ")));
+        }
+        let size = reader
+            .output_buffer_size()
+            .ok_or_else(|| bad("kích thước không hợp lệ".into()))?;
+        let mut buf = vec![0; size];
+        let out = reader
+            .next_frame(&mut buf)
+            .map_err(|e| bad(e.to_string()))?;
+        let data = buf.get(..out.buffer_size()).unwrap_or(&[]);
+        let pixels = (w as usize) * (h as usize);
+        let (rgb, alpha) = match out.color_type {
+            png::ColorType::Rgb => (data.to_vec(), None),
+            png::ColorType::Rgba => {
+                let mut rgb = Vec::with_capacity(pixels * 3);
+                let mut a = Vec::with_capacity(pixels);
+                for px in data.chunks_exact(4) {
+                    rgb.extend_from_slice(px.get(..3).unwrap_or(&[0, 0, 0]));
+                    a.push(px.get(3).copied().unwrap_or(255));
+                }
+                (rgb, Some(a))
+            }
+            png::ColorType::Grayscale => (data.iter().flat_map(|g| [*g, *g, *g]).collect(), None),
+            png::ColorType::GrayscaleAlpha => {
+                let mut rgb = Vec::with_capacity(pixels * 3);
+                let mut a = Vec::with_capacity(pixels);
+                for px in data.chunks_exact(2) {
+                    let g = px.first().copied().unwrap_or(0);
+                    rgb.extend_from_slice(&[g, g, g]);
+                    a.push(px.get(1).copied().unwrap_or(255));
+                }
+                (rgb, Some(a))
+            }
+            png::ColorType::Indexed => return Err(bad("bảng màu chưa được mở rộng".into())),
+        };
+        if rgb.len() != pixels * 3 {
+            return Err(bad("dữ liệu ảnh không đủ".into()));
+        }
+        Ok(SignatureImage {
+            width: w,
+            height: h,
+            rgb,
+            alpha,
+        })
+    }
+}
+
+/// Image XObject (ISO 32000-2 §8.9.5) with its alpha as a soft mask (§11.6.5.3).
+fn write_image(update: &mut IncrementalUpdate, img: &SignatureImage) -> Result<ObjRef, SignError> {
+    let base = |cs: &str| {
+        Dict::new()
+            .with("Type", Object::name("XObject"))
+            .with("Subtype", Object::name("Image"))
+            .with("Width", Object::Integer(i64::from(img.width)))
+            .with("Height", Object::Integer(i64::from(img.height)))
+            .with("ColorSpace", Object::name(cs))
+            .with("BitsPerComponent", Object::Integer(8))
+            .with("Filter", Object::name("FlateDecode"))
+    };
+    let mut dict = base("DeviceRGB");
+    if let Some(alpha) = &img.alpha {
+        let mask = update.allocate();
+        update.put_stream(mask, base("DeviceGray"), &deflate(alpha))?;
+        dict.set("SMask", Object::Reference(mask));
+    }
+    let r = update.allocate();
+    update.put_stream(r, dict, &deflate(&img.rgb))?;
+    Ok(r)
+}
+
 /// Writes the appearance stream and its font into `update`; returns the stream's reference.
+/// With an image, the image takes the left part of the box (aspect kept), the text the rest.
 pub(crate) fn write(
     update: &mut IncrementalUpdate,
     width: f32,
     height: f32,
     lines: &[String],
+    image: Option<&SignatureImage>,
 ) -> Result<ObjRef, SignError> {
     let all: String = lines.concat();
     let font = small_font(&all).map_err(|e| SignError::Appearance(e.to_string()))?;
+    let mut content = Vec::new();
+    let mut text_x = PAD;
+    let mut image_ref = None;
+    if let Some(img) = image {
+        let area_w = width * 0.4;
+        let area_h = height - 2.0 * PAD;
+        let scale = (area_w / img.width as f32).min(area_h / img.height as f32);
+        let (w, h) = (img.width as f32 * scale, img.height as f32 * scale);
+        let x = PAD + (area_w - w) / 2.0;
+        let y = (height - h) / 2.0;
+        let _ = writeln!(content, "q {w:.2} 0 0 {h:.2} {x:.2} {y:.2} cm /Im1 Do Q");
+        text_x = area_w + 2.0 * PAD;
+        image_ref = Some(write_image(update, img)?);
+    }
     // Wrap each line to the box width.
-    let max_w = (width - 2.0 * PAD).max(10.0);
+    let max_w = (width - text_x - PAD).max(10.0);
     let mut wrapped: Vec<String> = Vec::new();
     for line in lines {
         let mut cur = String::new();
@@ -43,7 +165,6 @@ pub(crate) fn write(
         wrapped.push(cur);
     }
     let leading = SIZE * 1.2;
-    let mut content = Vec::new();
     // A thin frame in the blue of signatures, then the text in black.
     let _ = writeln!(
         content,
@@ -57,7 +178,7 @@ pub(crate) fn write(
     let block_h = leading * wrapped.len() as f32;
     let mut y = (height + block_h) / 2.0 - SIZE;
     for line in &wrapped {
-        let _ = write!(content, "/F1 {SIZE} Tf 1 0 0 1 {PAD:.2} {y:.2} Tm <");
+        let _ = write!(content, "/F1 {SIZE} Tf 1 0 0 1 {text_x:.2} {y:.2} Tm <");
         for c in line.chars() {
             let gid = font.glyphs.get(&c).map(|g| g.0).unwrap_or(0);
             let _ = write!(content, "{gid:04X}");
@@ -69,10 +190,16 @@ pub(crate) fn write(
 
     let font_ref = write_font(update, &font)?;
     let ap = update.allocate();
-    let resources = Dict::new().with(
+    let mut resources = Dict::new().with(
         "Font",
         Object::Dictionary(Dict::new().with("F1", Object::Reference(font_ref))),
     );
+    if let Some(r) = image_ref {
+        resources.set(
+            "XObject",
+            Object::Dictionary(Dict::new().with("Im1", Object::Reference(r))),
+        );
+    }
     let dict = Dict::new()
         .with("Type", Object::name("XObject"))
         .with("Subtype", Object::name("Form"))

@@ -10,6 +10,8 @@
 mod appearance;
 pub mod cms;
 
+pub use appearance::SignatureImage;
+
 use ed25519_dalek::{Signer as _, SigningKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256, Sha512};
@@ -73,6 +75,8 @@ pub struct SignOptions {
     pub reason: Option<String>,
     /// `/Location`.
     pub location: Option<String>,
+    /// The signer's handwritten signature, shown in the appearance.
+    pub image: Option<SignatureImage>,
 }
 
 /// A prepared signature: the new revision with a zeroed `/Contents`, and what to sign.
@@ -163,9 +167,19 @@ pub fn prepare(
     let lines = vec![
         format!("Ký bởi: {}", info.subject_cn.clone().unwrap_or_default()),
         format!("Cơ quan: {}", info.unit_name.clone().unwrap_or_default()),
-        format!("Thời gian ký: {}", display_time(opts.time)),
+        // No-break spaces keep the time on one line when the box wraps.
+        format!(
+            "Thời gian ký: {}",
+            display_time(opts.time).replace(' ', "\u{a0}")
+        ),
     ];
-    let ap = appearance::write(&mut up, rect.2 - rect.0, rect.3 - rect.1, &lines)?;
+    let ap = appearance::write(
+        &mut up,
+        rect.2 - rect.0,
+        rect.3 - rect.1,
+        &lines,
+        opts.image.as_ref(),
+    )?;
 
     // The signature dictionary, with fixed-width placeholders (ISO 32000-2 §12.8.1).
     let sig_ref = up.allocate();

@@ -78,6 +78,7 @@ pub fn opts(field: &str, minute: u8) -> SignOptions {
         time: datetime!(2021-01-22 15:00:00 +07:00) + time::Duration::minutes(minute.into()),
         reason: Some("Ký giao ước thi đua năm 2021".into()),
         location: Some("Quảng Ninh".into()),
+        image: None,
     }
 }
 
@@ -339,4 +340,28 @@ fn cli_makes_a_ca_issues_from_a_csr_and_signs() {
         assert_eq!(out.status.code(), Some(2));
         assert!(!dir.join("x.pdf").exists());
     }
+}
+
+#[test]
+fn a_handwritten_signature_image_is_shown_with_its_transparency() {
+    let bloc = bloc();
+    let png = std::fs::read(fixture("signature-blue.png")).unwrap();
+    let mut o = opts("U01", 0);
+    o.image = Some(sign::SignatureImage::from_png(&png).unwrap());
+    let (_, k, cert) = &bloc.leaders[0];
+    let pdf =
+        sign::sign_with_key(&unsigned_pdf(), k, cert, std::slice::from_ref(&bloc.ca), &o).unwrap();
+    let dir = temp_dir("sig-image");
+    let path = dir.join("s.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let out = tool("pdfimages", &["-list", path.to_str().unwrap()]);
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        list.contains(" image ") && list.contains(" smask "),
+        "{list}"
+    );
+    assert!(list.contains("360") && list.contains("150"), "{list}");
+    // Not a PNG: a clear error.
+    let err = sign::SignatureImage::from_png(b"GIF89a....").unwrap_err();
+    assert!(err.to_string().contains("ảnh chữ ký PNG"), "{err}");
 }
