@@ -73,8 +73,32 @@ fn drop_para_ids(xml: &str) -> Result<String, DocxError> {
 
 /// Adds the `w:lang` element `lang` to every run's (and paragraph mark's) properties.
 fn add_lang(xml: &str, lang: &str) -> String {
-    xml.replace("</w:rPr>", &format!("{lang}</w:rPr>"))
-        .replace("<w:rPr />", &format!("<w:rPr>{lang}</w:rPr>"))
+    const CLOSE: &str = "</w:rPr>";
+    const EMPTY: &str = "<w:rPr />";
+    let mut out = String::with_capacity(xml.len() + xml.len() / 8);
+    let mut rest = xml;
+    // One pass over the part: every run property list, closed or empty, gets the language.
+    while let Some(pos) = rest.find("<w:rPr") {
+        let (before, tail) = rest.split_at(pos);
+        out.push_str(before);
+        if let Some(after) = tail.strip_prefix(EMPTY) {
+            out.push_str("<w:rPr>");
+            out.push_str(lang);
+            out.push_str(CLOSE);
+            rest = after;
+        } else if let Some(end) = tail.find(CLOSE) {
+            let (props, after) = tail.split_at(end);
+            out.push_str(props);
+            out.push_str(lang);
+            out.push_str(CLOSE);
+            rest = after.get(CLOSE.len()..).unwrap_or("");
+        } else {
+            out.push_str(tail);
+            rest = "";
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Adds the `w:lang` element `lang` to the document defaults in styles.xml.
@@ -166,11 +190,15 @@ fn escape(s: &str) -> String {
 
 /// Packs the parts with Deflate, in a fixed order, all dated 1980-01-01 00:00.
 fn zip(parts: XMLDocx) -> Result<Vec<u8>, DocxError> {
-    let options = SimpleFileOptions::default()
+    // Small parts are stored: a deflate stream costs more to set up than it saves on them.
+    let deflated = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
-        .compression_level(Some(6))
+        .compression_level(Some(2))
         .last_modified_time(DateTime::DEFAULT)
         .unix_permissions(0o644);
+    let stored = deflated
+        .compression_method(CompressionMethod::Stored)
+        .compression_level(None);
     let mut entries: Vec<(String, &[u8])> = vec![
         ("[Content_Types].xml".into(), &parts.content_type),
         ("_rels/.rels".into(), &parts.rels),
@@ -206,6 +234,7 @@ fn zip(parts: XMLDocx) -> Result<Vec<u8>, DocxError> {
     let capacity = entries.iter().map(|(_, b)| b.len()).sum::<usize>() / 4 + 4096;
     let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
     for (name, bytes) in entries {
+        let options = if bytes.len() > 4096 { deflated } else { stored };
         zip.start_file(name, options)?;
         zip.write_all(bytes)?;
     }

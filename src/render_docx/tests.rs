@@ -366,7 +366,12 @@ fn unzip(bytes: &[u8]) -> (Vec<String>, BTreeMap<String, Vec<u8>>) {
     let mut parts = BTreeMap::new();
     for i in 0..archive.len() {
         let mut file = archive.by_index(i).unwrap();
-        assert_eq!(file.compression(), zip::CompressionMethod::Deflated);
+        // Large parts deflated; parts of a few KB stored (cheaper than a deflate stream).
+        match file.compression() {
+            zip::CompressionMethod::Deflated => {}
+            zip::CompressionMethod::Stored => assert!(file.size() <= 4096, "{}", file.name()),
+            other => panic!("{}: {other:?}", file.name()),
+        }
         let modified = file.last_modified().unwrap();
         assert_eq!(
             (
