@@ -22,7 +22,8 @@ use crate::pdf::{Dict, IncrementalUpdate, Limits, Object, PdfError, PdfFile, Pdf
 use crate::pki;
 
 /// Bytes reserved for the CMS in `/Contents` (hex-encoded: twice as many characters).
-pub const CONTENTS_RESERVE: usize = 12 * 1024;
+/// Our CMS (two certificates, three attributes) is about 2 KiB.
+pub const CONTENTS_RESERVE: usize = 8 * 1024;
 
 /// Why a PDF could not be signed.
 #[derive(Debug, thiserror::Error)]
@@ -84,8 +85,8 @@ pub struct SignOptions {
 pub struct PreparedSignature {
     /// The field being signed.
     pub field: String,
-    /// SHA-256 of the file the revision was appended to.
-    pub base_sha256: [u8; 32],
+    /// Length of the file the revision was appended to (its first `base_len` bytes).
+    pub base_len: usize,
     /// The file with the new revision, `/Contents` still zero.
     pub pdf: Vec<u8>,
     /// `/ByteRange` of the new signature.
@@ -210,7 +211,6 @@ pub fn prepare(
     }
 
     let out = up.finish(base)?;
-    let mut pdf = out.bytes.clone();
     let contents_at = out
         .find_in_object(sig_ref, b"/Contents <")
         .ok_or_else(|| SignError::Cms("placeholder not found".into()))?
@@ -220,12 +220,13 @@ pub fn prepare(
         0,
         contents_at,
         contents_end,
-        pdf.len().saturating_sub(contents_end),
+        out.bytes.len().saturating_sub(contents_end),
     ];
     let br_at = out
         .find_in_object(sig_ref, b"/ByteRange [")
         .ok_or_else(|| SignError::Cms("byte range placeholder not found".into()))?
         + b"/ByteRange [".len();
+    let mut pdf = out.bytes;
     let text = format!(
         "{} {} {} {}",
         byte_range[0], byte_range[1], byte_range[2], byte_range[3]
@@ -247,11 +248,9 @@ pub fn prepare(
     let digest: [u8; 64] = h.finalize().into();
     let signed_attributes = cms::signed_attributes_der(&digest, signer_cert)
         .map_err(|e| SignError::Cms(e.to_string()))?;
-    // Keep `pdf` exactly as hashed.
-    let _ = &mut pdf;
     Ok(PreparedSignature {
         field: opts.field.clone(),
-        base_sha256: Sha256::digest(base).into(),
+        base_len: base.len(),
         pdf,
         byte_range,
         message_digest: digest.to_vec(),
@@ -260,21 +259,25 @@ pub fn prepare(
 }
 
 impl PreparedSignature {
+    /// SHA-256 of the file the revision was appended to (`base_revision_sha256` of the API).
+    pub fn base_sha256(&self) -> [u8; 32] {
+        Sha256::digest(self.pdf.get(..self.base_len).unwrap_or(&[])).into()
+    }
+
     /// Embeds the Ed25519 `signature` over [`Self::signed_attributes`] and returns the signed
-    /// file. `current_base` must be the file the preparation was made against.
+    /// file. `current_base` must be the file the preparation was made against, byte for byte.
     ///
     /// # Errors
     /// The file changed since preparation, the signature does not verify with the
     /// certificate's key, or the CMS does not fit.
     pub fn embed(
-        &self,
+        self,
         current_base: &[u8],
         signature: &[u8; 64],
         signer_cert: &Certificate,
         chain: &[Certificate],
     ) -> Result<Vec<u8>, SignError> {
-        let current: [u8; 32] = Sha256::digest(current_base).into();
-        if current != self.base_sha256 || !self.pdf.starts_with(current_base) {
+        if current_base.len() != self.base_len || !self.pdf.starts_with(current_base) {
             return Err(SignError::StaleBase);
         }
         let key = pki::certificate_verifying_key(signer_cert)
@@ -290,8 +293,8 @@ impl PreparedSignature {
                 cms.len()
             )));
         }
-        let mut pdf = self.pdf.clone();
         let start = self.byte_range[1] + 1;
+        let mut pdf = self.pdf;
         let slot = pdf
             .get_mut(start..start + 2 * cms.len())
             .ok_or_else(|| SignError::Cms("placeholder".into()))?;

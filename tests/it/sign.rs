@@ -225,7 +225,9 @@ fn a_preparation_against_an_older_revision_is_refused() {
         .unwrap();
     // U03 prepared against the file before U02 signed: refused on the new file.
     let s3 = k3.sign(&p3.signed_attributes).to_bytes();
-    let stale = p3.embed(&after2, &s3, c3, std::slice::from_ref(&bloc.ca));
+    let stale = p3
+        .clone()
+        .embed(&after2, &s3, c3, std::slice::from_ref(&bloc.ca));
     assert!(matches!(stale, Err(SignError::StaleBase)), "{stale:?}");
     // A signature by the wrong key is refused at embed time.
     let bad = p3.embed(&base, &s2, c3, &[]);
