@@ -19,3 +19,4 @@ pub mod render_docx;
 pub mod render_pdf;
 pub mod sign;
 pub mod template;
+pub mod verify;

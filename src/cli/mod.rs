@@ -3,6 +3,7 @@
 mod keys;
 mod render;
 mod sign;
+mod verify;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ enum Command {
     Keygen(keys::KeygenArgs),
     /// Sign one unit's field of a covenant PDF.
     Sign(sign::Args),
+    /// Verify every signature of a PDF: who, when, intact, trusted, what changed after.
+    Verify(verify::Args),
 }
 
 /// Exit code for bad input (invalid data, unreadable file).
@@ -37,6 +40,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Render(a) => return render::run(a),
+        Command::Verify(a) => return verify::run(a),
         Command::Ca(c) => keys::ca(c),
         Command::Keygen(a) => keys::keygen(a),
         Command::Sign(a) => sign::run(a),

@@ -71,6 +71,38 @@ pub(crate) fn run(a: Args) -> Result<()> {
         reason: a.reason.map(|r| giaouoc::covenant::nfc(&r)),
         location: a.location.map(|l| giaouoc::covenant::nfc(&l)),
     };
+    // Refuse to add a revision to a file whose existing signatures do not hold: signing it
+    // would lend it credibility.
+    let check = giaouoc::verify::VerifyOptions {
+        trust_roots: chain.clone(),
+        ..Default::default()
+    };
+    match giaouoc::verify::verify_pdf(&pdf, &check) {
+        Ok(report) => {
+            let broken: Vec<String> = report
+                .signatures
+                .iter()
+                .filter(|s| {
+                    !s.intact
+                        || !s.valid
+                        || !s.field_matches_certificate
+                        || s.modifications == giaouoc::verify::ModificationLevel::Illegal
+                })
+                .map(|s| s.message_vi())
+                .collect();
+            if !broken.is_empty() || !report.problems.is_empty() {
+                anyhow::bail!(
+                    "tài liệu có chữ ký không hợp lệ hoặc đã bị sửa; không ký thêm:\n  {}",
+                    broken
+                        .into_iter()
+                        .chain(report.problems)
+                        .collect::<Vec<_>>()
+                        .join("\n  ")
+                );
+            }
+        }
+        Err(e) => anyhow::bail!("không đọc được {}: {e}", a.input.display()),
+    }
     let signed = sign::sign_with_key(&pdf, &key, &cert, &chain, &opts)?;
     super::write_atomic(&[(a.out.as_path(), signed.as_slice())]).map_err(anyhow::Error::msg)?;
     println!("Đã ký trường {} → {}", a.field, a.out.display());

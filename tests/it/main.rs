@@ -8,3 +8,4 @@ mod render_cli;
 mod render_docx;
 mod render_pdf;
 mod sign;
+mod verify_cli;

@@ -1,0 +1,264 @@
+//! `giaouoc verify`: a report per signature, in Vietnamese (default) or English, or JSON.
+//!
+//! Exit codes: 0 every signature valid and nothing illegal followed; 1 readable but not valid
+//! (or no signature); 2 unreadable file or bad arguments.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use giaouoc::pki;
+use giaouoc::verify::{
+    ModificationLevel, SignatureReport, Verdict, VerificationReport, VerifyOptions, verify_pdf,
+};
+
+use super::EXIT_INPUT;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub(crate) enum Lang {
+    Vi,
+    En,
+}
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The signed PDF.
+    file: PathBuf,
+    /// Trust root(s): the bloc CA certificate (PEM or DER). Repeatable.
+    #[arg(long)]
+    trust: Vec<PathBuf>,
+    /// Certificate revocation list(s) of the CA.
+    #[arg(long)]
+    crl: Vec<PathBuf>,
+    /// Print the report as JSON (format giaouoc.verification/1).
+    #[arg(long)]
+    json: bool,
+    /// Language of the text report.
+    #[arg(long, value_enum, default_value = "vi")]
+    lang: Lang,
+}
+
+pub(crate) fn run(a: Args) -> ExitCode {
+    let opts = match options(&a.trust, &a.crl) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("lỗi: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    let bytes = match std::fs::read(&a.file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("lỗi: không đọc được {}: {e}", a.file.display());
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    let report = match verify_pdf(&bytes, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("lỗi: {}: {e}", a.file.display());
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    if a.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("lỗi: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", text(&report, a.lang));
+    }
+    if report.verdict == Verdict::Valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Reads trust roots and CRLs.
+pub(crate) fn options(trust: &[PathBuf], crls: &[PathBuf]) -> Result<VerifyOptions, String> {
+    let mut opts = VerifyOptions::default();
+    for t in trust {
+        let bytes = std::fs::read(t).map_err(|e| format!("không đọc được {}: {e}", t.display()))?;
+        let certs = pki::certificates_from_pem_or_der(&bytes)
+            .map_err(|e| format!("{}: {e}", t.display()))?;
+        opts.trust_roots.extend(certs);
+    }
+    for c in crls {
+        let bytes = std::fs::read(c).map_err(|e| format!("không đọc được {}: {e}", c.display()))?;
+        opts.crls
+            .push(pki::parse_crl(&bytes).map_err(|e| format!("{}: {e}", c.display()))?);
+    }
+    Ok(opts)
+}
+
+fn yes(b: bool, lang: Lang) -> &'static str {
+    match (b, lang) {
+        (true, Lang::Vi) => "có",
+        (false, Lang::Vi) => "KHÔNG",
+        (true, Lang::En) => "yes",
+        (false, Lang::En) => "NO",
+    }
+}
+
+fn signature_text(i: usize, n: usize, s: &SignatureReport, lang: Lang, out: &mut String) {
+    use std::fmt::Write;
+    let vi = matches!(lang, Lang::Vi);
+    let signer = s.signer.as_ref();
+    let name = signer
+        .and_then(|c| c.subject_cn.clone())
+        .unwrap_or_default();
+    let title = signer.and_then(|c| c.title.clone()).unwrap_or_default();
+    let unit = signer.and_then(|c| c.unit_name.clone()).unwrap_or_default();
+    let serial = signer.map(|c| c.serial_hex.clone()).unwrap_or_default();
+    let issuer = signer.and_then(|c| c.issuer_cn.clone()).unwrap_or_default();
+    let time = s
+        .signing_time
+        .as_ref()
+        .map(|t| t.rfc3339.clone().unwrap_or_else(|| t.as_given.clone()))
+        .unwrap_or_default();
+    let revision = s
+        .revision
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "?".into());
+    let mods = match (s.modifications, vi) {
+        (ModificationLevel::None, true) => "không có",
+        (ModificationLevel::LaterSignaturesOnly, true) => {
+            "chỉ có các chữ ký sau, mỗi chữ ký vào ô của mình"
+        }
+        (ModificationLevel::Illegal, true) => "CÓ THAY ĐỔI KHÔNG ĐƯỢC PHÉP",
+        (ModificationLevel::None, false) => "none",
+        (ModificationLevel::LaterSignaturesOnly, false) => {
+            "only later signatures, each in its own field"
+        }
+        (ModificationLevel::Illegal, false) => "ILLEGAL CHANGES",
+    };
+    let _ = if vi {
+        writeln!(out, "Chữ ký {}/{n} — ô {}", i + 1, s.field)
+            .and_then(|_| writeln!(out, "  Người ký: {name} — {title}, {unit}"))
+            .and_then(|_| writeln!(out, "  Chứng thư số: số hiệu {serial}, cấp bởi {issuer}"))
+            .and_then(|_| writeln!(out, "  Thời gian ký (người ký khai): {time}"))
+            .and_then(|_| {
+                writeln!(
+                    out,
+                    "  Nguyên vẹn: {} · Hợp lệ: {} · Tin cậy: {} · Đúng đơn vị: {}",
+                    yes(s.intact, lang),
+                    yes(s.valid, lang),
+                    yes(s.trusted, lang),
+                    yes(s.field_matches_certificate, lang)
+                )
+            })
+            .and_then(|_| {
+                writeln!(
+                    out,
+                    "  Phạm vi: phiên bản {revision}; toàn bộ tệp: {}",
+                    yes(s.covers_whole_file, lang)
+                )
+            })
+            .and_then(|_| writeln!(out, "  Thay đổi sau khi ký: {mods}"))
+    } else {
+        writeln!(out, "Signature {}/{n} — field {}", i + 1, s.field)
+            .and_then(|_| writeln!(out, "  Signer: {name} — {title}, {unit}"))
+            .and_then(|_| writeln!(out, "  Certificate: serial {serial}, issued by {issuer}"))
+            .and_then(|_| writeln!(out, "  Signing time (claimed): {time}"))
+            .and_then(|_| {
+                writeln!(
+                    out,
+                    "  Intact: {} · Valid: {} · Trusted: {} · Own unit's field: {}",
+                    yes(s.intact, lang),
+                    yes(s.valid, lang),
+                    yes(s.trusted, lang),
+                    yes(s.field_matches_certificate, lang)
+                )
+            })
+            .and_then(|_| {
+                writeln!(
+                    out,
+                    "  Covers: revision {revision}; whole file: {}",
+                    yes(s.covers_whole_file, lang)
+                )
+            })
+            .and_then(|_| writeln!(out, "  Changes after signing: {mods}"))
+    };
+    for c in s.changes_after.iter().filter(|c| !c.allowed) {
+        let _ = writeln!(
+            out,
+            "    - {}",
+            if vi {
+                &c.description_vi
+            } else {
+                &c.description
+            }
+        );
+    }
+    if !vi {
+        // The technical details are in English; the Vietnamese report's sentence below and the
+        // changes above say the same for a reader.
+        for p in &s.problems {
+            let _ = writeln!(out, "    ! {p}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  => {}",
+        if vi { s.message_vi() } else { s.message_en() }
+    );
+}
+
+fn text(r: &VerificationReport, lang: Lang) -> String {
+    use std::fmt::Write;
+    let vi = matches!(lang, Lang::Vi);
+    let mut out = String::new();
+    let _ = if vi {
+        writeln!(
+            out,
+            "Tệp: SHA-256 {}, {} byte, {} phiên bản, {} chữ ký",
+            r.file_sha256,
+            r.file_size,
+            r.revisions,
+            r.signatures.len()
+        )
+    } else {
+        writeln!(
+            out,
+            "File: SHA-256 {}, {} bytes, {} revisions, {} signatures",
+            r.file_sha256,
+            r.file_size,
+            r.revisions,
+            r.signatures.len()
+        )
+    };
+    let n = r.signatures.len();
+    for (i, s) in r.signatures.iter().enumerate() {
+        signature_text(i, n, s, lang, &mut out);
+    }
+    if !r.unsigned_fields.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            if vi {
+                "Ô chữ ký còn trống"
+            } else {
+                "Empty signature fields"
+            },
+            r.unsigned_fields.join(", ")
+        );
+    }
+    for p in &r.problems {
+        let label = if vi {
+            "Chi tiết kỹ thuật"
+        } else {
+            "Problem"
+        };
+        let _ = writeln!(out, "! {label}: {p}");
+    }
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        if vi { "KẾT LUẬN" } else { "VERDICT" },
+        if vi { r.summary_vi() } else { r.summary_en() }
+    );
+    out
+}

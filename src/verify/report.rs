@@ -1,0 +1,344 @@
+//! The verification report: a value with independent facts per signature
+//! (habit 7), serialised as the stable JSON format `giaouoc.verification/1`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::pki::{CertInfo, ChainProblem};
+
+/// Value of [`VerificationReport::format`].
+pub const REPORT_FORMAT: &str = "giaouoc.verification/1";
+
+/// What [`verify_pdf`](super::verify_pdf) found in one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationReport {
+    /// Always [`REPORT_FORMAT`].
+    pub format: String,
+    /// SHA-256 of the whole file, lowercase hex.
+    pub file_sha256: String,
+    /// File length in bytes.
+    pub file_size: u64,
+    /// Number of revisions (the original file plus each incremental update).
+    pub revisions: usize,
+    /// One entry per filled signature field, in revision order.
+    pub signatures: Vec<SignatureReport>,
+    /// Fully qualified names of signature fields (`/FT /Sig`) that have no `/V` yet.
+    pub unsigned_fields: Vec<String>,
+    /// Bytes after the newest revision's `%%EOF` (and its end-of-line).
+    pub trailing_bytes: usize,
+    /// The bottom line.
+    pub verdict: Verdict,
+    /// Document-level problems; any of them prevents [`Verdict::Valid`].
+    pub problems: Vec<String>,
+    /// Document-level observations that do not affect the verdict.
+    pub notes: Vec<String>,
+}
+
+/// The bottom line of a [`VerificationReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// At least one signature; every signature intact, valid, trusted, in
+    /// its own unit's field, followed only by later signatures; no
+    /// document-level problem.
+    Valid,
+    /// Some signature is broken, misplaced or followed by a disallowed
+    /// change, or the document has a structural problem.
+    Invalid,
+    /// No filled signature field (and no hidden signature).
+    NoSignatures,
+    /// Everything is intact and valid, but some certificate does not chain
+    /// to a trust root at the claimed signing time (or is revoked).
+    Untrusted,
+}
+
+/// How the file changed after a signature's revision (deny by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModificationLevel {
+    /// Nothing follows the signed revision: the signature covers the whole file.
+    None,
+    /// Only later signatures, each filling its own empty signature field.
+    LaterSignaturesOnly,
+    /// Something else changed: see [`SignatureReport::changes_after`].
+    Illegal,
+}
+
+/// What kind of change a [`Change`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// A later signature filled an empty signature field (allowed).
+    SignatureAdded,
+    /// The catalog's `/Version`, `/Extensions` or `/AcroForm /SigFlags` changed (allowed).
+    CatalogUpdated,
+    /// The document information dictionary changed (allowed, noted).
+    InfoUpdated,
+    /// A page's content changed.
+    PageContentChanged,
+    /// A page's resources changed.
+    PageResourcesChanged,
+    /// Another entry of a page dictionary changed.
+    PageChanged,
+    /// The page tree changed (pages added, removed or reordered).
+    PageTreeChanged,
+    /// An annotation was added to a page.
+    AnnotationAdded,
+    /// An annotation was removed from a page.
+    AnnotationRemoved,
+    /// An existing annotation changed.
+    AnnotationChanged,
+    /// A new form field.
+    FormFieldAdded,
+    /// An existing form field changed (other than being signed).
+    FormFieldChanged,
+    /// An existing signature dictionary changed.
+    SignatureChanged,
+    /// The catalog changed in a way that is not allowed.
+    CatalogChanged,
+    /// A new object that no allowed change accounts for.
+    ObjectAdded,
+    /// Another existing object changed.
+    ObjectChanged,
+    /// An object was freed (deleted).
+    ObjectFreed,
+    /// An object was pointed at bytes outside its revision.
+    ObjectRedirected,
+    /// A trailer entry changed.
+    TrailerChanged,
+    /// A revision that fills no signature field.
+    RevisionWithoutSignature,
+    /// A revision whose file structure is broken or unusual.
+    MalformedRevision,
+    /// Bytes inside a revision that belong to no object and no cross-reference section.
+    UnaccountedBytes,
+    /// Bytes after the last `%%EOF`, outside any revision.
+    TrailingBytes,
+    /// The change could not be analysed (unreadable object, work limit reached).
+    AnalysisIncomplete,
+}
+
+/// One change made after a signature's revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// 1-based revision that makes the change; `None` for bytes after the last revision.
+    pub revision: Option<usize>,
+    /// Object number concerned, if any.
+    pub object: Option<u32>,
+    /// Kind of change.
+    pub kind: ChangeKind,
+    /// Allowed by a rule (a later signature, an allowed catalog or `/Info` update).
+    pub allowed: bool,
+    /// What changed, in English (names object, page, key or field).
+    pub description: String,
+    /// What changed, in Vietnamese.
+    pub description_vi: String,
+}
+
+/// The `/M` entry of a signature dictionary: the time the signer claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningTime {
+    /// The string as written in the file (e.g. `D:20260315093000+07'00'`).
+    pub as_given: String,
+    /// The same time in RFC 3339, if it parses as a PDF date (ISO 32000-2 7.9.4).
+    pub rfc3339: Option<String>,
+}
+
+/// Verification of one signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureReport {
+    /// Fully qualified field name (`/T`), e.g. `U07`.
+    pub field: String,
+    /// Object number of the signature dictionary, if `/V` is a reference.
+    pub signature_object: Option<u32>,
+    /// The signer certificate's unit id (subject OU), if the certificate was found.
+    pub unit_id: Option<String>,
+    /// The signer certificate (name, title, unit, serial, issuer), if found.
+    pub signer: Option<CertInfo>,
+    /// `/M`: the claimed signing time (no time-stamp authority in PAdES B-B).
+    pub signing_time: Option<SigningTime>,
+    /// `/SubFilter` as written.
+    pub sub_filter: Option<String>,
+    /// 1-based revision whose end the signed range reaches; `None` if it ends elsewhere.
+    pub revision: Option<usize>,
+    /// The signed range reaches the end of the file.
+    pub covers_whole_file: bool,
+    /// `/ByteRange` `[0 a b c]`, if it is four non-negative integers.
+    pub byte_range: Option<[u64; 4]>,
+    /// The CMS message-digest equals SHA-512 of the bytes the `/ByteRange` names.
+    pub intact: bool,
+    /// The Ed25519 signature over the signed attributes verifies with the
+    /// certificate's key, the CMS follows the profile, and the signature
+    /// dictionary and `/ByteRange` are well formed.
+    pub valid: bool,
+    /// The certificate chains to a trust root at the claimed signing time.
+    pub trusted: bool,
+    /// Findings of chain validation (some are not fatal, see [`ChainProblem::is_fatal`]).
+    pub chain_problems: Vec<ChainProblem>,
+    /// The field name equals the certificate's unit id: the unit signed its own field.
+    pub field_matches_certificate: bool,
+    /// How the file changed after this signature.
+    pub modifications: ModificationLevel,
+    /// Every change after this signature's revision, allowed or not.
+    pub changes_after: Vec<Change>,
+    /// Why this signature is not acceptable (empty when it is).
+    pub problems: Vec<String>,
+    /// Observations that do not make the signature unacceptable.
+    pub notes: Vec<String>,
+}
+
+impl SignatureReport {
+    /// Intact, valid, trusted, in its own field and followed only by later signatures.
+    pub fn is_acceptable(&self) -> bool {
+        self.intact
+            && self.valid
+            && self.trusted
+            && self.field_matches_certificate
+            && self.modifications != ModificationLevel::Illegal
+    }
+
+    fn signer_label(&self) -> String {
+        let name = self.signer.as_ref().and_then(|s| s.subject_cn.clone());
+        let unit = self.signer.as_ref().and_then(|s| s.unit_name.clone());
+        match (name, unit) {
+            (Some(n), Some(u)) => format!("{n} ({u})"),
+            (Some(n), None) => n,
+            (None, Some(u)) => u,
+            (None, None) => String::from("?"),
+        }
+    }
+
+    /// One Vietnamese sentence: the main finding for this signature.
+    pub fn message_vi(&self) -> String {
+        let who = self.signer_label();
+        let field = &self.field;
+        if !self.valid {
+            format!("Ô {field}: Chữ ký không hợp lệ.")
+        } else if !self.intact || self.modifications == ModificationLevel::Illegal {
+            format!("Ô {field}: Tài liệu bị thay đổi sau khi ký (người ký: {who}).")
+        } else if !self.field_matches_certificate {
+            let unit = self.unit_id.as_deref().unwrap_or("?");
+            format!(
+                "Ô {field}: Chữ ký không đúng đơn vị (chứng thư của đơn vị {unit}, người ký: {who})."
+            )
+        } else if !self.trusted {
+            format!("Ô {field}: Chứng thư không được tin cậy (người ký: {who}).")
+        } else {
+            format!("Ô {field}: Chữ ký hợp lệ của {who}.")
+        }
+    }
+
+    /// One English sentence: the main finding for this signature.
+    pub fn message_en(&self) -> String {
+        let who = self.signer_label();
+        let field = &self.field;
+        if !self.valid {
+            format!("Field {field}: the signature is not valid.")
+        } else if !self.intact || self.modifications == ModificationLevel::Illegal {
+            format!("Field {field}: the document was changed after signing (signer: {who}).")
+        } else if !self.field_matches_certificate {
+            let unit = self.unit_id.as_deref().unwrap_or("?");
+            format!(
+                "Field {field}: signed by another unit (certificate of unit {unit}, signer: {who})."
+            )
+        } else if !self.trusted {
+            format!("Field {field}: the certificate is not trusted (signer: {who}).")
+        } else {
+            format!("Field {field}: valid signature by {who}.")
+        }
+    }
+}
+
+impl Verdict {
+    /// The verdict as a Vietnamese sentence.
+    pub fn message_vi(self) -> &'static str {
+        match self {
+            Verdict::Valid => {
+                "Tất cả chữ ký hợp lệ, được tin cậy và tài liệu không bị thay đổi sau khi ký."
+            }
+            Verdict::Invalid => {
+                "Tài liệu không hợp lệ: có chữ ký sai hoặc tài liệu bị thay đổi sau khi ký."
+            }
+            Verdict::NoSignatures => "Tài liệu chưa có chữ ký số.",
+            Verdict::Untrusted => {
+                "Chữ ký nguyên vẹn nhưng chứng thư không được tin cậy (hoặc đã bị thu hồi)."
+            }
+        }
+    }
+
+    /// The verdict as an English sentence.
+    pub fn message_en(self) -> &'static str {
+        match self {
+            Verdict::Valid => {
+                "All signatures are valid and trusted, and the document was not changed after signing."
+            }
+            Verdict::Invalid => {
+                "The document is not valid: a signature is wrong or the document was changed after signing."
+            }
+            Verdict::NoSignatures => "The document has no digital signature.",
+            Verdict::Untrusted => {
+                "The signatures are intact but a certificate is not trusted (or was revoked)."
+            }
+        }
+    }
+}
+
+impl VerificationReport {
+    /// The verdict, the signature count and the empty fields, in Vietnamese.
+    pub fn summary_vi(&self) -> String {
+        let ok = self.signatures.iter().filter(|s| s.is_acceptable()).count();
+        format!(
+            "{} {}/{} chữ ký đạt yêu cầu; {} ô chữ ký còn trống.",
+            self.verdict.message_vi(),
+            ok,
+            self.signatures.len(),
+            self.unsigned_fields.len()
+        )
+    }
+
+    /// The verdict, the signature count and the empty fields, in English.
+    pub fn summary_en(&self) -> String {
+        let ok = self.signatures.iter().filter(|s| s.is_acceptable()).count();
+        format!(
+            "{} {}/{} signatures acceptable; {} signature fields still empty.",
+            self.verdict.message_en(),
+            ok,
+            self.signatures.len(),
+            self.unsigned_fields.len()
+        )
+    }
+}
+
+impl Change {
+    /// A change that no rule allows.
+    pub(crate) fn illegal(
+        revision: Option<usize>,
+        object: Option<u32>,
+        kind: ChangeKind,
+        description: String,
+        description_vi: String,
+    ) -> Self {
+        Self {
+            revision,
+            object,
+            kind,
+            allowed: false,
+            description,
+            description_vi,
+        }
+    }
+
+    /// A change allowed by a rule.
+    pub(crate) fn allowed(
+        revision: Option<usize>,
+        object: Option<u32>,
+        kind: ChangeKind,
+        description: String,
+        description_vi: String,
+    ) -> Self {
+        Self {
+            allowed: true,
+            ..Self::illegal(revision, object, kind, description, description_vi)
+        }
+    }
+}

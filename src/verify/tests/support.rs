@@ -1,0 +1,341 @@
+//! Test fixtures: the reference covenant rendered with its 16 empty
+//! signature fields, a small PKI, and a minimal test-only PAdES signer
+//! (incremental update, placeholder `/Contents`, SHA-512, Ed25519, CMS).
+
+use std::sync::OnceLock;
+
+use ed25519_dalek::{Signer as _, SigningKey};
+use sha2::{Digest, Sha512};
+use time::OffsetDateTime;
+use time::macros::datetime;
+use x509_cert::Certificate;
+
+use crate::pdf::{Dict, IncrementalUpdate, Limits, ObjRef, Object, PdfFile, PdfString};
+use crate::pki::{
+    CaSubject, Crl, LeaderSubject, create_ca_certificate, create_crl, issue_leader_certificate,
+    parse_crl,
+};
+use crate::render_pdf::PdfOptions;
+use crate::sign::cms::{build_signed_data, signed_attributes_der};
+use crate::template::Template;
+
+use super::super::VerifyOptions;
+use super::super::fields::scan_fields;
+use super::super::util::{Budget, MAX_WORK};
+
+pub const BLOC: &str = "Khối thi đua các đơn vị thuộc Sở, ngành Văn hóa - Xã hội tỉnh Quảng Ninh";
+
+/// Bytes reserved for the CMS in `/Contents`.
+const RESERVED: usize = 8192;
+
+/// A key with its certificate and the chain to embed.
+pub struct Identity {
+    pub key: SigningKey,
+    pub cert: Certificate,
+    pub chain: Vec<Certificate>,
+}
+
+/// The unsigned covenant, the bloc PKI and the covenant signed by U01, U02, U03 in turn.
+pub struct Fixture {
+    pub ca_key: SigningKey,
+    pub ca: Certificate,
+    /// Leaders of U01..U05 (index 0 is U01).
+    pub leaders: Vec<Identity>,
+    pub unsigned: Vec<u8>,
+    /// `signed[k]` holds k + 1 signatures.
+    pub signed: Vec<Vec<u8>>,
+}
+
+pub fn ca_identity(seed: u8) -> (SigningKey, Certificate) {
+    let key = SigningKey::from_bytes(&[seed; 32]);
+    let cert = create_ca_certificate(
+        &key,
+        &CaSubject { name: BLOC.into() },
+        1,
+        datetime!(2025-01-01 00:00:00 UTC),
+        datetime!(2035-01-01 00:00:00 UTC),
+    )
+    .unwrap();
+    (key, cert)
+}
+
+const LEADERS: [(&str, &str, &str); 5] = [
+    ("Nguyễn Văn Hùng", "Giám đốc", "Sở Văn hóa và Thể thao"),
+    ("Trần Thị Thu Hà", "Giám đốc", "Sở Y tế"),
+    ("Lê Minh Đức", "Giám đốc", "Sở Giáo dục và Đào tạo"),
+    (
+        "Phạm Thị Hồng Nhung",
+        "Giám đốc",
+        "Sở Lao động - Thương binh và Xã hội",
+    ),
+    ("Vũ Quốc Khánh", "Trưởng ban", "Ban Dân tộc"),
+];
+
+/// A leader of unit `U0{index+1}`, issued by the given CA.
+pub fn leader(ca_key: &SigningKey, ca: &Certificate, index: usize, key_seed: u8) -> Identity {
+    let (name, title, unit) = LEADERS[index];
+    let key = SigningKey::from_bytes(&[key_seed; 32]);
+    let cert = issue_leader_certificate(
+        ca_key,
+        ca,
+        &key.verifying_key(),
+        &LeaderSubject {
+            full_name: name.into(),
+            title: title.into(),
+            unit_name: unit.into(),
+            unit_id: format!("U{:02}", index + 1),
+        },
+        0x1000 + index as u64,
+        datetime!(2025-06-01 00:00:00 UTC),
+        datetime!(2027-06-01 00:00:00 UTC),
+    )
+    .unwrap();
+    Identity {
+        key,
+        cert,
+        chain: vec![ca.clone()],
+    }
+}
+
+/// The reference covenant as rendered by the crate (16 empty fields U01..U16).
+pub fn render_unsigned() -> Vec<u8> {
+    let json = include_bytes!("../../../tests/fixtures/covenant-2021-quang-ninh.json");
+    let (_, doc) = crate::render::prepare(json, &Template::builtin()).unwrap();
+    crate::render::pdf(&doc, &PdfOptions::default())
+        .unwrap()
+        .bytes
+}
+
+/// Signing times of the three fixture signatures (claimed, `/M`).
+pub const TIMES: [&str; 3] = [
+    "D:20260315093000+07'00'",
+    "D:20260316100000+07'00'",
+    "D:20260317143000+07'00'",
+];
+
+pub fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let (ca_key, ca) = ca_identity(0x11);
+        let leaders: Vec<Identity> = (0..5)
+            .map(|i| leader(&ca_key, &ca, i, 0x21 + i as u8))
+            .collect();
+        let unsigned = render_unsigned();
+        let mut signed = Vec::new();
+        let mut current = unsigned.clone();
+        for (i, time) in TIMES.iter().enumerate() {
+            current = sign_field(&current, &format!("U{:02}", i + 1), &leaders[i], time);
+            signed.push(current.clone());
+        }
+        Fixture {
+            ca_key,
+            ca,
+            leaders,
+            unsigned,
+            signed,
+        }
+    })
+}
+
+/// Options trusting the bloc CA of the fixture.
+pub fn opts() -> VerifyOptions {
+    VerifyOptions {
+        trust_roots: vec![fixture().ca.clone()],
+        ..VerifyOptions::default()
+    }
+}
+
+/// A CRL of the fixture CA revoking `serials` at `when`.
+pub fn crl(serials: &[u64], when: OffsetDateTime) -> Crl {
+    let f = fixture();
+    let revoked: Vec<(u64, OffsetDateTime)> = serials.iter().map(|s| (*s, when)).collect();
+    let der = create_crl(
+        &f.ca_key,
+        &f.ca,
+        &revoked,
+        datetime!(2026-01-01 00:00:00 UTC),
+        datetime!(2026-12-31 00:00:00 UTC),
+        1,
+    )
+    .unwrap();
+    parse_crl(&der).unwrap()
+}
+
+/// The object of field `name` as of the newest revision.
+pub fn field_ref(file: &PdfFile, name: &str) -> ObjRef {
+    let mut budget = Budget::new(MAX_WORK);
+    let scan = scan_fields(file, file.last_revision(), &mut budget);
+    scan.fields
+        .iter()
+        .find(|f| f.name == name)
+        .and_then(|f| f.obj)
+        .unwrap_or_else(|| panic!("no field {name}"))
+}
+
+pub fn dict_of(file: &PdfFile, r: ObjRef) -> Dict {
+    file.resolve_current(r).unwrap().as_dict().unwrap().clone()
+}
+
+pub fn root_of(file: &PdfFile) -> ObjRef {
+    file.trailer()
+        .unwrap()
+        .get(b"Root")
+        .unwrap()
+        .as_reference()
+        .unwrap()
+}
+
+/// Page object `n` (1-based) as of the newest revision.
+pub fn page_ref(file: &PdfFile, n: usize) -> ObjRef {
+    let mut budget = Budget::new(MAX_WORK);
+    let idx = super::super::fields::index_pages(file, file.last_revision(), &mut budget);
+    let (&num, _) = idx.page_no.iter().find(|(_, p)| **p == n).unwrap();
+    ObjRef::new(num, 0)
+}
+
+/// Appends an incremental update built by `edit`.
+pub fn append(bytes: &[u8], edit: impl FnOnce(&PdfFile, &mut IncrementalUpdate)) -> Vec<u8> {
+    let file = PdfFile::parse(bytes, &Limits::default()).unwrap();
+    let mut upd = IncrementalUpdate::new(&file).unwrap();
+    edit(&file, &mut upd);
+    upd.finish(bytes).unwrap().bytes
+}
+
+/// Signs field `field` as a new revision.
+pub fn sign_field(bytes: &[u8], field: &str, who: &Identity, time: &str) -> Vec<u8> {
+    sign_field_with(bytes, field, who, time, |_, _| {})
+}
+
+/// Signs field `field`; `extra` may add more to the signature's revision.
+pub fn sign_field_with(
+    bytes: &[u8],
+    field: &str,
+    who: &Identity,
+    time: &str,
+    extra: impl FnOnce(&PdfFile, &mut IncrementalUpdate),
+) -> Vec<u8> {
+    let file = PdfFile::parse(bytes, &Limits::default()).unwrap();
+    let fref = field_ref(&file, field);
+    let mut upd = IncrementalUpdate::new(&file).unwrap();
+    let sig_ref = upd.allocate();
+    let ap_ref = upd.allocate();
+
+    // Signature dictionary with placeholders (ISO 32000-2 12.8.1).
+    let zeros = "0".repeat(RESERVED * 2);
+    let sig_body = format!(
+        "<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached \
+         /ByteRange [0 {0:>10} {0:>10} {0:>10}] /Contents <{zeros}> /M ({time})>>",
+        0
+    );
+    upd.put_raw(sig_ref, sig_body.into_bytes()).unwrap();
+
+    // A plain appearance: a tinted box the size of the widget.
+    let mut fd = dict_of(&file, fref);
+    let rect: Vec<f64> = fd
+        .get(b"Rect")
+        .and_then(Object::as_array)
+        .unwrap()
+        .iter()
+        .map(|o| match o {
+            Object::Real(r) => *r,
+            Object::Integer(i) => *i as f64,
+            _ => 0.0,
+        })
+        .collect();
+    let (w, h) = ((rect[2] - rect[0]).abs(), (rect[3] - rect[1]).abs());
+    let ap = Dict::new()
+        .with("Type", Object::name("XObject"))
+        .with("Subtype", Object::name("Form"))
+        .with(
+            "BBox",
+            Object::Array(vec![
+                Object::Integer(0),
+                Object::Integer(0),
+                Object::Real(w),
+                Object::Real(h),
+            ]),
+        )
+        .with("Resources", Object::Dictionary(Dict::new()));
+    let content = format!(
+        "q 0.85 0.1 0.1 RG 2 w 1 1 {:.2} {:.2} re S Q",
+        w - 2.0,
+        h - 2.0
+    );
+    upd.put_stream(ap_ref, ap, content.as_bytes()).unwrap();
+
+    // The field gets /V and /AP; nothing else changes.
+    fd.set("V", Object::Reference(sig_ref));
+    fd.set(
+        "AP",
+        Object::Dictionary(Dict::new().with("N", Object::Reference(ap_ref))),
+    );
+    upd.put(fref, Object::Dictionary(fd)).unwrap();
+
+    // Catalog: /AcroForm /SigFlags 3, PDF 2.0 with the ISO 32002 extension.
+    let root = root_of(&file);
+    let mut cat = dict_of(&file, root);
+    let mut acro = cat
+        .get(b"AcroForm")
+        .and_then(Object::as_dict)
+        .cloned()
+        .unwrap();
+    acro.set("SigFlags", Object::Integer(3));
+    cat.set("AcroForm", Object::Dictionary(acro));
+    cat.set("Version", Object::name("2.0"));
+    let ext = Dict::new()
+        .with("Type", Object::name("DeveloperExtensions"))
+        .with("BaseVersion", Object::name("2.0"))
+        .with("ExtensionLevel", Object::Integer(32002))
+        .with(
+            "URL",
+            Object::String(PdfString::literal(
+                "https://www.iso.org/standard/45875.html",
+            )),
+        )
+        .with(
+            "ExtensionRevision",
+            Object::String(PdfString::literal(":2022")),
+        );
+    cat.set(
+        "Extensions",
+        Object::Dictionary(Dict::new().with("ISO_", Object::Array(vec![Object::Dictionary(ext)]))),
+    );
+    upd.put(root, Object::Dictionary(cat)).unwrap();
+
+    extra(&file, &mut upd);
+    let out = upd.finish(bytes).unwrap();
+    let mut pdf = out.bytes.clone();
+
+    // ByteRange: everything but the /Contents hex string, to the end of the file.
+    let a = out.find_in_object(sig_ref, b"/Contents <").unwrap() + b"/Contents ".len();
+    let b = a + RESERVED * 2 + 2;
+    let c = pdf.len() - b;
+    let br_at = out.find_in_object(sig_ref, b"/ByteRange [0 ").unwrap() + b"/ByteRange [0 ".len();
+    let numbers = format!("{a:>10} {b:>10} {c:>10}");
+    pdf[br_at..br_at + numbers.len()].copy_from_slice(numbers.as_bytes());
+
+    // Digest, signed attributes, Ed25519, CMS, hex into the placeholder.
+    let mut h = Sha512::new();
+    h.update(&pdf[..a]);
+    h.update(&pdf[b..]);
+    let digest: [u8; 64] = h.finalize().into();
+    let attrs = signed_attributes_der(&digest, &who.cert).unwrap();
+    let sig = who.key.sign(&attrs).to_bytes();
+    let cms = build_signed_data(&attrs, &sig, &who.cert, &who.chain).unwrap();
+    assert!(cms.len() <= RESERVED);
+    let hex: String = cms.iter().map(|b| format!("{b:02X}")).collect();
+    pdf[a + 1..a + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    pdf
+}
+
+/// The `/ByteRange` gap `(a, b)` of the newest signature in `bytes`.
+pub fn last_gap(bytes: &[u8]) -> (usize, usize) {
+    let at = bytes
+        .windows(b"/ByteRange [0 ".len())
+        .rposition(|w| w == b"/ByteRange [0 ")
+        .unwrap()
+        + b"/ByteRange [0 ".len();
+    let text = std::str::from_utf8(&bytes[at..at + 32]).unwrap();
+    let mut nums = text.split_whitespace().map(|n| n.parse::<usize>().unwrap());
+    (nums.next().unwrap(), nums.next().unwrap())
+}
