@@ -91,6 +91,17 @@ fn signing(c: &mut Criterion) {
             })
         },
     );
+    let full = sign::sign_with_key(&pdf, k, cert, std::slice::from_ref(&ca), &opts(unit)).unwrap();
+    let vopts = giaouoc::verify::VerifyOptions {
+        trust_roots: vec![ca.clone()],
+        ..Default::default()
+    };
+    c.bench_function("verify the 16-signature covenant", |b| {
+        b.iter(|| {
+            let r = giaouoc::verify::verify_pdf(black_box(&full), &vopts).unwrap();
+            assert_eq!(r.verdict, giaouoc::verify::Verdict::Valid);
+        })
+    });
 }
 
 criterion_group!(benches, render, signing);

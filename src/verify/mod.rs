@@ -155,9 +155,10 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
     }
 
     // 2-4. Each signature on its own.
+    let hasher = signature::PrefixHasher::new(bytes);
     let mut checked: Vec<signature::Checked> = scan
         .signed()
-        .map(|f| signature::check_signature(&file, f, opts))
+        .map(|f| signature::check_signature(&file, f, opts, &hasher))
         .collect();
     checked.sort_by_key(|c| (c.from, c.report.field.clone()));
     flag_shared_dictionaries(&mut checked);

@@ -32,7 +32,55 @@ pub(crate) struct Checked {
 }
 
 /// Checks the signature held by a filled signature field.
-pub(crate) fn check_signature(file: &PdfFile, field: &FieldNode, opts: &VerifyOptions) -> Checked {
+/// SHA-512 of `[0, a) ++ [b, end)` for many signatures of one file without re-hashing the
+/// shared prefix each time: the prefix state is kept every [`PrefixHasher::STEP`] bytes, so the
+/// whole file is hashed once and each signature adds at most one step plus its own tail.
+pub(crate) struct PrefixHasher<'a> {
+    bytes: &'a [u8],
+    /// `states[i]` has absorbed `bytes[..i * STEP]`.
+    states: std::cell::RefCell<Vec<Sha512>>,
+}
+
+impl<'a> PrefixHasher<'a> {
+    const STEP: usize = 64 * 1024;
+
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        PrefixHasher {
+            bytes,
+            states: std::cell::RefCell::new(vec![Sha512::new()]),
+        }
+    }
+
+    pub(crate) fn digest(
+        &self,
+        a: usize,
+        b: usize,
+        end: usize,
+    ) -> Option<sha2::digest::Output<Sha512>> {
+        let head_len = self.bytes.get(..a)?.len();
+        let tail = self.bytes.get(b..end)?;
+        let want = head_len / Self::STEP;
+        let mut states = self.states.borrow_mut();
+        while states.len() <= want {
+            let i = states.len();
+            let mut h = states.last()?.clone();
+            h.update(self.bytes.get((i - 1) * Self::STEP..i * Self::STEP)?);
+            states.push(h);
+        }
+        let mut h = states.get(want)?.clone();
+        drop(states);
+        h.update(self.bytes.get(want * Self::STEP..a)?);
+        h.update(tail);
+        Some(h.finalize())
+    }
+}
+
+pub(crate) fn check_signature(
+    file: &PdfFile,
+    field: &FieldNode,
+    opts: &VerifyOptions,
+    hasher: &PrefixHasher<'_>,
+) -> Checked {
     let last = file.last_revision();
     let mut c = Checked {
         report: empty_report(&field.name),
@@ -229,14 +277,7 @@ pub(crate) fn check_signature(file: &PdfFile, field: &FieldNode, opts: &VerifyOp
     };
 
     // Digest of the signed bytes.
-    let digest = signed.and_then(|(a, b, end)| {
-        let head = file.bytes().get(..a)?;
-        let tail = file.bytes().get(b..end)?;
-        let mut h = Sha512::new();
-        h.update(head);
-        h.update(tail);
-        Some(h.finalize())
-    });
+    let digest = signed.and_then(|(a, b, end)| hasher.digest(a, b, end));
 
     // The CMS (RFC 5652 5.1; one SignedData, zero padding only).
     let Some(contents) = contents else {
