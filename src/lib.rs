@@ -18,5 +18,6 @@ pub mod render;
 pub mod render_docx;
 pub mod render_pdf;
 pub mod sign;
+pub mod store;
 pub mod template;
 pub mod verify;

@@ -1,0 +1,235 @@
+//! Persistent state of the service: SQLite (through sqlx, migrations compiled in) for the
+//! workflow and the audit trail, content-addressed files for the documents.
+//!
+//! - [`Store`]: blocs, units, tokens, covenants and their state, registrations, PDF revisions,
+//!   signatures in progress, certificate enrolments, the archive and the audit trail. Every
+//!   write is one transaction; each state change appends its audit event in that same
+//!   transaction (signatures in progress are not audited), so a failure leaves nothing.
+//! - [`BlobStore`] (behind the [`Blobs`] trait): the documents, keyed by SHA-256. Put a blob
+//!   before recording its hash; a crash in between leaves an unreferenced blob, never a
+//!   dangling hash.
+//!
+//! Times come from the caller ([`Stamp`], `OffsetDateTime` parameters); the store never reads
+//! the clock.
+
+mod audit;
+mod blob;
+mod covenants;
+mod model;
+mod org;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand_core::{OsRng, RngCore};
+use serde_json::Value;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub use audit::{AuditCheck, AuditEvent, GENESIS_HASH, canonical_json, verify_exported_chain};
+pub use blob::{BlobStore, Blobs, check_sha256, is_sha256};
+pub use model::*;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("{what} {id:?} not found")]
+    NotFound { what: &'static str, id: String },
+    /// Wrong state for the operation, duplicate, or a stale revision.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid: {0}")]
+    Invalid(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// Stored data that fails its own check (blob hash, audit details).
+    #[error("corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// The database: `<data_dir>/giaouoc.db`. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    /// In-process writers queue here rather than in SQLite's busy handler (which sleeps);
+    /// `BEGIN IMMEDIATE` still serializes against other processes.
+    write_lock: Arc<Mutex<()>>,
+}
+
+/// A write transaction holding the in-process write lock; dropped without `commit` = rolled back.
+struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _lock: OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+
+    async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Opens (creating it if needed) `<data_dir>/giaouoc.db` in WAL mode with foreign keys on
+    /// and a 5 s busy timeout, and applies the pending migrations.
+    pub async fn open(data_dir: &Path) -> Result<Store> {
+        tokio::fs::create_dir_all(data_dir).await?;
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join("giaouoc.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await.map_err(sqlx::Error::from)?;
+        Ok(Store {
+            pool,
+            write_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// Closes the connections (waits for those in use).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A trivial query, for health checks.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn begin_write(&self) -> Result<WriteTx> {
+        let lock = Arc::clone(&self.write_lock).lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, _lock: lock })
+    }
+
+    /// Audit events in `seq` order: one covenant's chain, or every event (`None`).
+    pub async fn audit_events(&self, covenant_id: Option<&str>) -> Result<Vec<AuditEvent>> {
+        let rows = match covenant_id {
+            Some(id) => {
+                sqlx::query("SELECT * FROM audit_events WHERE covenant_id = ?1 ORDER BY seq")
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM audit_events ORDER BY seq")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|r| audit::event_from_row(r, false))
+            .collect()
+    }
+
+    /// Recomputes every hash and link of every chain.
+    pub async fn verify_audit_chain(&self) -> Result<AuditCheck> {
+        let rows = sqlx::query("SELECT * FROM audit_events ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?;
+        let events = rows
+            .iter()
+            .map(|r| audit::event_from_row(r, true))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(verify_exported_chain(&events))
+    }
+}
+
+/// Lowercase hex.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// `n` random bytes from the OS, as hex.
+fn random_hex(n: usize) -> Result<String> {
+    let mut bytes = vec![0_u8; n];
+    OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?;
+    Ok(hex(&bytes))
+}
+
+/// The stored form of a time: RFC 3339 in UTC.
+fn timestamp(at: OffsetDateTime) -> Result<String> {
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .map_err(|e| StoreError::Invalid(format!("time {at} cannot be stored: {e}")))
+}
+
+fn parse_time(s: &str) -> Result<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map_err(|e| StoreError::Corrupt(format!("stored time {s:?}: {e}")))
+}
+
+fn get_time(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<OffsetDateTime> {
+    parse_time(&row.try_get::<String, _>(column)?)
+}
+
+fn get_opt_time(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<Option<OffsetDateTime>> {
+    row.try_get::<Option<String>, _>(column)?
+        .as_deref()
+        .map(parse_time)
+        .transpose()
+}
+
+fn get_json(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<Value> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+/// Parses a stored enum value.
+fn get_enum<T>(
+    row: &sqlx::sqlite::SqliteRow,
+    column: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} {text:?}")))
+}
+
+/// A non-empty identifier of at most 64 printable characters.
+fn check_id(what: &str, id: &str) -> Result<()> {
+    if id.is_empty() || id.chars().count() > 64 || id.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(format!("{what} id {id:?}")));
+    }
+    Ok(())
+}
+
+/// Maps a unique-constraint violation to `Conflict(message)`.
+fn unique_conflict(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message()),
+        _ => StoreError::Db(e),
+    }
+}

@@ -1,0 +1,996 @@
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use super::*;
+
+/// A unique directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
+        let path = std::env::temp_dir().join(format!(
+            "giaouoc-store-{name}-{}-{}-{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const BLOC: &str = "KTD-VHXH-QN";
+const COV: &str = "KTD-VHXH-QN-2021";
+
+fn at(minutes: i64) -> OffsetDateTime {
+    datetime!(2021-03-01 08:00 +07:00) + Duration::minutes(minutes)
+}
+
+fn admin(minutes: i64) -> Stamp<'static> {
+    Stamp::new("admin", at(minutes))
+}
+
+fn sha(s: &str) -> String {
+    hex(&Sha256::digest(s.as_bytes()))
+}
+
+fn unit_ids(n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("U{i:02}")).collect()
+}
+
+fn units(n: usize) -> Vec<UnitRow> {
+    unit_ids(n)
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| UnitRow {
+            name: format!("Đơn vị {id}"),
+            id,
+            role: match i {
+                0 => UnitRole::Leader,
+                1 => UnitRole::Deputy,
+                _ => UnitRole::Member,
+            },
+        })
+        .collect()
+}
+
+/// A bloc with `n` units and its covenant in `registration`.
+async fn in_registration(store: &Store, n: usize) {
+    store
+        .create_bloc(
+            &admin(0),
+            BLOC,
+            "Khối thi đua Văn hóa - Xã hội",
+            "-----CA-----",
+        )
+        .await
+        .unwrap();
+    store
+        .upsert_units(&admin(1), BLOC, &units(n))
+        .await
+        .unwrap();
+    store
+        .create_covenant(
+            &admin(2),
+            COV,
+            BLOC,
+            2021,
+            &json!({"format": "giaouoc.covenant/1"}),
+        )
+        .await
+        .unwrap();
+    store
+        .transition(&admin(3), COV, State::Draft, State::Registration)
+        .await
+        .unwrap();
+}
+
+/// As [`in_registration`], then frozen with every unit as a signer; returns revision 0's sha.
+async fn frozen(store: &Store, n: usize) -> String {
+    in_registration(store, n).await;
+    let rev = store
+        .freeze(&admin(4), COV, &sha("pdf r0"), &sha("docx"), &unit_ids(n))
+        .await
+        .unwrap();
+    rev.pdf_sha256
+}
+
+fn conflict(e: StoreError) -> String {
+    match e {
+        StoreError::Conflict(m) => m,
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+}
+
+async fn audit_count(store: &Store) -> usize {
+    store.audit_events(None).await.unwrap().len()
+}
+
+#[tokio::test]
+async fn blob_put_get_round_trip_and_put_is_idempotent() {
+    let dir = TempDir::new("blob");
+    let blobs = BlobStore::open(dir.path()).await.unwrap();
+    let data = b"%PDF-1.7 giao uoc".to_vec();
+    let key = blobs.put(&data).await.unwrap();
+    assert_eq!(key, hex(&Sha256::digest(&data)));
+    let file = dir.path().join("blobs").join(&key[..2]).join(&key[2..]);
+    assert!(file.is_file());
+    assert_eq!(blobs.put(&data).await.unwrap(), key);
+    assert_eq!(blobs.get(&key).await.unwrap(), data);
+    assert!(blobs.exists(&key).await.unwrap());
+    let absent = sha("absent");
+    assert!(!blobs.exists(&absent).await.unwrap());
+    assert!(matches!(
+        blobs.get(&absent).await,
+        Err(StoreError::NotFound { what: "blob", .. })
+    ));
+    // No temporary file left behind.
+    let names: Vec<_> = std::fs::read_dir(file.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1);
+}
+
+#[tokio::test]
+async fn blob_corrupted_on_disk_is_detected_and_put_repairs_it() {
+    let dir = TempDir::new("corrupt");
+    let blobs = BlobStore::open(dir.path()).await.unwrap();
+    let key = blobs.put(b"original").await.unwrap();
+    let file = dir.path().join("blobs").join(&key[..2]).join(&key[2..]);
+    std::fs::write(&file, b"tampered").unwrap();
+    assert!(matches!(blobs.get(&key).await, Err(StoreError::Corrupt(_))));
+    blobs.put(b"original").await.unwrap();
+    assert_eq!(blobs.get(&key).await.unwrap(), b"original");
+}
+
+#[tokio::test]
+async fn blob_and_archive_reject_malformed_sha_including_path_traversal() {
+    let dir = TempDir::new("badsha");
+    let blobs = BlobStore::open(dir.path()).await.unwrap();
+    let key = blobs.put(b"x").await.unwrap();
+    for bad in [
+        "../x".to_owned(),
+        format!("../{}", &key[3..]),
+        format!("{}/../{}", &key[..2], &key[5..]),
+        key.to_uppercase(),
+        key[..63].to_owned(),
+        format!("{key}0"),
+        String::new(),
+    ] {
+        assert!(
+            matches!(blobs.get(&bad).await, Err(StoreError::Invalid(_))),
+            "{bad}"
+        );
+        assert!(
+            matches!(blobs.exists(&bad).await, Err(StoreError::Invalid(_))),
+            "{bad}"
+        );
+    }
+    let store = Store::open(dir.path()).await.unwrap();
+    assert!(matches!(
+        store.archived("../x").await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+#[tokio::test]
+async fn state_graph_is_enforced_and_conflicts_name_the_actual_state() {
+    let dir = TempDir::new("graph");
+    let store = Store::open(dir.path()).await.unwrap();
+    store
+        .create_bloc(&admin(0), BLOC, "Khối", "CA")
+        .await
+        .unwrap();
+    let cov = store
+        .create_covenant(&admin(1), COV, BLOC, 2021, &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(cov.state, State::Draft);
+
+    let e = store
+        .transition(&admin(2), COV, State::Draft, State::Frozen)
+        .await;
+    assert_eq!(
+        conflict(e.unwrap_err()),
+        format!("covenant {COV} cannot go from draft to frozen")
+    );
+    let e = store
+        .transition(&admin(2), COV, State::Registration, State::Frozen)
+        .await;
+    assert_eq!(
+        conflict(e.unwrap_err()),
+        format!("covenant {COV} is draft, not registration")
+    );
+
+    store
+        .transition(&admin(3), COV, State::Draft, State::Registration)
+        .await
+        .unwrap();
+    let e = store
+        .transition(&admin(4), COV, State::Draft, State::Registration)
+        .await;
+    assert!(conflict(e.unwrap_err()).contains("is registration, not draft"));
+    // Frozen needs the documents: only freeze gets there.
+    let e = store
+        .transition(&admin(4), COV, State::Registration, State::Frozen)
+        .await;
+    assert!(conflict(e.unwrap_err()).contains("use freeze"));
+    assert_eq!(
+        store.get_covenant(COV).await.unwrap().state,
+        State::Registration
+    );
+
+    assert!(matches!(
+        store
+            .transition(&admin(5), "nope", State::Draft, State::Registration)
+            .await,
+        Err(StoreError::NotFound {
+            what: "covenant",
+            ..
+        })
+    ));
+    assert!(matches!(
+        store
+            .create_covenant(&admin(6), COV, BLOC, 2021, &json!({}))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // The graph table is the one State::next describes, and the trigger holds even for raw SQL.
+    let edges: Vec<(String, String)> =
+        sqlx::query_as("SELECT from_state, to_state FROM covenant_transitions")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+    let mut expected = Vec::new();
+    let mut s = State::Draft;
+    while let Some(n) = s.next() {
+        expected.push((s.as_str().to_owned(), n.as_str().to_owned()));
+        s = n;
+    }
+    let mut edges_sorted = edges.clone();
+    edges_sorted.sort();
+    expected.sort();
+    assert_eq!(edges_sorted, expected);
+    let raw = sqlx::query("UPDATE covenants SET state = 'archived' WHERE id = ?1")
+        .bind(COV)
+        .execute(&store.pool)
+        .await;
+    assert!(
+        raw.unwrap_err()
+            .to_string()
+            .contains("transition not allowed")
+    );
+}
+
+#[tokio::test]
+async fn registration_rules_open_window_review_and_lock_after_acceptance() {
+    let dir = TempDir::new("registration");
+    let store = Store::open(dir.path()).await.unwrap();
+    store
+        .create_bloc(&admin(0), BLOC, "Khối", "CA")
+        .await
+        .unwrap();
+    store
+        .upsert_units(&admin(1), BLOC, &units(3))
+        .await
+        .unwrap();
+    store
+        .create_covenant(&admin(2), COV, BLOC, 2021, &json!({}))
+        .await
+        .unwrap();
+    let officer = Stamp::new("U03/officer", at(10));
+    let pledge = json!({"pledges": ["Hoàn thành xuất sắc nhiệm vụ"], "titles": {"b": 1, "a": 2}});
+
+    // Not open yet.
+    let e = store
+        .save_registration(&officer, COV, "U03", &pledge, RegistrationStatus::Draft)
+        .await;
+    assert!(
+        conflict(e.unwrap_err()).contains("is draft; editing a registration needs registration")
+    );
+    store
+        .transition(&admin(3), COV, State::Draft, State::Registration)
+        .await
+        .unwrap();
+
+    let r = store
+        .save_registration(&officer, COV, "U03", &pledge, RegistrationStatus::Draft)
+        .await
+        .unwrap();
+    assert_eq!((r.status, r.version), (RegistrationStatus::Draft, 1));
+    assert_eq!(r.data, pledge);
+    assert!(matches!(
+        store
+            .save_registration(&officer, COV, "U99", &pledge, RegistrationStatus::Draft)
+            .await,
+        Err(StoreError::NotFound { what: "unit", .. })
+    ));
+    assert!(matches!(
+        store
+            .save_registration(&officer, COV, "U03", &pledge, RegistrationStatus::Accepted)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let leader = Stamp::new("U01/leader", at(20));
+    // A draft cannot be reviewed.
+    let e = store
+        .review_registration(&leader, COV, "U03", true, None)
+        .await;
+    assert!(conflict(e.unwrap_err()).contains("is draft, not submitted"));
+
+    let r = store
+        .save_registration(&officer, COV, "U03", &pledge, RegistrationStatus::Submitted)
+        .await
+        .unwrap();
+    assert_eq!((r.status, r.version), (RegistrationStatus::Submitted, 2));
+    // Returning needs a comment.
+    assert!(matches!(
+        store
+            .review_registration(&leader, COV, "U03", false, Some("  "))
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let r = store
+        .review_registration(&leader, COV, "U03", false, Some("Bổ sung chỉ tiêu"))
+        .await
+        .unwrap();
+    assert_eq!(r.status, RegistrationStatus::Returned);
+    assert_eq!(r.comment.as_deref(), Some("Bổ sung chỉ tiêu"));
+
+    let r = store
+        .save_registration(&officer, COV, "U03", &pledge, RegistrationStatus::Submitted)
+        .await
+        .unwrap();
+    assert_eq!((r.status, r.version), (RegistrationStatus::Submitted, 3));
+    let r = store
+        .review_registration(&leader, COV, "U03", true, None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, RegistrationStatus::Accepted);
+    let e = store
+        .save_registration(&officer, COV, "U03", &pledge, RegistrationStatus::Draft)
+        .await;
+    assert!(conflict(e.unwrap_err()).contains("accepted"));
+
+    assert_eq!(store.get_registration(COV, "U03").await.unwrap(), r);
+    assert_eq!(store.list_registrations(COV).await.unwrap(), vec![r]);
+    let actions: Vec<String> = store
+        .audit_events(Some(COV))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "covenant.create",
+            "covenant.transition",
+            "registration.save",
+            "registration.save",
+            "registration.review",
+            "registration.save",
+            "registration.review"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn append_revision_is_compare_and_swap_and_drives_signing_to_archive() {
+    let dir = TempDir::new("cas");
+    let store = Store::open(dir.path()).await.unwrap();
+    let r0 = frozen(&store, 2).await;
+    assert_eq!(store.get_covenant(COV).await.unwrap().state, State::Frozen);
+    let cur = store.current_revision(COV).await.unwrap();
+    assert_eq!((cur.index, cur.unsigned_units.clone()), (0, unit_ids(2)));
+
+    let u1 = Stamp::new("U01/leader", at(30));
+    let r1 = store
+        .append_revision(&u1, COV, &r0, &sha("r1"), "U01")
+        .await
+        .unwrap();
+    assert_eq!(r1.index, 1);
+    assert_eq!(store.get_covenant(COV).await.unwrap().state, State::Signing);
+    // Same base again: the other signer loses and is told the base is stale.
+    let u2 = Stamp::new("U02/leader", at(30));
+    let e = store
+        .append_revision(&u2, COV, &r0, &sha("r1'"), "U02")
+        .await;
+    assert!(conflict(e.unwrap_err()).starts_with("stale base"));
+    let e = store
+        .append_revision(&u1, COV, &r1.pdf_sha256, &sha("again"), "U01")
+        .await;
+    assert!(conflict(e.unwrap_err()).contains("already signed"));
+    assert!(matches!(
+        store
+            .append_revision(&u1, COV, &r1.pdf_sha256, &sha("x"), "U09")
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.current_revision(COV).await.unwrap(), r1);
+
+    let r2 = store
+        .append_revision(&u2, COV, &r1.pdf_sha256, &sha("r2"), "U02")
+        .await
+        .unwrap();
+    assert_eq!(r2.signed_units, ["U01", "U02"]);
+    assert!(r2.unsigned_units.is_empty());
+    assert_eq!(
+        store.get_covenant(COV).await.unwrap().state,
+        State::Completed
+    );
+
+    // Archive: only the current revision, only once.
+    let report = json!({"valid": true, "signatures": 2});
+    let e = store
+        .archive(&admin(40), COV, &r1.pdf_sha256, &report)
+        .await;
+    assert!(conflict(e.unwrap_err()).contains("not the current revision"));
+    let entry = store
+        .archive(&admin(41), COV, &r2.pdf_sha256, &report)
+        .await
+        .unwrap();
+    assert_eq!(entry.report, report);
+    assert_eq!(
+        store.get_covenant(COV).await.unwrap().state,
+        State::Archived
+    );
+    assert_eq!(
+        store.archived(&r2.pdf_sha256).await.unwrap(),
+        Some(entry.clone())
+    );
+    assert_eq!(store.archived(&r1.pdf_sha256).await.unwrap(), None);
+    assert_eq!(store.list_archive().await.unwrap(), vec![entry]);
+    let e = store
+        .archive(&admin(42), COV, &r2.pdf_sha256, &report)
+        .await;
+    assert!(conflict(e.unwrap_err()).contains("is archived"));
+    assert!(store.verify_audit_chain().await.unwrap().ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_concurrent_signers_each_retrying_on_conflict_make_sixteen_ordered_revisions() {
+    let dir = TempDir::new("sixteen");
+    let store = Store::open(dir.path()).await.unwrap();
+    frozen(&store, 16).await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(16));
+    let mut tasks = Vec::new();
+    for unit in unit_ids(16) {
+        let store = store.clone();
+        let barrier = Arc::clone(&barrier);
+        tasks.push(tokio::spawn(async move {
+            let actor = format!("{unit}/leader");
+            let mut attempts = 0_u32;
+            let mut first_round = true;
+            loop {
+                attempts += 1;
+                let base = store.current_revision(COV).await.unwrap();
+                if first_round {
+                    // Everyone prepares against revision 0: exactly one can win this round.
+                    barrier.wait().await;
+                    first_round = false;
+                }
+                let signed = sha(&format!("{}+{unit}", base.pdf_sha256));
+                let stamp = Stamp::new(&actor, at(60));
+                match store
+                    .append_revision(&stamp, COV, &base.pdf_sha256, &signed, &unit)
+                    .await
+                {
+                    Ok(rev) => return (attempts, rev),
+                    Err(StoreError::Conflict(m)) => assert!(m.starts_with("stale"), "{m}"),
+                    Err(e) => panic!("{unit}: {e}"),
+                }
+            }
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    let first_try = results
+        .iter()
+        .filter(|(attempts, _)| *attempts == 1)
+        .count();
+    assert_eq!(first_try, 1, "exactly one signer wins the first base");
+
+    let revisions = store.revisions(COV).await.unwrap();
+    assert_eq!(revisions.len(), 17);
+    for (i, pair) in revisions.windows(2).enumerate() {
+        let (prev, rev) = (&pair[0], &pair[1]);
+        assert_eq!(rev.index, i64::try_from(i).unwrap() + 1);
+        let unit = rev.unit_id.clone().unwrap();
+        assert_eq!(rev.pdf_sha256, sha(&format!("{}+{unit}", prev.pdf_sha256)));
+    }
+    let last = revisions.last().unwrap();
+    let mut signed = last.signed_units.clone();
+    signed.sort();
+    assert_eq!(signed, unit_ids(16));
+    assert_eq!(
+        store.get_covenant(COV).await.unwrap().state,
+        State::Completed
+    );
+    let check = store.verify_audit_chain().await.unwrap();
+    assert!(check.ok, "{check:?}");
+}
+
+#[tokio::test]
+async fn audit_chain_verifies_and_an_edited_event_is_detected_with_its_seq() {
+    let dir = TempDir::new("audit");
+    let store = Store::open(dir.path()).await.unwrap();
+    let r0 = frozen(&store, 2).await;
+    let token = store
+        .create_token(&admin(5), &TokenRole::Admin)
+        .await
+        .unwrap();
+    store
+        .append_revision(
+            &Stamp::new("U02/leader", at(6)),
+            COV,
+            &r0,
+            &sha("r1"),
+            "U02",
+        )
+        .await
+        .unwrap();
+    store.revoke_token(&admin(7), &token.id).await.unwrap();
+
+    let all = store.audit_events(None).await.unwrap();
+    assert!(all.iter().zip(1..).all(|(e, seq)| e.seq == seq));
+    assert_eq!(all[0].prev_hash, GENESIS_HASH);
+    assert_eq!(all[0].at, "2021-03-01T01:00:00Z", "stored in UTC");
+    let check = store.verify_audit_chain().await.unwrap();
+    assert_eq!(
+        (check.events, check.ok, check.first_bad_seq),
+        (all.len(), true, None)
+    );
+
+    // A covenant's export verifies on its own, also after a JSON round trip.
+    let cov_events = store.audit_events(Some(COV)).await.unwrap();
+    assert!(cov_events.len() < all.len());
+    assert_eq!(cov_events[0].prev_hash, GENESIS_HASH);
+    let exported = serde_json::to_string_pretty(&cov_events).unwrap();
+    let imported: Vec<AuditEvent> = serde_json::from_str(&exported).unwrap();
+    assert!(verify_exported_chain(&imported).ok);
+    // Dropping or swapping exported events is detected.
+    let mut dropped = imported.clone();
+    let removed = dropped.remove(2);
+    let check = verify_exported_chain(&dropped);
+    assert_eq!(
+        check.first_bad_seq,
+        Some(imported[3].seq),
+        "{check:?} after removing {}",
+        removed.seq
+    );
+    let mut swapped = imported.clone();
+    swapped.swap(1, 2);
+    assert!(!verify_exported_chain(&swapped).ok);
+
+    // The canonical form is documented and stable.
+    let e = &all[0];
+    assert_eq!(
+        e.canonical(),
+        format!(
+            "[1,null,\"2021-03-01T01:00:00Z\",\"admin\",\"bloc.create\",{},\"{GENESIS_HASH}\"]",
+            canonical_json(&e.details)
+        )
+    );
+    assert_eq!(e.hash, hex(&Sha256::digest(e.canonical().as_bytes())));
+    assert_eq!(
+        canonical_json(&json!({"b": [1, "ệ"], "a": null})),
+        r#"{"a":null,"b":[1,"ệ"]}"#
+    );
+
+    // The table refuses edits...
+    let victim = cov_events[2].seq;
+    let refused = sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE seq = ?1")
+        .bind(victim)
+        .execute(&store.pool)
+        .await;
+    assert!(refused.unwrap_err().to_string().contains("append-only"));
+    // ...but someone with the file can drop the trigger: the chain shows it.
+    sqlx::query("DROP TRIGGER audit_no_update")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE seq = ?1")
+        .bind(victim)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let check = store.verify_audit_chain().await.unwrap();
+    assert!(!check.ok);
+    assert_eq!(check.first_bad_seq, Some(victim));
+    // Recomputing the edited event's own hash moves the break to the next link of its chain.
+    let mut edited = store.audit_events(None).await.unwrap();
+    let i = usize::try_from(victim - 1).unwrap();
+    edited[i].hash = edited[i].compute_hash();
+    sqlx::query("UPDATE audit_events SET hash = ?2 WHERE seq = ?1")
+        .bind(victim)
+        .bind(&edited[i].hash)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let check = store.verify_audit_chain().await.unwrap();
+    assert_eq!(check.first_bad_seq, Some(cov_events[3].seq), "{check:?}");
+}
+
+#[tokio::test]
+async fn reopening_the_data_dir_keeps_everything() {
+    let dir = TempDir::new("reopen");
+    let (token, blob, r0) = {
+        let store = Store::open(dir.path()).await.unwrap();
+        let blobs = BlobStore::open(dir.path()).await.unwrap();
+        let r0 = frozen(&store, 3).await;
+        let blob = blobs.put(b"%PDF signed").await.unwrap();
+        store
+            .append_revision(&Stamp::new("U01/leader", at(9)), COV, &r0, &blob, "U01")
+            .await
+            .unwrap();
+        let token = store
+            .create_token(
+                &admin(10),
+                &TokenRole::Unit {
+                    bloc_id: BLOC.into(),
+                    unit_id: "U02".into(),
+                    kind: UnitKind::Leader,
+                },
+            )
+            .await
+            .unwrap();
+        let id = store
+            .enrol(
+                &admin(11),
+                BLOC,
+                "U02",
+                &EnrolmentKey::Csr("CSR".into()),
+                &json!({"cn": "Âu"}),
+            )
+            .await
+            .unwrap();
+        store
+            .approve_enrolment(&admin(12), id, "CERT", "0A")
+            .await
+            .unwrap();
+        store.close().await;
+        (token, blob, r0)
+    };
+    let store = Store::open(dir.path()).await.unwrap();
+    let blobs = BlobStore::open(dir.path()).await.unwrap();
+    assert_eq!(
+        store.get_bloc(BLOC).await.unwrap().name,
+        "Khối thi đua Văn hóa - Xã hội"
+    );
+    assert_eq!(store.list_units(BLOC).await.unwrap(), units(3));
+    let cov = store.get_covenant(COV).await.unwrap();
+    assert_eq!(
+        (cov.state, cov.docx_sha256),
+        (State::Signing, Some(sha("docx")))
+    );
+    let revisions = store.revisions(COV).await.unwrap();
+    assert_eq!(revisions.len(), 2);
+    assert_eq!(
+        (
+            revisions[0].pdf_sha256.as_str(),
+            revisions[1].pdf_sha256.as_str()
+        ),
+        (r0.as_str(), blob.as_str())
+    );
+    assert_eq!(blobs.get(&blob).await.unwrap(), b"%PDF signed");
+    let principal = store.authenticate(&token.secret).await.unwrap().unwrap();
+    assert_eq!(principal.token_id, token.id);
+    let cert = store
+        .certificate_for_unit(BLOC, "U02")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (cert.serial.as_str(), cert.cert_pem.as_str()),
+        ("a", "CERT")
+    );
+    assert!(store.verify_audit_chain().await.unwrap().ok);
+    // The chain continues where it stopped.
+    store.revoke_token(&admin(20), &token.id).await.unwrap();
+    assert!(store.verify_audit_chain().await.unwrap().ok);
+}
+
+#[tokio::test]
+async fn a_failing_write_leaves_no_partial_rows_nor_audit_event() {
+    let dir = TempDir::new("atomic");
+    let store = Store::open(dir.path()).await.unwrap();
+    store
+        .create_bloc(&admin(0), BLOC, "Khối", "CA")
+        .await
+        .unwrap();
+    let before = audit_count(&store).await;
+    // The second leader is found after U01..U03 are written: everything is rolled back.
+    let mut two_leaders = units(3);
+    two_leaders.push(UnitRow {
+        id: "U04".into(),
+        name: "Khác".into(),
+        role: UnitRole::Leader,
+    });
+    assert!(matches!(
+        store.upsert_units(&admin(1), BLOC, &two_leaders).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(store.list_units(BLOC).await.unwrap().is_empty());
+    assert_eq!(audit_count(&store).await, before);
+
+    // Freeze fails on the last signer, after writing the first ones.
+    store
+        .upsert_units(&admin(2), BLOC, &units(3))
+        .await
+        .unwrap();
+    store
+        .create_covenant(&admin(3), COV, BLOC, 2021, &json!({}))
+        .await
+        .unwrap();
+    store
+        .transition(&admin(4), COV, State::Draft, State::Registration)
+        .await
+        .unwrap();
+    let before = audit_count(&store).await;
+    let mut signers = unit_ids(3);
+    signers.push("U99".into());
+    assert!(matches!(
+        store
+            .freeze(&admin(5), COV, &sha("pdf"), &sha("docx"), &signers)
+            .await,
+        Err(StoreError::NotFound { what: "unit", .. })
+    ));
+    let signer_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM signers")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(signer_rows, 0);
+    assert!(matches!(
+        store.current_revision(COV).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let cov = store.get_covenant(COV).await.unwrap();
+    assert_eq!((cov.state, cov.docx_sha256), (State::Registration, None));
+    assert_eq!(audit_count(&store).await, before);
+    // And the same call with valid signers then works.
+    store
+        .freeze(&admin(6), COV, &sha("pdf"), &sha("docx"), &unit_ids(3))
+        .await
+        .unwrap();
+    assert!(store.verify_audit_chain().await.unwrap().ok);
+}
+
+#[tokio::test]
+async fn tokens_authenticate_until_revoked_and_only_their_hash_is_stored() {
+    let dir = TempDir::new("tokens");
+    let store = Store::open(dir.path()).await.unwrap();
+    store
+        .create_bloc(&admin(0), BLOC, "Khối", "CA")
+        .await
+        .unwrap();
+    store
+        .upsert_units(&admin(1), BLOC, &units(2))
+        .await
+        .unwrap();
+    let root = store
+        .create_token(&admin(2), &TokenRole::Admin)
+        .await
+        .unwrap();
+    let role = TokenRole::Unit {
+        bloc_id: BLOC.into(),
+        unit_id: "U02".into(),
+        kind: UnitKind::Officer,
+    };
+    let officer = store.create_token(&admin(3), &role).await.unwrap();
+    assert_eq!(officer.secret.len(), 64);
+    assert_ne!(root.secret, officer.secret);
+
+    assert_eq!(
+        store.authenticate(&root.secret).await.unwrap(),
+        Some(Principal {
+            token_id: root.id.clone(),
+            role: TokenRole::Admin
+        })
+    );
+    assert_eq!(
+        store
+            .authenticate(&officer.secret)
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        role
+    );
+    assert_eq!(store.authenticate("wrong").await.unwrap(), None);
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM tokens WHERE secret_hash = ?1 OR id = ?1")
+            .bind(&officer.secret)
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, 0);
+    let audit = serde_json::to_string(&store.audit_events(None).await.unwrap()).unwrap();
+    assert!(!audit.contains(&officer.secret));
+
+    store.revoke_token(&admin(4), &officer.id).await.unwrap();
+    store.revoke_token(&admin(5), &officer.id).await.unwrap();
+    assert_eq!(store.authenticate(&officer.secret).await.unwrap(), None);
+    assert!(store.authenticate(&root.secret).await.unwrap().is_some());
+    assert!(matches!(
+        store.revoke_token(&admin(6), "nope").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let ghost = TokenRole::Unit {
+        bloc_id: BLOC.into(),
+        unit_id: "U99".into(),
+        kind: UnitKind::Leader,
+    };
+    assert!(matches!(
+        store.create_token(&admin(7), &ghost).await,
+        Err(StoreError::NotFound { what: "unit", .. })
+    ));
+}
+
+#[tokio::test]
+async fn enrolment_approval_and_certificate_revocation() {
+    let dir = TempDir::new("certs");
+    let store = Store::open(dir.path()).await.unwrap();
+    store
+        .create_bloc(&admin(0), BLOC, "Khối", "CA")
+        .await
+        .unwrap();
+    store
+        .upsert_units(&admin(1), BLOC, &units(2))
+        .await
+        .unwrap();
+    let subject = json!({"name": "Âu Thị Hải Yến", "title": "Phó Giám đốc"});
+    let key = EnrolmentKey::PublicKey("-----BEGIN PUBLIC KEY-----".into());
+    let id = store
+        .enrol(&admin(2), BLOC, "U02", &key, &subject)
+        .await
+        .unwrap();
+    let pending = store.list_enrolments(BLOC).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        (pending[0].status, &pending[0].key, &pending[0].subject),
+        (EnrolmentStatus::Pending, &key, &subject)
+    );
+    assert_eq!(store.certificate_for_unit(BLOC, "U02").await.unwrap(), None);
+
+    let cert = store
+        .approve_enrolment(&admin(3), id, "CERT-1", "02")
+        .await
+        .unwrap();
+    assert_eq!(cert.serial, "2");
+    let e = store.approve_enrolment(&admin(4), id, "CERT-1", "03").await;
+    assert!(conflict(e.unwrap_err()).contains("approved, not pending"));
+    assert_eq!(
+        store.list_enrolments(BLOC).await.unwrap()[0].status,
+        EnrolmentStatus::Approved
+    );
+    assert_eq!(
+        store.certificate_for_unit(BLOC, "U02").await.unwrap(),
+        Some(cert)
+    );
+    let second = store
+        .enrol(&admin(5), BLOC, "U02", &key, &subject)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .approve_enrolment(&admin(6), second, "CERT-dup", "0x02")
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let e = store
+        .approve_enrolment(&admin(6), second, "CERT-dup", "2")
+        .await;
+    assert!(conflict(e.unwrap_err()).contains("already exists"));
+    store
+        .approve_enrolment(&admin(7), second, "CERT-2", "3")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .certificate_for_unit(BLOC, "U02")
+            .await
+            .unwrap()
+            .unwrap()
+            .serial,
+        "3"
+    );
+
+    store
+        .revoke_certificate(&admin(8), BLOC, "03")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .certificate_for_unit(BLOC, "U02")
+            .await
+            .unwrap()
+            .unwrap()
+            .serial,
+        "2"
+    );
+    let all = store.list_certificates(BLOC).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1].revoked_at, Some(at(8)));
+    assert!(matches!(
+        store.enrol(&admin(9), BLOC, "U99", &key, &subject).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(store.verify_audit_chain().await.unwrap().ok);
+}
+
+#[tokio::test]
+async fn prepares_are_taken_once_and_only_while_signing_is_open() {
+    let dir = TempDir::new("prepares");
+    let store = Store::open(dir.path()).await.unwrap();
+    in_registration(&store, 2).await;
+    let prepare = PrepareRow {
+        id: "p1".into(),
+        covenant_id: COV.into(),
+        unit_id: "U01".into(),
+        base_sha256: sha("pdf r0"),
+        prepared_sha256: sha("prepared"),
+        created_at: at(10),
+    };
+    let e = store.save_prepare(&prepare).await;
+    assert!(conflict(e.unwrap_err()).contains("is registration"));
+    store
+        .freeze(&admin(4), COV, &sha("pdf r0"), &sha("docx"), &unit_ids(2))
+        .await
+        .unwrap();
+    store.save_prepare(&prepare).await.unwrap();
+    assert!(matches!(
+        store.save_prepare(&prepare).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let stranger = PrepareRow {
+        id: "p2".into(),
+        unit_id: "U09".into(),
+        ..prepare.clone()
+    };
+    assert!(matches!(
+        store.save_prepare(&stranger).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(
+        store.take_prepare("p1").await.unwrap(),
+        Some(prepare.clone())
+    );
+    assert_eq!(store.take_prepare("p1").await.unwrap(), None);
+
+    let old = PrepareRow {
+        id: "old".into(),
+        ..prepare.clone()
+    };
+    let new = PrepareRow {
+        id: "new".into(),
+        created_at: at(30),
+        ..prepare
+    };
+    store.save_prepare(&old).await.unwrap();
+    store.save_prepare(&new).await.unwrap();
+    assert_eq!(store.purge_prepares(at(20)).await.unwrap(), 1);
+    assert_eq!(store.take_prepare("old").await.unwrap(), None);
+    assert!(store.take_prepare("new").await.unwrap().is_some());
+}
