@@ -1,5 +1,6 @@
 //! Command-line interface: parses arguments and calls the library; no logic of its own.
 
+mod client;
 mod keys;
 mod render;
 mod sign;
@@ -31,6 +32,9 @@ enum Command {
     Sign(sign::Args),
     /// Verify every signature of a PDF: who, when, intact, trusted, what changed after.
     Verify(verify::Args),
+    /// Talk to a running giaouoc service (sign with a local key, download).
+    #[command(subcommand)]
+    Client(client::ClientCommand),
 }
 
 /// Exit code for bad input (invalid data, unreadable file).
@@ -44,6 +48,7 @@ pub fn run() -> ExitCode {
         Command::Ca(c) => keys::ca(c),
         Command::Keygen(a) => keys::keygen(a),
         Command::Sign(a) => sign::run(a),
+        Command::Client(c) => client::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

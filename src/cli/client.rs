@@ -1,0 +1,218 @@
+//! `giaouoc client`: a leader without a browser signs against the service from the command
+//! line. The private key stays here: the service prepares the revision and returns the DER
+//! signed attributes; this command signs them and sends back only the 64-byte signature.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use ed25519_dalek::Signer as _;
+use serde::Deserialize;
+
+use giaouoc::pki;
+
+#[derive(clap::Subcommand)]
+pub(crate) enum ClientCommand {
+    /// Sign a unit's field on the server: prepare, sign here, complete; prepares again when
+    /// someone else signed first (HTTP 409).
+    Sign {
+        /// Service URL, e.g. http://127.0.0.1:8080
+        #[arg(long, env = "GIAOUOC_SERVER")]
+        server: String,
+        /// Covenant id, e.g. KTD-VHXH-QN-2021.
+        #[arg(long)]
+        covenant: String,
+        /// The unit (signature field), e.g. U07.
+        #[arg(long)]
+        unit: String,
+        /// The leader's private key (PKCS#8 PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// The leader's certificate; without it the service uses the unit's enrolled one.
+        #[arg(long)]
+        cert: Option<PathBuf>,
+        /// The unit's access token.
+        #[arg(long, env = "GIAOUOC_TOKEN")]
+        token: Option<String>,
+    },
+    /// Download the covenant's current PDF or DOCX.
+    Download {
+        #[arg(long, env = "GIAOUOC_SERVER")]
+        server: String,
+        #[arg(long)]
+        covenant: String,
+        /// pdf or docx.
+        #[arg(long, default_value = "pdf")]
+        format: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, env = "GIAOUOC_TOKEN")]
+        token: Option<String>,
+    },
+}
+
+#[derive(Deserialize)]
+struct Prepared {
+    prepare_id: String,
+    base_revision_sha256: String,
+    to_sign: String,
+}
+
+#[derive(Deserialize)]
+struct ApiErrorBody {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    message: String,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
+fn url(server: &str, path: &str) -> String {
+    format!("{}{path}", server.trim_end_matches('/'))
+}
+
+fn auth(token: &Option<String>) -> Option<String> {
+    token.as_ref().map(|t| format!("Bearer {t}"))
+}
+
+fn error_text(status: u16, body: &str) -> String {
+    match serde_json::from_str::<ApiErrorBody>(body) {
+        Ok(e) if !e.message.is_empty() => format!("HTTP {status} ({}): {}", e.error, e.message),
+        _ => format!(
+            "HTTP {status}: {}",
+            body.chars().take(300).collect::<String>()
+        ),
+    }
+}
+
+pub(crate) fn run(cmd: ClientCommand) -> Result<()> {
+    match cmd {
+        ClientCommand::Sign {
+            server,
+            covenant,
+            unit,
+            key,
+            cert,
+            token,
+        } => sign(&server, &covenant, &unit, &key, cert.as_ref(), &token),
+        ClientCommand::Download {
+            server,
+            covenant,
+            format,
+            out,
+            token,
+        } => {
+            if format != "pdf" && format != "docx" {
+                bail!("--format phải là pdf hoặc docx");
+            }
+            let agent = agent();
+            let mut req = agent.get(url(
+                &server,
+                &format!("/covenants/{covenant}/document.{format}"),
+            ));
+            if let Some(a) = auth(&token) {
+                req = req.header("Authorization", a);
+            }
+            let mut resp = req.call().context("không kết nối được máy chủ")?;
+            let status = resp.status().as_u16();
+            let body = resp
+                .body_mut()
+                .with_config()
+                .limit(256 * 1024 * 1024)
+                .read_to_vec()?;
+            if status != 200 {
+                bail!("{}", error_text(status, &String::from_utf8_lossy(&body)));
+            }
+            super::write_atomic(&[(out.as_path(), body.as_slice())]).map_err(anyhow::Error::msg)?;
+            println!("Đã tải {} ({} byte)", out.display(), body.len());
+            Ok(())
+        }
+    }
+}
+
+fn sign(
+    server: &str,
+    covenant: &str,
+    unit: &str,
+    key_path: &PathBuf,
+    cert_path: Option<&PathBuf>,
+    token: &Option<String>,
+) -> Result<()> {
+    let key = pki::signing_key_from_pem(&std::fs::read_to_string(key_path)?)?;
+    let cert_pem = match cert_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)?;
+            let cert = pki::certificates_from_pem_or_der(text.as_bytes())?
+                .into_iter()
+                .next()
+                .context("tệp chứng thư trống")?;
+            if pki::certificate_verifying_key(&cert)? != key.verifying_key() {
+                bail!("khóa bí mật không khớp với chứng thư số");
+            }
+            Some(text)
+        }
+        None => None,
+    };
+    let agent = agent();
+    let base = format!("/covenants/{covenant}/signatures/{unit}");
+    for attempt in 1..=20u32 {
+        let mut req = agent.post(url(server, &format!("{base}/prepare")));
+        if let Some(a) = auth(token) {
+            req = req.header("Authorization", a);
+        }
+        let body = serde_json::json!({ "certificate_pem": cert_pem });
+        let mut resp = req.send_json(&body).context("không kết nối được máy chủ")?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string()?;
+        if status != 200 && status != 201 {
+            bail!("chuẩn bị chữ ký thất bại: {}", error_text(status, &text));
+        }
+        let prepared: Prepared = serde_json::from_str(&text).context("phản hồi không hợp lệ")?;
+        let to_sign = B64.decode(prepared.to_sign.as_bytes())?;
+        // What we sign must be a DER SET of signed attributes (RFC 5652 §5.4), nothing else.
+        if to_sign.first() != Some(&0x31) || to_sign.len() > 8192 {
+            bail!("máy chủ gửi dữ liệu ký không phải thuộc tính ký CMS; từ chối ký");
+        }
+        let signature = key.sign(&to_sign).to_bytes();
+        let mut req = agent.post(url(server, &format!("{base}/complete")));
+        if let Some(a) = auth(token) {
+            req = req.header("Authorization", a);
+        }
+        let body = serde_json::json!({
+            "prepare_id": prepared.prepare_id,
+            "signature": B64.encode(signature),
+        });
+        let mut resp = req.send_json(&body).context("không kết nối được máy chủ")?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string()?;
+        match status {
+            200 | 201 => {
+                println!(
+                    "Đã ký ô {unit} (trên phiên bản {}): {}",
+                    prepared
+                        .base_revision_sha256
+                        .chars()
+                        .take(12)
+                        .collect::<String>(),
+                    text
+                );
+                return Ok(());
+            }
+            409 => {
+                eprintln!("Có đơn vị khác vừa ký trước (lần {attempt}); chuẩn bị lại...");
+                std::thread::sleep(Duration::from_millis(50 * u64::from(attempt)));
+            }
+            _ => bail!("hoàn tất chữ ký thất bại: {}", error_text(status, &text)),
+        }
+    }
+    bail!("không ký được sau 20 lần thử: tài liệu liên tục thay đổi")
+}
