@@ -336,13 +336,20 @@ pub fn signature_wrapping_contents_moved() -> Vec<u8> {
 pub fn byte_range_rewritten() -> Vec<u8> {
     let mut bytes = fixture().signed[0].clone();
     let (a, b) = last_gap(&bytes);
-    let text = format!("{a:>10} {b:>10}");
-    let at = bytes
-        .windows(text.len())
-        .rposition(|w| w == text.as_bytes())
-        .unwrap();
-    let moved = format!("{a:>10} {:>10}", b + 1);
-    bytes[at..at + moved.len()].copy_from_slice(moved.as_bytes());
+    // Rewrite the numbers inside the last `/ByteRange [...]`, keeping its length.
+    let key = b"/ByteRange [";
+    let start = bytes.windows(key.len()).rposition(|w| w == key).unwrap() + key.len();
+    let end = start + bytes[start..].iter().position(|&c| c == b']').unwrap();
+    let old: Vec<u64> = std::str::from_utf8(&bytes[start..end])
+        .unwrap()
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!((old[1], old[2]), (a as u64, b as u64));
+    let mut moved = format!("{} {} {} {}", old[0], old[1], old[2] + 1, old[3]).into_bytes();
+    assert!(moved.len() <= end - start);
+    moved.resize(end - start, b' ');
+    bytes[start..end].copy_from_slice(&moved);
     bytes
 }
 

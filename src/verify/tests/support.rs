@@ -201,8 +201,21 @@ pub fn append(bytes: &[u8], edit: impl FnOnce(&PdfFile, &mut IncrementalUpdate))
     upd.finish(bytes).unwrap().bytes
 }
 
-/// Signs field `field` as a new revision.
+/// Signs field `field` as a new revision: with the real signer (`crate::sign`) when the
+/// certificate is the field's unit's, else (the wrong-unit attack, which the real signer
+/// refuses) with the small signer below.
 pub fn sign_field(bytes: &[u8], field: &str, who: &Identity, time: &str) -> Vec<u8> {
+    let unit = crate::pki::cert_info(&who.cert).unit_id;
+    if unit.as_deref() == Some(field) {
+        let opts = crate::sign::SignOptions {
+            field: field.to_owned(),
+            time: crate::verify::signature::parse_pdf_date(time).unwrap(),
+            reason: None,
+            location: None,
+            image: None,
+        };
+        return crate::sign::sign_with_key(bytes, &who.key, &who.cert, &who.chain, &opts).unwrap();
+    }
     sign_field_with(bytes, field, who, time, |_, _| {})
 }
 
