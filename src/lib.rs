@@ -12,6 +12,7 @@
 
 pub mod covenant;
 pub mod document;
+pub mod http;
 pub mod pdf;
 pub mod pki;
 pub mod render;

@@ -1,8 +1,10 @@
 //! Command-line interface: parses arguments and calls the library; no logic of its own.
 
+mod audit;
 mod client;
 mod keys;
 mod render;
+mod serve;
 mod sign;
 mod verify;
 
@@ -35,6 +37,11 @@ enum Command {
     /// Talk to a running giaouoc service (sign with a local key, download).
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Run the HTTP service (the covenant's year: registrations, signing, archive, audit).
+    Serve(serve::Args),
+    /// Check an audit trail exported by the service.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Exit code for bad input (invalid data, unreadable file).
@@ -49,6 +56,8 @@ pub fn run() -> ExitCode {
         Command::Keygen(a) => keys::keygen(a),
         Command::Sign(a) => sign::run(a),
         Command::Client(c) => client::run(c),
+        Command::Serve(a) => serve::run(a),
+        Command::Audit(c) => return audit::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

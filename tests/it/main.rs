@@ -4,6 +4,10 @@
 
 mod golden;
 mod helpers;
+mod http_api;
+mod http_server;
+mod http_support;
+mod http_year;
 mod render_cli;
 mod render_docx;
 mod render_pdf;

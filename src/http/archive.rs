@@ -1,0 +1,156 @@
+//! The archive: a completed covenant's final PDF with the verification report made when it
+//! was archived. Lookups by SHA-256 are public ("is this exact file one we archived?").
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::auth::Caller;
+use super::covenants::rfc3339;
+use super::documents::{self, PDF_TYPE};
+use super::error::{ApiError, ApiResult};
+use super::{AppState, Routes, at, blocking};
+use crate::store::{ArchiveRow, Blobs, Stamp, State as CState, is_sha256};
+use crate::verify::{self, Verdict, VerifyOptions};
+
+pub(super) fn routes(r: Routes) -> Routes {
+    r.post("/covenants/{id}/archive", archive)
+        .get("/archive", list)
+        .get("/archive/{sha256}", lookup)
+        .get("/archive/{sha256}/document.pdf", download)
+}
+
+async fn archive(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let row = archive_covenant(&state, &caller, &id).await?;
+    Ok((StatusCode::CREATED, Json(view(&row, true))))
+}
+
+/// Verifies the completed covenant's current PDF with its bloc CA and archives it with the
+/// report (admin or the leader unit).
+pub(crate) async fn archive_covenant(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<ArchiveRow> {
+    let covenant = state.store.get_covenant(id).await?;
+    caller.require_leader_unit(state, &covenant.bloc_id).await?;
+    if covenant.state != CState::Completed {
+        return Err(ApiError::conflict(
+            "wrong_state",
+            format!(
+                "giao ước \"{id}\" đang ở trạng thái {}; chỉ lưu trữ được khi mọi đơn vị đã ký (completed)",
+                covenant.state
+            ),
+        ));
+    }
+    let ca = state.shared.cas.require(&covenant.bloc_id)?;
+    let doc = documents::current(state, id).await?;
+    let pdf = doc.pdf.clone();
+    let report = blocking(move || {
+        verify::verify_pdf(
+            &pdf,
+            &VerifyOptions {
+                trust_roots: vec![ca.cert.clone()],
+                ..VerifyOptions::default()
+            },
+        )
+        .map_err(|e| ApiError::internal(format!("verifying the final PDF: {e}")))
+    })
+    .await?;
+    if report.verdict != Verdict::Valid || !report.unsigned_fields.is_empty() {
+        return Err(ApiError::Invalid {
+            code: "not_valid",
+            message: format!(
+                "tài liệu cuối cùng không hợp lệ ({:?}), không thể lưu trữ",
+                report.verdict
+            ),
+            details: report
+                .problems
+                .iter()
+                .map(|p| super::error::Detail::new("", p.clone()))
+                .collect(),
+        });
+    }
+    let report = serde_json::to_value(&report).map_err(ApiError::internal)?;
+    let actor = caller.actor();
+    Ok(state
+        .store
+        .archive(
+            &Stamp::new(&actor, state.now()),
+            id,
+            &doc.pdf_sha256,
+            &report,
+        )
+        .await?)
+}
+
+fn view(row: &ArchiveRow, with_report: bool) -> Value {
+    let mut v = json!({
+        "pdf_sha256": row.pdf_sha256, "covenant_id": row.covenant_id,
+        "archived_at": rfc3339(row.archived_at),
+        "verdict": at(&row.report, "/verdict"),
+        "document": format!("/archive/{}/document.pdf", row.pdf_sha256),
+    });
+    if with_report && let Some(obj) = v.as_object_mut() {
+        obj.insert("report".into(), row.report.clone());
+    }
+    v
+}
+
+async fn list(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
+    let rows = state.store.list_archive().await?;
+    Ok(Json(json!({
+        "archive": rows.iter().map(|r| view(r, false)).collect::<Vec<_>>(),
+    })))
+}
+
+/// A SHA-256 from the path: 64 hex digits (either case), else 400.
+fn parse_sha(s: &str) -> ApiResult<String> {
+    let lower = s.to_ascii_lowercase();
+    if is_sha256(&lower) {
+        Ok(lower)
+    } else {
+        Err(ApiError::bad_request(
+            "bad_sha256",
+            "mã băm phải gồm đúng 64 chữ số hệ 16 (SHA-256)",
+        ))
+    }
+}
+
+async fn found(state: &AppState, sha: &str) -> ApiResult<ArchiveRow> {
+    state.store.archived(sha).await?.ok_or_else(|| {
+        ApiError::not_found(format!("tệp có SHA-256 {sha} không có trong kho lưu trữ"))
+    })
+}
+
+async fn lookup(State(state): State<AppState>, Path(sha): Path<String>) -> ApiResult<Json<Value>> {
+    let sha = parse_sha(&sha)?;
+    let row = found(&state, &sha).await?;
+    Ok(Json(view(&row, true)))
+}
+
+async fn download(
+    State(state): State<AppState>,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let sha = parse_sha(&sha)?;
+    let row = found(&state, &sha).await?;
+    let covenant = state.store.get_covenant(&row.covenant_id).await?;
+    let bytes = state.blobs.get(&sha).await?;
+    Ok(documents::download(
+        &headers,
+        &sha,
+        bytes.into(),
+        PDF_TYPE,
+        covenant.year,
+        "pdf",
+        None,
+    ))
+}

@@ -1,0 +1,341 @@
+//! Blocs and their people: the bloc with its CA certificate, unit tokens, the leaders'
+//! certificate enrolments (a public key or a CSR; the admin approves and the bloc CA issues)
+//! and the certificates.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Caller;
+use super::covenants::rfc3339;
+use super::error::{ApiError, ApiResult};
+use super::extract::ApiJson;
+use super::{AppState, Routes, at};
+use crate::covenant::nfc;
+use crate::pki;
+use crate::store::{
+    CertificateRow, EnrolmentKey, EnrolmentRow, EnrolmentStatus, NewToken, Stamp, StoreError,
+    TokenRole, UnitKind,
+};
+
+pub(super) fn routes(r: Routes) -> Routes {
+    r.get("/blocs/{bloc}", get_bloc)
+        .get("/blocs/{bloc}/ca.pem", ca_pem)
+        .post("/blocs/{bloc}/tokens", create_token)
+        .post("/tokens/{token}/revoke", revoke_token)
+        .post("/blocs/{bloc}/enrolments", enrol)
+        .get("/blocs/{bloc}/enrolments", list_enrolments)
+        .post("/enrolments/{enrolment}/approve", approve)
+        .get("/blocs/{bloc}/certificates/{unit}", certificate)
+}
+
+/// The bloc, its units and its CA certificate (public: anyone may check signatures).
+async fn get_bloc(
+    State(state): State<AppState>,
+    Path(bloc): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let row = state.store.get_bloc(&bloc).await?;
+    let units = state.store.list_units(&bloc).await?;
+    Ok(Json(json!({
+        "id": row.id, "name": row.name, "ca_cert_pem": row.ca_cert_pem,
+        "created_at": rfc3339(row.created_at), "units": units,
+    })))
+}
+
+async fn ca_pem(State(state): State<AppState>, Path(bloc): Path<String>) -> ApiResult<Response> {
+    let row = state.store.get_bloc(&bloc).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-pem-file"),
+        )],
+        row.ca_cert_pem,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub unit: String,
+    pub kind: UnitKind,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bloc): Path<String>,
+    ApiJson(body): ApiJson<TokenRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let token = issue_unit_token(&state, &caller, &bloc, &body.unit, body.kind).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": token.id, "secret": token.secret, "bloc_id": bloc, "unit_id": body.unit,
+            "kind": body.kind,
+        })),
+    ))
+}
+
+/// A token for a unit's officer or leader (admin only); the secret is shown once.
+pub(crate) async fn issue_unit_token(
+    state: &AppState,
+    caller: &Caller,
+    bloc: &str,
+    unit: &str,
+    kind: UnitKind,
+) -> ApiResult<NewToken> {
+    caller.require_admin()?;
+    let actor = caller.actor();
+    let role = TokenRole::Unit {
+        bloc_id: bloc.to_owned(),
+        unit_id: unit.to_owned(),
+        kind,
+    };
+    Ok(state
+        .store
+        .create_token(&Stamp::new(&actor, state.now()), &role)
+        .await?)
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(token): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin()?;
+    let actor = caller.actor();
+    state
+        .store
+        .revoke_token(&Stamp::new(&actor, state.now()), &token)
+        .await?;
+    state.shared.auth.clear();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolRequest {
+    pub unit: String,
+    #[serde(default)]
+    pub public_key_pem: Option<String>,
+    #[serde(default)]
+    pub csr_pem: Option<String>,
+    pub full_name: String,
+    pub title: String,
+}
+
+async fn enrol(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bloc): Path<String>,
+    ApiJson(body): ApiJson<EnrolRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let row = enrol_leader(&state, &caller, &bloc, body).await?;
+    Ok((StatusCode::CREATED, Json(enrolment_view(&row))))
+}
+
+/// Records a leader's certificate request (pending) after checking the key (and the CSR's
+/// proof of possession).
+pub(crate) async fn enrol_leader(
+    state: &AppState,
+    caller: &Caller,
+    bloc: &str,
+    body: EnrolRequest,
+) -> ApiResult<EnrolmentRow> {
+    caller.require_unit(bloc, &body.unit)?;
+    let key = match (body.public_key_pem, body.csr_pem) {
+        (Some(pem), None) => {
+            pki::verifying_key_from_pem(&pem).map_err(|e| {
+                ApiError::invalid(
+                    "invalid_key",
+                    "public_key_pem",
+                    format!("khóa công khai Ed25519 không hợp lệ: {e}"),
+                )
+            })?;
+            EnrolmentKey::PublicKey(pem)
+        }
+        (None, Some(pem)) => {
+            let der = pki::csr_pem_to_der(&pem).map_err(|e| {
+                ApiError::invalid("invalid_csr", "csr_pem", format!("CSR không hợp lệ: {e}"))
+            })?;
+            pki::verify_csr(&der).map_err(|e| {
+                ApiError::invalid("invalid_csr", "csr_pem", format!("CSR không hợp lệ: {e}"))
+            })?;
+            EnrolmentKey::Csr(pem)
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                "public_key_pem",
+                "cần đúng một trong hai: public_key_pem hoặc csr_pem",
+            ));
+        }
+    };
+    let full_name = nfc(body.full_name.trim());
+    let title = nfc(body.title.trim());
+    for (path, value) in [("full_name", &full_name), ("title", &title)] {
+        if value.is_empty() {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                path,
+                "thiếu trường bắt buộc",
+            ));
+        }
+    }
+    let subject = json!({"full_name": full_name, "title": title});
+    let actor = caller.actor();
+    let id = state
+        .store
+        .enrol(
+            &Stamp::new(&actor, state.now()),
+            bloc,
+            &body.unit,
+            &key,
+            &subject,
+        )
+        .await?;
+    find_enrolment(state, id).await
+}
+
+async fn list_enrolments(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bloc): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.require_admin()?;
+    let rows = state.store.list_enrolments(&bloc).await?;
+    Ok(Json(
+        json!({"enrolments": rows.iter().map(enrolment_view).collect::<Vec<_>>()}),
+    ))
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(enrolment): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = enrolment.parse::<i64>().map_err(|_| {
+        ApiError::not_found(format!(
+            "không tìm thấy yêu cầu cấp chứng thư \"{enrolment}\""
+        ))
+    })?;
+    let cert = approve_enrolment(&state, &caller, id).await?;
+    Ok(Json(certificate_view(&cert)))
+}
+
+/// The bloc CA issues the certificate of a pending enrolment (admin only).
+pub(crate) async fn approve_enrolment(
+    state: &AppState,
+    caller: &Caller,
+    enrolment_id: i64,
+) -> ApiResult<CertificateRow> {
+    caller.require_admin()?;
+    let row = find_enrolment(state, enrolment_id).await?;
+    if row.status != EnrolmentStatus::Pending {
+        return Err(ApiError::conflict(
+            "conflict",
+            format!("yêu cầu {enrolment_id} đã được duyệt"),
+        ));
+    }
+    let public_key = match &row.key {
+        EnrolmentKey::PublicKey(pem) => pki::verifying_key_from_pem(pem),
+        EnrolmentKey::Csr(pem) => pki::csr_pem_to_der(pem)
+            .and_then(|der| pki::verify_csr(&der))
+            .map(|csr| csr.public_key),
+    }
+    .map_err(|e| ApiError::internal(format!("stored enrolment key: {e}")))?;
+    let unit = state
+        .store
+        .list_units(&row.bloc_id)
+        .await?
+        .into_iter()
+        .find(|u| u.id == row.unit_id)
+        .ok_or_else(|| ApiError::not_found(format!("không tìm thấy đơn vị \"{}\"", row.unit_id)))?;
+    let subject = pki::LeaderSubject {
+        full_name: at(&row.subject, "/full_name")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        title: at(&row.subject, "/title")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        unit_name: unit.name,
+        unit_id: row.unit_id.clone(),
+    };
+    let ca = state.shared.cas.require(&row.bloc_id)?;
+    let now = state.now();
+    let (cert, serial) = ca.issue(&public_key, &subject, now)?;
+    let pem = pki::certificate_to_pem(&cert).map_err(ApiError::internal)?;
+    let actor = caller.actor();
+    Ok(state
+        .store
+        .approve_enrolment(&Stamp::new(&actor, now), enrolment_id, &pem, &serial)
+        .await?)
+}
+
+/// An enrolment by id, whatever its bloc.
+async fn find_enrolment(state: &AppState, id: i64) -> ApiResult<EnrolmentRow> {
+    for bloc in state.shared.cas.bloc_ids() {
+        let found = state
+            .store
+            .list_enrolments(&bloc)
+            .await?
+            .into_iter()
+            .find(|e| e.id == id);
+        if let Some(row) = found {
+            return Ok(row);
+        }
+    }
+    Err(StoreError::NotFound {
+        what: "enrolment",
+        id: id.to_string(),
+    }
+    .into())
+}
+
+/// A unit's current certificate (public).
+async fn certificate(
+    State(state): State<AppState>,
+    Path((bloc, unit)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let cert = state
+        .store
+        .certificate_for_unit(&bloc, &unit)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "đơn vị \"{unit}\" của khối \"{bloc}\" chưa có chứng thư số"
+            ))
+        })?;
+    Ok(Json(certificate_view(&cert)))
+}
+
+fn enrolment_view(e: &EnrolmentRow) -> Value {
+    let (kind, pem) = match &e.key {
+        EnrolmentKey::PublicKey(p) => ("public_key", p),
+        EnrolmentKey::Csr(p) => ("csr", p),
+    };
+    json!({
+        "id": e.id, "bloc_id": e.bloc_id, "unit_id": e.unit_id, "status": e.status,
+        "key_kind": kind, "key_pem": pem, "subject": e.subject,
+        "created_at": rfc3339(e.created_at), "decided_at": e.decided_at.map(rfc3339),
+    })
+}
+
+fn certificate_view(c: &CertificateRow) -> Value {
+    let info = pki::certificates_from_pem_or_der(c.cert_pem.as_bytes())
+        .ok()
+        .and_then(|v| v.into_iter().next())
+        .map(|cert| pki::cert_info(&cert));
+    json!({
+        "bloc_id": c.bloc_id, "unit_id": c.unit_id, "serial": c.serial,
+        "certificate_pem": c.cert_pem, "enrolment_id": c.enrolment_id,
+        "issued_at": rfc3339(c.issued_at), "revoked_at": c.revoked_at.map(rfc3339),
+        "info": info,
+    })
+}

@@ -1,0 +1,366 @@
+//! Covenants: create from the `giaouoc.covenant/1` JSON, list, get (state, units,
+//! progress), open registration, freeze (render the final PDF and DOCX once).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiResult};
+use super::extract::RawJson;
+use super::{AppState, Routes, at, blocking};
+use crate::covenant;
+use crate::render::{self, PipelineError};
+use crate::render_docx::DocxOptions;
+use crate::render_pdf::PdfOptions;
+use crate::store::{
+    Blobs, CovenantRow, RegistrationRow, RegistrationStatus, RevisionRow, Stamp, State as CState,
+    StoreError, UnitRole, UnitRow,
+};
+
+pub(super) fn routes(r: Routes) -> Routes {
+    r.post("/covenants", create)
+        .get("/covenants", list)
+        .get("/covenants/{id}", get)
+        .post("/covenants/{id}/open-registration", open_registration)
+        .post("/covenants/{id}/freeze", freeze)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawJson(body): RawJson,
+) -> ApiResult<impl IntoResponse> {
+    let row = create_covenant(&state, &caller, body).await?;
+    let view = covenant_view(&state, &row).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/covenants/{}", row.id))],
+        Json(view),
+    ))
+}
+
+/// Validates the covenant (the whole pipeline up to the document, so a covenant that cannot
+/// be rendered is refused now), creates its bloc (with a new CA) and units if needed, and
+/// records it in `draft`. Its id is `<bloc id>-<year>`.
+pub(crate) async fn create_covenant(
+    state: &AppState,
+    caller: &Caller,
+    body: Bytes,
+) -> ApiResult<CovenantRow> {
+    caller.require_admin()?;
+    let st = state.clone();
+    let input = body.clone();
+    let parsed = blocking(move || {
+        render::prepare(&input, &st.shared.template)
+            .map(|(c, _)| c)
+            .map_err(pipeline_error)
+    })
+    .await?;
+    if !covenant::valid_unit_id(&parsed.bloc.id) {
+        return Err(ApiError::invalid(
+            "invalid_covenant",
+            "bloc.id",
+            "mã khối chỉ gồm chữ cái ASCII, chữ số, '-' và '_' (tối đa 32 ký tự)",
+        ));
+    }
+    let input: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid("invalid_json", "", e.to_string()))?;
+    let bloc_id = parsed.bloc.id.clone();
+    let year = parsed.covenant.year;
+    let id = format!("{bloc_id}-{year}");
+    match state.store.get_covenant(&id).await {
+        Ok(_) => {
+            return Err(ApiError::conflict(
+                "exists",
+                format!("giao ước \"{id}\" đã tồn tại"),
+            ));
+        }
+        Err(StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let actor = caller.actor();
+    let stamp = Stamp::new(&actor, state.now());
+    state
+        .shared
+        .cas
+        .ensure_bloc(&state.store, &stamp, &bloc_id, &parsed.bloc.name)
+        .await?;
+    let units: Vec<UnitRow> = parsed
+        .units
+        .iter()
+        .map(|u| UnitRow {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            role: match u.role {
+                covenant::Role::Leader => UnitRole::Leader,
+                covenant::Role::Deputy => UnitRole::Deputy,
+                covenant::Role::Member => UnitRole::Member,
+            },
+        })
+        .collect();
+    state.store.upsert_units(&stamp, &bloc_id, &units).await?;
+    let row = state
+        .store
+        .create_covenant(&stamp, &id, &bloc_id, year, &input)
+        .await?;
+    tracing::info!(covenant = id, "covenant created");
+    Ok(row)
+}
+
+pub(crate) fn pipeline_error(e: PipelineError) -> ApiError {
+    match e {
+        PipelineError::Input(errors) => errors.into(),
+        other => ApiError::internal(format!("rendering: {other}")),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    bloc: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let blocs = match (&caller, q.bloc) {
+        (Caller::Unit { bloc_id, .. }, _) => vec![bloc_id.clone()],
+        (Caller::Admin { .. }, Some(bloc)) => vec![bloc],
+        (Caller::Admin { .. }, None) => state.shared.cas.bloc_ids(),
+    };
+    let mut out = Vec::new();
+    for bloc in blocs {
+        let rows = match state.store.list_covenants(&bloc).await {
+            Ok(rows) => rows,
+            Err(StoreError::NotFound { .. }) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        for row in rows {
+            let current = current_revision(&state, &row.id).await?;
+            let signers = input_units(&row.input).len();
+            out.push(json!({
+                "id": row.id, "bloc_id": row.bloc_id, "year": row.year, "state": row.state,
+                "title": at(&row.input, "/covenant/title"),
+                "progress": progress(current.as_ref(), signers),
+                "updated_at": rfc3339(row.updated_at),
+            }));
+        }
+    }
+    Ok(Json(json!({ "covenants": out })))
+}
+
+async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let row = state.store.get_covenant(&id).await?;
+    caller.require_bloc(&row.bloc_id)?;
+    Ok(Json(covenant_view(&state, &row).await?))
+}
+
+async fn open_registration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let row = open_registration_for(&state, &caller, &id).await?;
+    Ok(Json(covenant_view(&state, &row).await?))
+}
+
+pub(crate) async fn open_registration_for(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<CovenantRow> {
+    let row = state.store.get_covenant(id).await?;
+    caller.require_leader_unit(state, &row.bloc_id).await?;
+    let actor = caller.actor();
+    state
+        .store
+        .transition(
+            &Stamp::new(&actor, state.now()),
+            id,
+            CState::Draft,
+            CState::Registration,
+        )
+        .await?;
+    Ok(state.store.get_covenant(id).await?)
+}
+
+async fn freeze(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let row = freeze_covenant(&state, &caller, &id).await?;
+    Ok(Json(covenant_view(&state, &row).await?))
+}
+
+/// Builds the final covenant from the input and the accepted registrations, renders the PDF
+/// and the DOCX once, stores them and freezes the covenant (revision 0).
+pub(crate) async fn freeze_covenant(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<CovenantRow> {
+    let row = state.store.get_covenant(id).await?;
+    caller.require_leader_unit(state, &row.bloc_id).await?;
+    if row.state != CState::Registration {
+        return Err(ApiError::conflict(
+            "wrong_state",
+            format!(
+                "giao ước \"{id}\" đang ở trạng thái {}; chỉ khóa được khi đang đăng ký (registration)",
+                row.state
+            ),
+        ));
+    }
+    let registrations = state.store.list_registrations(id).await?;
+    let final_json = final_covenant(&row.input, &registrations)?;
+    let st = state.clone();
+    let (pdf, docx) = blocking(move || {
+        let bytes = serde_json::to_vec(&final_json).map_err(ApiError::internal)?;
+        let (_, doc) = render::prepare(&bytes, &st.shared.template).map_err(pipeline_error)?;
+        let pdf = render::pdf(&doc, &PdfOptions::default()).map_err(pipeline_error)?;
+        let docx = render::docx(&doc, &DocxOptions::default()).map_err(pipeline_error)?;
+        Ok((pdf.bytes, docx))
+    })
+    .await?;
+    let pdf_sha = state.blobs.put(&pdf).await?;
+    let docx_sha = state.blobs.put(&docx).await?;
+    let signers: Vec<String> = input_units(&row.input)
+        .iter()
+        .filter_map(|u| at(u, "/id").as_str().map(str::to_owned))
+        .collect();
+    let actor = caller.actor();
+    let revision = state
+        .store
+        .freeze(
+            &Stamp::new(&actor, state.now()),
+            id,
+            &pdf_sha,
+            &docx_sha,
+            &signers,
+        )
+        .await?;
+    state
+        .shared
+        .docs
+        .offer(&row, &revision, pdf.into(), Some((docx_sha, docx.into())));
+    tracing::info!(
+        covenant = id,
+        pdf_sha256 = revision.pdf_sha256,
+        "covenant frozen"
+    );
+    Ok(state.store.get_covenant(id).await?)
+}
+
+/// The input with every unit's registration replaced by its accepted one; 409 naming the
+/// units whose registration is missing or not accepted.
+fn final_covenant(input: &Value, registrations: &[RegistrationRow]) -> ApiResult<Value> {
+    let mut out = input.clone();
+    let mut pending = Vec::new();
+    if let Some(units) = out.get_mut("units").and_then(Value::as_array_mut) {
+        for unit in units.iter_mut() {
+            let uid = at(unit, "/id").as_str().unwrap_or_default().to_owned();
+            match registrations.iter().find(|r| r.unit_id == uid) {
+                Some(r) if r.status == RegistrationStatus::Accepted => {
+                    if let Some(obj) = unit.as_object_mut() {
+                        obj.insert("registration".into(), r.data.clone());
+                    }
+                }
+                Some(r) => pending.push(format!("{uid} ({})", r.status)),
+                None => pending.push(format!("{uid} (chưa đăng ký)")),
+            }
+        }
+    }
+    if !pending.is_empty() {
+        return Err(ApiError::conflict(
+            "registrations_pending",
+            format!(
+                "chưa thể khóa giao ước: bản đăng ký của {} đơn vị chưa được chấp nhận: {}",
+                pending.len(),
+                pending.join(", ")
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// The units of a covenant input, in roster order.
+pub(crate) fn input_units(input: &Value) -> &[Value] {
+    at(input, "/units").as_array().map_or(&[], Vec::as_slice)
+}
+
+/// The current revision, `None` before freeze.
+pub(crate) async fn current_revision(state: &AppState, id: &str) -> ApiResult<Option<RevisionRow>> {
+    match state.store.current_revision(id).await {
+        Ok(r) => Ok(Some(r)),
+        Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// "11/16": units signed over signers.
+pub(crate) fn progress(current: Option<&RevisionRow>, signers: usize) -> String {
+    let signed = current.map_or(0, |r| r.signed_units.len());
+    format!("{signed}/{signers}")
+}
+
+pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The covenant as the API shows it.
+pub(crate) async fn covenant_view(state: &AppState, row: &CovenantRow) -> ApiResult<Value> {
+    let registrations = state.store.list_registrations(&row.id).await?;
+    let current = current_revision(state, &row.id).await?;
+    let units: Vec<Value> = input_units(&row.input)
+        .iter()
+        .map(|u| {
+            let uid = at(u, "/id").as_str().unwrap_or_default();
+            let registration = registrations.iter().find(|r| r.unit_id == uid).map(|r| {
+                json!({"status": r.status, "version": r.version, "comment": r.comment,
+                       "updated_at": rfc3339(r.updated_at)})
+            });
+            let signed = current
+                .as_ref()
+                .is_some_and(|c| c.signed_units.iter().any(|s| s == uid));
+            json!({
+                "id": uid, "name": at(u, "/name"), "role": u.get("role").cloned().unwrap_or(json!("member")),
+                "signer": at(u, "/signer/full_name"),
+                "registration": registration,
+                "signed": signed,
+            })
+        })
+        .collect();
+    let signers = units.len();
+    let frozen = current.is_some();
+    Ok(json!({
+        "id": row.id,
+        "bloc_id": row.bloc_id,
+        "year": row.year,
+        "state": row.state,
+        "title": at(&row.input, "/covenant/title"),
+        "created_at": rfc3339(row.created_at),
+        "updated_at": rfc3339(row.updated_at),
+        "progress": progress(current.as_ref(), signers),
+        "signed_count": current.as_ref().map_or(0, |c| c.signed_units.len()),
+        "signer_count": signers,
+        "revision": current.as_ref().map(|c| json!({
+            "index": c.index, "sha256": c.pdf_sha256, "created_at": rfc3339(c.created_at),
+        })),
+        "docx_sha256": row.docx_sha256,
+        "documents": frozen.then(|| json!({
+            "pdf": format!("/covenants/{}/document.pdf", row.id),
+            "docx": format!("/covenants/{}/document.docx", row.id),
+        })),
+        "units": units,
+    }))
+}

@@ -1,0 +1,152 @@
+//! `giaouoc serve --demo` on an empty store: the reference covenant (Quảng Ninh 2021, 16
+//! units) ready to sign. The bloc CA is created, each of the 16 leaders gets a key (kept under
+//! `<data_dir>/demo-keys/Uxx.key`, PKCS#8 PEM, mode 0600, so a visitor can sign) and a
+//! certificate, each unit an officer and a leader token (`demo-keys/tokens.json`); the
+//! registrations of the fixture are submitted and accepted and the covenant is frozen.
+//! Everything goes through the same functions as the API, so the audit trail shows it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use rand_core::OsRng;
+use serde_json::{Value, json};
+
+use super::auth::Caller;
+use super::ca::write_secret;
+use super::error::{ApiError, ApiResult};
+use super::{AppState, at, blocs, covenants, registrations};
+use crate::pki;
+use crate::store::UnitKind;
+
+/// The reference covenant.
+pub const DEMO_COVENANT: &[u8] =
+    include_bytes!("../../tests/fixtures/covenant-2021-quang-ninh.json");
+
+/// What the demo set up.
+#[derive(Debug, Clone)]
+pub struct DemoInfo {
+    pub covenant_id: String,
+    /// `<data_dir>/demo-keys`: `Uxx.key`, `Uxx.crt`, `ca.pem`, `tokens.json`.
+    pub keys_dir: PathBuf,
+    pub tokens_file: PathBuf,
+}
+
+/// Seeds the demo if the store has no bloc yet; `None` if it already had one. The admin
+/// secret, if given (first start), is written to `tokens.json` too.
+///
+/// # Errors
+/// Any step failing (the store, the files under the data dir).
+pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Option<DemoInfo>> {
+    if !state.shared.cas.bloc_ids().is_empty() {
+        return Ok(None);
+    }
+    let admin = Caller::system("demo");
+    let row = covenants::create_covenant(state, &admin, Bytes::from_static(DEMO_COVENANT)).await?;
+    let id = row.id.clone();
+    let bloc = row.bloc_id.clone();
+    let units: Vec<Value> = covenants::input_units(&row.input).to_vec();
+    let keys_dir = state.data_dir().join("demo-keys");
+    std::fs::create_dir_all(&keys_dir).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&keys_dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+    }
+    let ca = state.shared.cas.require(&bloc)?;
+    std::fs::write(keys_dir.join("ca.pem"), &ca.cert_pem).map_err(io)?;
+
+    let mut tokens: BTreeMap<String, Value> = BTreeMap::new();
+    let mut officers: BTreeMap<String, Caller> = BTreeMap::new();
+    let mut leader_unit = None;
+    for unit in &units {
+        let uid = at(unit, "/id").as_str().unwrap_or_default().to_owned();
+        if at(unit, "/role").as_str() == Some("leader") {
+            leader_unit = Some(uid.clone());
+        }
+        let key = pki::generate_signing_key(&mut OsRng);
+        let key_pem = pki::signing_key_to_pem(&key).map_err(ApiError::internal)?;
+        write_secret(&keys_dir.join(format!("{uid}.key")), key_pem.as_bytes()).map_err(io)?;
+        let public_pem =
+            pki::verifying_key_to_pem(&key.verifying_key()).map_err(ApiError::internal)?;
+        let enrolment = blocs::enrol_leader(
+            state,
+            &admin,
+            &bloc,
+            blocs::EnrolRequest {
+                unit: uid.clone(),
+                public_key_pem: Some(public_pem),
+                csr_pem: None,
+                full_name: at(unit, "/signer/full_name")
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                title: at(unit, "/signer/position")
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            },
+        )
+        .await?;
+        let cert = blocs::approve_enrolment(state, &admin, enrolment.id).await?;
+        std::fs::write(keys_dir.join(format!("{uid}.crt")), &cert.cert_pem).map_err(io)?;
+        let officer =
+            blocs::issue_unit_token(state, &admin, &bloc, &uid, UnitKind::Officer).await?;
+        let leader = blocs::issue_unit_token(state, &admin, &bloc, &uid, UnitKind::Leader).await?;
+        officers.insert(
+            uid.clone(),
+            Caller::Unit {
+                token_id: officer.id.clone(),
+                bloc_id: bloc.clone(),
+                unit_id: uid.clone(),
+                kind: UnitKind::Officer,
+            },
+        );
+        tokens.insert(
+            uid,
+            json!({"officer": officer.secret, "leader": leader.secret}),
+        );
+    }
+    if let Some(secret) = admin_secret {
+        tokens.insert("admin".into(), Value::String(secret.to_owned()));
+    }
+    let tokens_file = keys_dir.join("tokens.json");
+    let text = serde_json::to_vec_pretty(&tokens).map_err(ApiError::internal)?;
+    write_secret(&tokens_file, &text).map_err(io)?;
+
+    covenants::open_registration_for(state, &admin, &id).await?;
+    let reviewer = leader_unit
+        .and_then(|u| officers.get(&u).cloned())
+        .unwrap_or_else(|| admin.clone());
+    for unit in &units {
+        let uid = at(unit, "/id").as_str().unwrap_or_default();
+        let mut data = unit.get("registration").cloned().unwrap_or(json!({}));
+        if let Some(obj) = data.as_object_mut() {
+            obj.insert("submit".into(), Value::Bool(true));
+        }
+        let officer = officers.get(uid).unwrap_or(&admin);
+        registrations::save_registration(state, officer, &id, uid, data).await?;
+        registrations::review_registration(
+            state,
+            &reviewer,
+            &id,
+            uid,
+            &registrations::Review {
+                accept: true,
+                comment: None,
+            },
+        )
+        .await?;
+    }
+    covenants::freeze_covenant(state, &reviewer, &id).await?;
+    tracing::info!(covenant = id, "demo ready");
+    Ok(Some(DemoInfo {
+        covenant_id: id,
+        keys_dir,
+        tokens_file,
+    }))
+}
+
+fn io(e: std::io::Error) -> ApiError {
+    ApiError::internal(format!("demo files: {e}"))
+}

@@ -1,0 +1,387 @@
+//! The HTTP service (`giaouoc serve`): the covenant's year as a JSON API over the store.
+//!
+//! [`app`] builds the whole router from an [`AppState`], so tests call it with
+//! `tower::ServiceExt::oneshot` and no socket; [`serve`] runs it on a listener with graceful
+//! shutdown. Each resource has its module with its `routes`; handlers are thin: they check
+//! who is calling ([`auth`]), translate the request, call the library and the store, and
+//! return JSON or an [`ApiError`] (the only place errors become statuses is
+//! [`ApiError::status_code`]).
+//!
+//! | module | routes |
+//! | --- | --- |
+//! | `ops` | `/healthz`, `/metrics`, `/openapi.json` |
+//! | `covenants` | create, list, get, open registration, freeze |
+//! | `registrations` | a unit's registration, its review |
+//! | `documents` | the current PDF and DOCX (ETag, Vietnamese file name), revisions |
+//! | `signatures` | prepare / complete (two-step signing, the key stays with the leader) |
+//! | `blocs` | blocs, tokens, certificate enrolments, certificates |
+//! | `verification` | `POST /verify` |
+//! | `archive` | archive a completed covenant, look a file up by hash |
+//! | `audit` | a covenant's hash-chained audit trail |
+
+mod archive;
+mod audit;
+pub mod auth;
+mod blocs;
+pub mod ca;
+mod covenants;
+pub mod demo;
+mod documents;
+pub mod error;
+pub mod extract;
+mod ops;
+mod registrations;
+mod signatures;
+mod verification;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::response::IntoResponse;
+use axum::routing::MethodRouter;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::store::{BlobStore, NewToken, Stamp, Store, StoreError, TokenRole};
+use crate::template::Template;
+
+pub use auth::Caller;
+pub use error::{ApiError, ApiResult, Detail};
+
+/// Where the time comes from: the system clock in production, a fixed one in tests.
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// Default upload limit of `/verify`: 50 MB.
+pub const DEFAULT_MAX_UPLOAD: usize = 50 * 1024 * 1024;
+
+/// Settings of the service besides the data folder.
+#[derive(Clone)]
+pub struct Options {
+    /// Largest `/verify` upload, bytes.
+    pub max_upload: usize,
+    /// The clock.
+    pub clock: Clock,
+    /// An admin token given by the operator (`GIAOUOC_ADMIN_TOKEN`), accepted besides the
+    /// tokens in the store.
+    pub admin_token: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_upload: DEFAULT_MAX_UPLOAD,
+            clock: system_clock(),
+            admin_token: None,
+        }
+    }
+}
+
+/// The system clock (UTC).
+pub fn system_clock() -> Clock {
+    Arc::new(OffsetDateTime::now_utc)
+}
+
+/// A clock that always says `at`.
+pub fn fixed_clock(at: OffsetDateTime) -> Clock {
+    Arc::new(move || at)
+}
+
+/// Everything a handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub blobs: BlobStore,
+    pub clock: Clock,
+    pub max_upload: usize,
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) template: Template,
+    pub(crate) cas: ca::CaRing,
+    pub(crate) docs: documents::DocCache,
+    pub(crate) metrics: ops::Metrics,
+    pub(crate) auth: auth::AuthCache,
+    pub(crate) admin_secret_sha256: Option<[u8; 32]>,
+}
+
+/// The service could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    #[error("kho dữ liệu: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    #[error("không mở được địa chỉ {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("máy chủ dừng vì lỗi: {0}")]
+    Serve(std::io::Error),
+}
+
+impl AppState {
+    /// Opens (or creates) the store, the blobs and the bloc CAs under `data_dir`.
+    pub async fn open(data_dir: &Path, options: Options) -> Result<AppState, SetupError> {
+        let store = Store::open(data_dir).await?;
+        let blobs = BlobStore::open(data_dir).await?;
+        let cas = ca::CaRing::open(data_dir, &store).await?;
+        let admin_secret_sha256 = options
+            .admin_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(|t| Sha256::digest(t.as_bytes()).into());
+        Ok(AppState {
+            store,
+            blobs,
+            clock: options.clock,
+            max_upload: options.max_upload,
+            shared: Arc::new(Shared {
+                data_dir: data_dir.to_path_buf(),
+                template: Template::builtin(),
+                cas,
+                docs: documents::DocCache::default(),
+                metrics: ops::Metrics::default(),
+                auth: auth::AuthCache::default(),
+                admin_secret_sha256,
+            }),
+        })
+    }
+
+    /// The current time, from the injected clock.
+    pub fn now(&self) -> OffsetDateTime {
+        (self.clock)()
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.shared.data_dir
+    }
+
+    /// Creates the first admin token if the store has never had one; returns it (to print
+    /// once) or `None`.
+    pub async fn bootstrap_admin(&self) -> Result<Option<NewToken>, StoreError> {
+        let events = self.store.audit_events(None).await?;
+        let has_admin = events.iter().any(|e| {
+            e.action == "token.create" && at(&e.details, "/grant/role").as_str() == Some("admin")
+        });
+        if has_admin {
+            return Ok(None);
+        }
+        let stamp = Stamp::new("bootstrap", self.now());
+        self.store
+            .create_token(&stamp, &TokenRole::Admin)
+            .await
+            .map(Some)
+    }
+
+    /// The bloc CA certificates (trust roots for verification).
+    pub fn trust_roots(&self) -> Vec<x509_cert::Certificate> {
+        self.shared.cas.trust_roots()
+    }
+
+    /// The CA of a bloc, if this service holds it.
+    pub fn bloc_ca(&self, bloc_id: &str) -> Option<Arc<ca::BlocCa>> {
+        self.shared.cas.get(bloc_id)
+    }
+}
+
+/// The router and the list of its routes, built together so they cannot drift apart.
+pub(crate) struct Routes {
+    router: Router<AppState>,
+    table: Vec<(Method, &'static str)>,
+}
+
+impl Routes {
+    fn add(mut self, method: Method, path: &'static str, route: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, route);
+        self.table.push((method, path));
+        self
+    }
+
+    pub(crate) fn get<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::GET, path, axum::routing::get(handler))
+    }
+
+    pub(crate) fn post<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::POST, path, axum::routing::post(handler))
+    }
+
+    pub(crate) fn put<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::PUT, path, axum::routing::put(handler))
+    }
+}
+
+fn routes() -> Routes {
+    let r = Routes {
+        router: Router::new(),
+        table: Vec::new(),
+    };
+    let r = ops::routes(r);
+    let r = covenants::routes(r);
+    let r = registrations::routes(r);
+    let r = documents::routes(r);
+    let r = signatures::routes(r);
+    let r = blocs::routes(r);
+    let r = verification::routes(r);
+    let r = archive::routes(r);
+    audit::routes(r)
+}
+
+/// Every route of [`app`] as (method, path template), e.g. `("GET", "/covenants/{id}")`.
+pub fn route_table() -> Vec<(String, String)> {
+    routes()
+        .table
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p.to_owned()))
+        .collect()
+}
+
+/// The whole service as a router: call it from tests with `oneshot`.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.max_upload.max(extract::JSON_LIMIT);
+    routes()
+        .router
+        .fallback(ops::no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::count_requests,
+        ))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::internal("a handler panicked").into_response()
+            },
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Binds `addr` and serves until `shutdown` resolves (see [`serve_on`]).
+///
+/// # Errors
+/// The address cannot be bound, or the server fails.
+pub async fn serve(
+    state: AppState,
+    addr: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), SetupError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| SetupError::Bind { addr, source })?;
+    serve_on(state, listener, shutdown).await
+}
+
+/// Serves on an already bound listener (tests bind port 0) until `shutdown` resolves; the
+/// requests in flight then finish before this returns, and the store is closed.
+///
+/// # Errors
+/// The server fails.
+pub async fn serve_on(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), SetupError> {
+    let store = state.store.clone();
+    let purge = tokio::spawn(purge_prepares(state.clone()));
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(SetupError::Serve);
+    purge.abort();
+    store.close().await;
+    result
+}
+
+/// Signatures prepared and never completed are forgotten after this long.
+pub const PREPARE_TTL: time::Duration = time::Duration::hours(1);
+
+/// Every few minutes, forgets the signatures in progress older than [`PREPARE_TTL`].
+async fn purge_prepares(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        match state.store.purge_prepares(state.now() - PREPARE_TTL).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired signature preparations removed"),
+            Err(e) => tracing::warn!(error = %e, "purging signature preparations"),
+        }
+    }
+}
+
+/// Resolves on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// Lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The value at a JSON pointer (`/covenant/title`), `null` if absent.
+pub(crate) fn at<'a>(value: &'a serde_json::Value, pointer: &str) -> &'a serde_json::Value {
+    value.pointer(pointer).unwrap_or(&serde_json::Value::Null)
+}
+
+/// Runs CPU-heavy library work (render, sign, verify) off the async threads.
+pub(crate) async fn blocking<T, F>(f: F) -> ApiResult<T>
+where
+    F: FnOnce() -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(f).await?
+}

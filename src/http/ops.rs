@@ -1,0 +1,149 @@
+//! Operations: health, Prometheus metrics, the OpenAPI document, and the request counter.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Json;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::{AppState, Routes};
+
+/// The hand-written OpenAPI 3.1 document (a test checks it lists every route).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub(super) fn routes(r: Routes) -> Routes {
+    r.get("/healthz", healthz)
+        .get("/metrics", metrics)
+        .get("/openapi.json", openapi)
+}
+
+/// Counters exported at `/metrics`.
+#[derive(Default)]
+pub(crate) struct Metrics {
+    /// (method, route, status) → count.
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    pub(crate) signatures_completed: AtomicU64,
+    pub(crate) signatures_prepared: AtomicU64,
+    pub(crate) stale_completions: AtomicU64,
+    pub(crate) verifications: AtomicU64,
+}
+
+impl Metrics {
+    fn count(&self, method: &str, route: &str, status: u16) {
+        if let Ok(mut map) = self.requests.lock() {
+            *map.entry((method.to_owned(), route.to_owned(), status))
+                .or_insert(0) += 1;
+        }
+    }
+}
+
+pub(crate) fn incr(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Middleware: counts every response by route template and status.
+pub(super) async fn count_requests(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(req).await;
+    state
+        .shared
+        .metrics
+        .count(&method, &route, response.status().as_u16());
+    response
+}
+
+async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    state.store.ping().await?;
+    Ok(Json(json!({"status": "ok"})))
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let m = &state.shared.metrics;
+    let mut out = String::new();
+    out.push_str("# HELP giaouoc_http_requests_total HTTP requests by route and status.\n");
+    out.push_str("# TYPE giaouoc_http_requests_total counter\n");
+    if let Ok(map) = m.requests.lock() {
+        for ((method, route, status), n) in map.iter() {
+            let _ = writeln!(
+                out,
+                "giaouoc_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                label(route)
+            );
+        }
+    }
+    let counters = [
+        (
+            "giaouoc_signatures_completed_total",
+            "Signatures completed (new revisions).",
+            &m.signatures_completed,
+        ),
+        (
+            "giaouoc_signatures_prepared_total",
+            "Signatures prepared.",
+            &m.signatures_prepared,
+        ),
+        (
+            "giaouoc_signatures_stale_total",
+            "Completions refused because someone signed first (409 stale).",
+            &m.stale_completions,
+        ),
+        (
+            "giaouoc_verifications_total",
+            "PDF verifications (POST /verify).",
+            &m.verifications,
+        ),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+            value.load(Ordering::Relaxed)
+        );
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        out,
+    )
+        .into_response()
+}
+
+/// Escapes a Prometheus label value.
+fn label(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+/// The fallback: a JSON 404 for any path the router does not know.
+pub(super) async fn no_route() -> ApiError {
+    ApiError::not_found("không có địa chỉ này trong API (xem /openapi.json)")
+}

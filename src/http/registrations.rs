@@ -1,0 +1,205 @@
+//! A unit's registration (titles and pledges): read, save or submit (the unit itself), and
+//! review (the bloc's leader unit accepts it or returns it with a comment).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Caller;
+use super::covenants::{input_units, rfc3339};
+use super::error::{ApiError, ApiResult, Detail};
+use super::extract::{ApiJson, RawJson, parse_json};
+use super::{AppState, Routes, at};
+use crate::covenant;
+use crate::store::{RegistrationRow, RegistrationStatus, Stamp, StoreError};
+
+pub(super) fn routes(r: Routes) -> Routes {
+    r.get("/covenants/{id}/registrations", list)
+        .get("/covenants/{id}/registrations/{unit}", get)
+        .put("/covenants/{id}/registrations/{unit}", put)
+        .post("/covenants/{id}/registrations/{unit}/review", review)
+}
+
+fn view(r: &RegistrationRow) -> Value {
+    json!({
+        "covenant_id": r.covenant_id, "unit_id": r.unit_id, "status": r.status,
+        "version": r.version, "comment": r.comment, "data": r.data,
+        "updated_at": rfc3339(r.updated_at),
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let row = state.store.get_covenant(&id).await?;
+    caller.require_bloc(&row.bloc_id)?;
+    let regs = state.store.list_registrations(&id).await?;
+    Ok(Json(
+        json!({"registrations": regs.iter().map(view).collect::<Vec<_>>()}),
+    ))
+}
+
+/// The unit's registration; before its first save, `status` is `not_started` and `data` is
+/// what the covenant input proposed.
+async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, unit)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let row = state.store.get_covenant(&id).await?;
+    caller.require_bloc(&row.bloc_id)?;
+    let Some(proposed) = input_units(&row.input)
+        .iter()
+        .find(|u| at(u, "/id").as_str() == Some(unit.as_str()))
+    else {
+        return Err(unit_not_in_covenant(&id, &unit));
+    };
+    match state.store.get_registration(&id, &unit).await {
+        Ok(r) => Ok(Json(view(&r))),
+        Err(StoreError::NotFound { .. }) => Ok(Json(json!({
+            "covenant_id": id, "unit_id": unit, "status": "not_started", "version": 0,
+            "comment": null, "data": proposed.get("registration").cloned().unwrap_or(json!({})),
+        }))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, unit)): Path<(String, String)>,
+    RawJson(body): RawJson,
+) -> ApiResult<Json<Value>> {
+    let body: Value = parse_json(&body)?;
+    let saved = save_registration(&state, &caller, &id, &unit, body).await?;
+    Ok(Json(view(&saved)))
+}
+
+/// Saves (`submit: false`) or submits (`submit: true`) a unit's registration, after checking
+/// it with the covenant validator in its place in the covenant; problems are reported at
+/// their path in the body (`pledges[0].text`).
+pub(crate) async fn save_registration(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    unit: &str,
+    body: Value,
+) -> ApiResult<RegistrationRow> {
+    let row = state.store.get_covenant(id).await?;
+    caller.require_unit(&row.bloc_id, unit)?;
+    let Value::Object(mut data) = body else {
+        return Err(ApiError::invalid(
+            "invalid_field",
+            "",
+            "bản đăng ký phải là một đối tượng JSON",
+        ));
+    };
+    let submit = match data.remove("submit") {
+        None => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                "submit",
+                "\"submit\" phải là true hoặc false",
+            ));
+        }
+    };
+    let data = Value::Object(data);
+    let index = input_units(&row.input)
+        .iter()
+        .position(|u| at(u, "/id").as_str() == Some(unit))
+        .ok_or_else(|| unit_not_in_covenant(id, unit))?;
+    let mut candidate = row.input.clone();
+    if let Some(u) = candidate
+        .get_mut("units")
+        .and_then(|u| u.get_mut(index))
+        .and_then(Value::as_object_mut)
+    {
+        u.insert("registration".into(), data.clone());
+    }
+    if let Err(errors) = covenant::from_value(&candidate) {
+        let prefix = format!("units[{index}].registration");
+        let details: Vec<Detail> = errors
+            .problems
+            .into_iter()
+            .map(|p| {
+                let path = match p.path.strip_prefix(&prefix) {
+                    Some(rest) => rest.trim_start_matches('.').to_owned(),
+                    None => p.path,
+                };
+                Detail::new(path, p.message)
+            })
+            .collect();
+        return Err(ApiError::Invalid {
+            code: "invalid_registration",
+            message: format!("bản đăng ký không hợp lệ ({} lỗi)", details.len()),
+            details,
+        });
+    }
+    let status = if submit {
+        RegistrationStatus::Submitted
+    } else {
+        RegistrationStatus::Draft
+    };
+    let actor = caller.actor();
+    Ok(state
+        .store
+        .save_registration(&Stamp::new(&actor, state.now()), id, unit, &data, status)
+        .await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Review {
+    pub accept: bool,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+async fn review(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, unit)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Review>,
+) -> ApiResult<Json<Value>> {
+    let saved = review_registration(&state, &caller, &id, &unit, &body).await?;
+    Ok(Json(view(&saved)))
+}
+
+pub(crate) async fn review_registration(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    unit: &str,
+    review: &Review,
+) -> ApiResult<RegistrationRow> {
+    let row = state.store.get_covenant(id).await?;
+    caller.require_leader_unit(state, &row.bloc_id).await?;
+    let comment = review.comment.as_deref().map(covenant::nfc);
+    if !review.accept && comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        return Err(ApiError::invalid(
+            "invalid_field",
+            "comment",
+            "trả lại bản đăng ký cần có nhận xét",
+        ));
+    }
+    let actor = caller.actor();
+    Ok(state
+        .store
+        .review_registration(
+            &Stamp::new(&actor, state.now()),
+            id,
+            unit,
+            review.accept,
+            comment.as_deref(),
+        )
+        .await?)
+}
+
+fn unit_not_in_covenant(id: &str, unit: &str) -> ApiError {
+    ApiError::not_found(format!("giao ước \"{id}\" không có đơn vị \"{unit}\""))
+}

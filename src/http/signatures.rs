@@ -1,0 +1,463 @@
+//! Two-step signing: the leader's key never reaches the service.
+//!
+//! 1. `POST /covenants/{id}/signatures/{unit}/prepare` (the unit's leader token):
+//!    [`sign::prepare`] on the current revision; the prepared state (the PDF with the reserved
+//!    `/Contents`, the signed attributes, the certificate) is kept as one blob and recorded
+//!    with [`Store::save_prepare`](crate::store::Store::save_prepare). The answer carries
+//!    `to_sign`: the DER signed attributes, base64.
+//! 2. The leader signs `to_sign` with Ed25519 on their machine.
+//! 3. `POST …/complete` `{prepare_id, signature}`: if the current revision is no longer the
+//!    one prepared against (someone signed first), 409 `stale` and the client prepares again;
+//!    else the signature is embedded, the result verified with the bloc CA as trust root, and
+//!    appended as the next revision with a compare-and-swap on the base.
+//!
+//! The prepared blob is `PREPARE_MAGIC`, one line of JSON ([`PreparedHeader`]), then the PDF.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use x509_cert::Certificate;
+
+use super::auth::Caller;
+use super::ca::BlocCa;
+use super::covenants::{input_units, rfc3339};
+use super::documents;
+use super::error::{ApiError, ApiResult};
+use super::extract::ApiJson;
+use super::ops::incr;
+use super::{AppState, Routes, at, blocking, hex};
+use crate::pki;
+use crate::sign::{self, PreparedSignature, SignOptions};
+use crate::store::{Blobs, CovenantRow, PrepareRow, Stamp, State as CState};
+use crate::verify::{self, Verdict, VerifyOptions};
+
+pub(super) fn routes(r: Routes) -> Routes {
+    r.post("/covenants/{id}/signatures/{unit}/prepare", prepare)
+        .post("/covenants/{id}/signatures/{unit}/complete", complete)
+}
+
+const PREPARE_MAGIC: &[u8] = b"giaouoc.prepare/1\n";
+
+/// What besides the PDF a completion needs.
+#[derive(Serialize, Deserialize)]
+struct PreparedHeader {
+    field: String,
+    base_len: usize,
+    byte_range: [usize; 4],
+    message_digest: String,
+    signed_attributes: String,
+    certificate_pem: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrepareRequest {
+    /// The signer's certificate; the unit's enrolled certificate if absent.
+    #[serde(default)]
+    pub certificate_pem: Option<String>,
+    /// The signing time to claim (`/M`); now if absent.
+    #[serde(default)]
+    pub time: Option<String>,
+}
+
+/// The answer of prepare.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Prepared {
+    pub prepare_id: String,
+    pub base_revision_sha256: String,
+    pub base_revision_index: i64,
+    /// The DER signed attributes to sign with Ed25519, base64.
+    pub to_sign: String,
+    pub field: String,
+    pub signing_time: String,
+}
+
+async fn prepare(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, unit)): Path<(String, String)>,
+    ApiJson(body): ApiJson<PrepareRequest>,
+) -> ApiResult<Json<Prepared>> {
+    prepare_signature(&state, &caller, &id, &unit, body)
+        .await
+        .map(Json)
+}
+
+/// Prepares `unit`'s signature on the current revision of covenant `id`.
+pub async fn prepare_signature(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    unit: &str,
+    body: PrepareRequest,
+) -> ApiResult<Prepared> {
+    let covenant = state.store.get_covenant(id).await?;
+    caller.require_unit_leader(&covenant.bloc_id, unit)?;
+    if !input_units(&covenant.input)
+        .iter()
+        .any(|u| at(u, "/id").as_str() == Some(unit))
+    {
+        return Err(ApiError::not_found(format!(
+            "giao ước \"{id}\" không có đơn vị \"{unit}\""
+        )));
+    }
+    if !matches!(covenant.state, CState::Frozen | CState::Signing) {
+        return Err(ApiError::conflict(
+            "wrong_state",
+            format!(
+                "giao ước \"{id}\" đang ở trạng thái {}; chỉ ký được khi đã khóa (frozen) hoặc đang ký (signing)",
+                covenant.state
+            ),
+        ));
+    }
+    let ca = state.shared.cas.require(&covenant.bloc_id)?;
+    let cert_pem = match body.certificate_pem {
+        Some(pem) => pem,
+        None => state
+            .store
+            .certificate_for_unit(&covenant.bloc_id, unit)
+            .await?
+            .map(|c| c.cert_pem)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "no_certificate",
+                    "certificate_pem",
+                    format!("đơn vị \"{unit}\" chưa có chứng thư số; hãy gửi certificate_pem hoặc đăng ký cấp chứng thư"),
+                )
+            })?,
+    };
+    let cert = parse_certificate(&cert_pem)?;
+    let time = match body.time.as_deref() {
+        Some(t) => OffsetDateTime::parse(t, &Rfc3339).map_err(|_| {
+            ApiError::invalid(
+                "invalid_field",
+                "time",
+                "thời gian ký phải theo RFC 3339, ví dụ 2021-01-22T15:30:00+07:00",
+            )
+        })?,
+        None => vietnam_time(state.now()),
+    };
+    check_trusted(&cert, &ca, time)?;
+    check_not_revoked(state, &covenant.bloc_id, &cert).await?;
+    let doc = documents::current(state, id).await?;
+    let base_sha = doc.pdf_sha256.clone();
+    let base_index = doc.index;
+    let opts = SignOptions {
+        field: unit.to_owned(),
+        time,
+        reason: Some(format!("Ký giao ước thi đua năm {}", covenant.year)),
+        location: at(&covenant.input, "/bloc/place_name")
+            .as_str()
+            .map(str::to_owned),
+        image: None,
+    };
+    let base = doc.pdf.clone();
+    let cert2 = cert.clone();
+    let prepared = blocking(move || Ok(sign::prepare(&base, &cert2, &opts)?)).await?;
+    let header = PreparedHeader {
+        field: prepared.field.clone(),
+        base_len: prepared.base_len,
+        byte_range: prepared.byte_range,
+        message_digest: B64.encode(&prepared.message_digest),
+        signed_attributes: B64.encode(&prepared.signed_attributes),
+        certificate_pem: cert_pem,
+    };
+    let mut blob = PREPARE_MAGIC.to_vec();
+    serde_json::to_writer(&mut blob, &header).map_err(ApiError::internal)?;
+    blob.push(b'\n');
+    blob.extend_from_slice(&prepared.pdf);
+    let prepared_sha = state.blobs.put(&blob).await?;
+    let mut id_bytes = [0_u8; 16];
+    OsRng.fill_bytes(&mut id_bytes);
+    let prepare_id = hex(&id_bytes);
+    state
+        .store
+        .save_prepare(&PrepareRow {
+            id: prepare_id.clone(),
+            covenant_id: id.to_owned(),
+            unit_id: unit.to_owned(),
+            base_sha256: base_sha.clone(),
+            prepared_sha256: prepared_sha,
+            created_at: state.now(),
+        })
+        .await?;
+    incr(&state.shared.metrics.signatures_prepared);
+    Ok(Prepared {
+        prepare_id,
+        base_revision_sha256: base_sha,
+        base_revision_index: base_index,
+        to_sign: header.signed_attributes,
+        field: unit.to_owned(),
+        signing_time: rfc3339(time),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteRequest {
+    pub prepare_id: String,
+    /// The 64-byte Ed25519 signature over `to_sign`, base64.
+    pub signature: String,
+}
+
+async fn complete(
+    State(state): State<AppState>,
+    Path((id, unit)): Path<(String, String)>,
+    ApiJson(body): ApiJson<CompleteRequest>,
+) -> ApiResult<Json<Value>> {
+    complete_signature(&state, &id, &unit, body).await.map(Json)
+}
+
+/// Completes a prepared signature (see the module documentation).
+pub async fn complete_signature(
+    state: &AppState,
+    id: &str,
+    unit: &str,
+    body: CompleteRequest,
+) -> ApiResult<Value> {
+    let signature: [u8; 64] = B64
+        .decode(body.signature.trim())
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_field",
+                "signature",
+                "chữ ký phải là 64 byte Ed25519, mã hóa base64",
+            )
+        })?;
+    let prepare_id = body.prepare_id.trim();
+    if prepare_id.is_empty()
+        || prepare_id.len() > 64
+        || !prepare_id.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Err(ApiError::invalid(
+            "invalid_field",
+            "prepare_id",
+            "prepare_id không hợp lệ",
+        ));
+    }
+    let covenant = state.store.get_covenant(id).await?;
+    let ca = state.shared.cas.require(&covenant.bloc_id)?;
+    let prepare = state
+        .store
+        .take_prepare(prepare_id)
+        .await?
+        .filter(|p| p.covenant_id == id && p.unit_id == unit)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "không có chữ ký đang chuẩn bị \"{prepare_id}\" cho đơn vị \"{unit}\" (đã dùng hoặc hết hạn); hãy chuẩn bị lại"
+            ))
+        })?;
+    let doc = documents::current(state, id).await?;
+    if doc.pdf_sha256 != prepare.base_sha256 {
+        incr(&state.shared.metrics.stale_completions);
+        return Err(stale(&doc.pdf_sha256, doc.index));
+    }
+    let blob = state.blobs.get(&prepare.prepared_sha256).await?;
+    let (prepared, cert) = decode_prepared(&blob)?;
+    let base = doc.pdf.clone();
+    let chain = vec![ca.cert.clone()];
+    let roots = vec![ca.cert.clone()];
+    let field = unit.to_owned();
+    let signed = blocking(move || {
+        let signed = prepared.embed(&base, &signature, &cert, &chain)?;
+        let report = verify::verify_pdf(
+            &signed,
+            &VerifyOptions {
+                trust_roots: roots,
+                ..VerifyOptions::default()
+            },
+        )
+        .map_err(|e| ApiError::internal(format!("verifying our own signed PDF: {e}")))?;
+        check_report(&report, &field)?;
+        Ok(signed)
+    })
+    .await?;
+    let new_sha = state.blobs.put(&signed).await?;
+    let actor = format!("{unit}/signature");
+    let revision = state
+        .store
+        .append_revision(
+            &Stamp::new(&actor, state.now()),
+            id,
+            &prepare.base_sha256,
+            &new_sha,
+            unit,
+        )
+        .await
+        .map_err(|e| {
+            let e = ApiError::from(e);
+            if e.code() == "stale" {
+                incr(&state.shared.metrics.stale_completions);
+            }
+            e
+        })?;
+    let covenant = refresh(state, &covenant).await?;
+    state
+        .shared
+        .docs
+        .offer(&covenant, &revision, signed.into(), None);
+    incr(&state.shared.metrics.signatures_completed);
+    let signers = input_units(&covenant.input).len();
+    tracing::info!(
+        covenant = id,
+        unit,
+        index = revision.index,
+        "signature completed"
+    );
+    Ok(json!({
+        "index": revision.index,
+        "sha256": revision.pdf_sha256,
+        "unit_id": unit,
+        "signed": format!("{}/{signers}", revision.signed_units.len()),
+        "signed_units": revision.signed_units,
+        "unsigned_units": revision.unsigned_units,
+        "state": covenant.state,
+    }))
+}
+
+async fn refresh(state: &AppState, covenant: &CovenantRow) -> ApiResult<CovenantRow> {
+    Ok(state.store.get_covenant(&covenant.id).await?)
+}
+
+fn stale(current_sha: &str, index: i64) -> ApiError {
+    ApiError::conflict(
+        "stale",
+        format!(
+            "tài liệu đã có phiên bản mới ({index}, {current_sha}) vì có đơn vị khác ký trước; hãy chuẩn bị lại chữ ký"
+        ),
+    )
+}
+
+/// The signed file must verify with the bloc CA: intact, valid, trusted, this unit's field.
+fn check_report(report: &verify::VerificationReport, field: &str) -> ApiResult<()> {
+    let ours = report.signatures.iter().find(|s| s.field == field);
+    let trusted = ours.is_some_and(|s| s.trusted);
+    if report.verdict == Verdict::Valid && ours.is_some() {
+        return Ok(());
+    }
+    let mut problems: Vec<String> = report.problems.clone();
+    if let Some(s) = ours {
+        problems.extend(s.problems.iter().cloned());
+        problems.extend(s.chain_problems.iter().map(|p| format!("{p:?}")));
+    }
+    let (code, message) = if ours.is_some() && !trusted {
+        (
+            "untrusted_certificate",
+            "chứng thư số không do CA của khối thi đua cấp (hoặc không còn hiệu lực); chữ ký bị từ chối",
+        )
+    } else {
+        (
+            "invalid_signature",
+            "tài liệu sau khi ký không hợp lệ; chữ ký bị từ chối",
+        )
+    };
+    Err(ApiError::Invalid {
+        code,
+        message: message.to_owned(),
+        details: problems
+            .into_iter()
+            .map(|p| super::error::Detail::new("", p))
+            .collect(),
+    })
+}
+
+/// The certificate must chain to the bloc CA at the signing time (checked before anything
+/// is prepared, and again by the verifier at completion).
+fn check_trusted(cert: &Certificate, ca: &Arc<BlocCa>, at: OffsetDateTime) -> ApiResult<()> {
+    let status = pki::validate_chain(cert, &[], std::slice::from_ref(&ca.cert), at, &[]);
+    if status.trusted {
+        return Ok(());
+    }
+    Err(ApiError::Invalid {
+        code: "untrusted_certificate",
+        message: format!(
+            "chứng thư số không do CA của khối thi đua \"{}\" cấp, hoặc không có hiệu lực vào thời điểm ký",
+            ca.bloc_id
+        ),
+        details: status
+            .problems
+            .iter()
+            .map(|p| super::error::Detail::new("certificate_pem", format!("{p:?}")))
+            .collect(),
+    })
+}
+
+/// A certificate the admin revoked in the store is refused.
+async fn check_not_revoked(state: &AppState, bloc_id: &str, cert: &Certificate) -> ApiResult<()> {
+    let serial = pki::cert_info(cert).serial_hex;
+    let serial = serial.trim_start_matches('0');
+    let revoked = state
+        .store
+        .list_certificates(bloc_id)
+        .await?
+        .into_iter()
+        .any(|c| c.serial.trim_start_matches('0') == serial && c.revoked_at.is_some());
+    if revoked {
+        return Err(ApiError::invalid(
+            "revoked_certificate",
+            "certificate_pem",
+            format!("chứng thư số {serial} đã bị thu hồi"),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_certificate(pem: &str) -> ApiResult<Certificate> {
+    pki::certificates_from_pem_or_der(pem.as_bytes())
+        .ok()
+        .and_then(|v| v.into_iter().next())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_certificate",
+                "certificate_pem",
+                "không đọc được chứng thư số (PEM)",
+            )
+        })
+}
+
+fn decode_prepared(blob: &[u8]) -> ApiResult<(PreparedSignature, Certificate)> {
+    let corrupt = |what: &str| ApiError::internal(format!("prepared blob: {what}"));
+    let rest = blob
+        .strip_prefix(PREPARE_MAGIC)
+        .ok_or_else(|| corrupt("magic"))?;
+    let nl = rest
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| corrupt("header"))?;
+    let (header, pdf) = rest.split_at(nl);
+    let header: PreparedHeader =
+        serde_json::from_slice(header).map_err(|e| corrupt(&e.to_string()))?;
+    let pdf = pdf.get(1..).unwrap_or_default().to_vec();
+    let cert = parse_certificate(&header.certificate_pem)?;
+    let prepared = PreparedSignature {
+        field: header.field,
+        base_len: header.base_len,
+        pdf,
+        byte_range: header.byte_range,
+        message_digest: B64
+            .decode(&header.message_digest)
+            .map_err(|e| corrupt(&e.to_string()))?,
+        signed_attributes: B64
+            .decode(&header.signed_attributes)
+            .map_err(|e| corrupt(&e.to_string()))?,
+    };
+    Ok((prepared, cert))
+}
+
+/// A time shown in Vietnam's offset (UTC+7), for the signature appearance.
+pub fn vietnam_time(t: OffsetDateTime) -> OffsetDateTime {
+    match time::UtcOffset::from_hms(7, 0, 0) {
+        Ok(offset) => t.to_offset(offset),
+        Err(_) => t,
+    }
+}

@@ -1,0 +1,85 @@
+//! `POST /verify` (public): a PDF as the raw body or as the first file of a multipart form;
+//! the answer is the verifier's report (`giaouoc.verification/1`) with the bloc CAs as trust
+//! roots. Bodies over the configured limit get 413.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::header;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::read_body;
+use super::ops::incr;
+use super::{AppState, Routes, blocking};
+use crate::verify::{self, VerificationReport, VerifyOptions};
+
+pub(super) fn routes(r: Routes) -> Routes {
+    r.post("/verify", verify_upload)
+}
+
+async fn verify_upload(
+    State(state): State<AppState>,
+    req: Request,
+) -> ApiResult<Json<VerificationReport>> {
+    let limit = state.max_upload;
+    let (parts, body) = req.into_parts();
+    let bytes = read_body(&parts.headers, body, limit).await?;
+    let multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"));
+    let pdf = if multipart {
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        first_file(req, &state).await?
+    } else {
+        bytes
+    };
+    let report = verify_bytes(&state, pdf).await?;
+    Ok(Json(report))
+}
+
+/// The first part of a multipart form that has a body.
+async fn first_file(req: Request, state: &AppState) -> ApiResult<Bytes> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge {
+                limit: state.max_upload,
+            }
+        } else {
+            ApiError::bad_request("bad_multipart", format!("biểu mẫu multipart lỗi: {e}"))
+        }
+    };
+    let mut form = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::bad_request("bad_multipart", e.body_text()))?;
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        let data = field.bytes().await.map_err(bad)?;
+        if !data.is_empty() {
+            return Ok(data);
+        }
+    }
+    Err(ApiError::invalid(
+        "no_file",
+        "",
+        "biểu mẫu không có tệp PDF nào",
+    ))
+}
+
+/// Verifies `pdf` with every bloc CA as trust root.
+pub(crate) async fn verify_bytes(state: &AppState, pdf: Bytes) -> ApiResult<VerificationReport> {
+    let roots = state.trust_roots();
+    let report = blocking(move || {
+        verify::verify_pdf(
+            &pdf,
+            &VerifyOptions {
+                trust_roots: roots,
+                ..VerifyOptions::default()
+            },
+        )
+        .map_err(|e| ApiError::invalid("unreadable_pdf", "", e.to_string()))
+    })
+    .await?;
+    incr(&state.shared.metrics.verifications);
+    Ok(report)
+}

@@ -1,0 +1,204 @@
+//! The whole year of the reference covenant over HTTP: create, 16 registrations (one
+//! returned and resubmitted), freeze, 16 enrolments, 16 signatures through prepare/complete,
+//! completed, archived; the archived PDF passes pyHanko and our verifier, and the audit
+//! trail verifies (and shows an edited event).
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use giaouoc::http::Options;
+use giaouoc::pki;
+use giaouoc::store::{AuditEvent, verify_exported_chain};
+use giaouoc::verify::{self, Verdict, VerifyOptions};
+
+use crate::helpers::{giaouoc, temp_dir};
+use crate::http_support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_year_over_http() {
+    // The system clock: pyHanko checks the certificates at the present time (PAdES B-B has
+    // no time-stamp), so they must be valid now.
+    let app = TestApp::open(&temp_dir("http-year"), Options::default()).await;
+    let tokens = ready_to_sign(&app).await;
+    let base = format!("/covenants/{COVENANT}");
+
+    // The covenant shows each unit's registration and signature status.
+    let shown = app
+        .get(&base, Some(officer(&tokens, "U05")))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(shown["units"].as_array().unwrap().len(), 16);
+    assert_eq!(shown["units"][6]["registration"]["status"], "accepted");
+    assert_eq!(shown["units"][6]["registration"]["version"], 2);
+    assert_eq!(shown["units"][0]["signed"], false);
+
+    // 16 leaders sign, each on the revision the previous one made.
+    for i in 0..16 {
+        let done = sign_once(&app, &tokens, i)
+            .await
+            .expect(StatusCode::OK)
+            .json();
+        assert_eq!(done["index"], i as i64 + 1);
+        assert_eq!(done["signed"], format!("{}/16", i + 1));
+        let want = if i == 15 { "completed" } else { "signing" };
+        assert_eq!(done["state"], want);
+    }
+    let shown = app
+        .get(&base, Some(&app.admin))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(shown["state"], "completed");
+    assert_eq!(shown["progress"], "16/16");
+    assert!(
+        shown["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["signed"] == true)
+    );
+    let revisions = app
+        .get(&format!("{base}/revisions"), Some(&app.admin))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(revisions["revisions"].as_array().unwrap().len(), 17);
+
+    // Archive (by the leader unit), then look the file up by its hash, publicly.
+    let archived = app
+        .post(
+            &format!("{base}/archive"),
+            Some(officer(&tokens, "U01")),
+            json!({}),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    assert_eq!(archived["verdict"], "valid");
+    let sha = archived["pdf_sha256"].as_str().unwrap().to_owned();
+    let lookup = app
+        .get(&format!("/archive/{sha}"), None)
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(lookup["covenant_id"], COVENANT);
+    assert_eq!(lookup["report"]["signatures"].as_array().unwrap().len(), 16);
+    let state = app.get(&base, Some(&app.admin)).await.json()["state"].clone();
+    assert_eq!(state, "archived");
+    let listed = app
+        .get("/archive", Some(&app.admin))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(listed["archive"][0]["pdf_sha256"], sha.as_str());
+    let pdf = app
+        .get(&format!("/archive/{sha}/document.pdf"), None)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+
+    // Our verifier, with the bloc CA as the only trust root.
+    let ca_pem = app
+        .get(&format!("/blocs/{BLOC}/ca.pem"), None)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let ca = pki::certificates_from_pem_or_der(&ca_pem)
+        .unwrap()
+        .remove(0);
+    let report = verify::verify_pdf(
+        &pdf,
+        &VerifyOptions {
+            trust_roots: vec![ca],
+            ..VerifyOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(report.verdict, Verdict::Valid, "{:#?}", report.problems);
+    assert_eq!(report.signatures.len(), 16);
+    assert!(report.unsigned_fields.is_empty());
+    assert_eq!(report.file_sha256, sha);
+
+    // The same file through POST /verify.
+    let verified = app
+        .send(
+            axum::http::Request::post("/verify")
+                .header("content-type", "application/pdf")
+                .body(axum::body::Body::from(pdf.clone()))
+                .unwrap(),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(verified["verdict"], "valid");
+
+    // pyHanko, the third-party judge.
+    let dir = temp_dir("http-year-pyhanko");
+    std::fs::write(dir.join("ca.pem"), &ca_pem).unwrap();
+    std::fs::write(dir.join("archived.pdf"), &pdf).unwrap();
+    let out = std::process::Command::new(pyhanko())
+        .args(["sign", "validate", "--trust"])
+        .arg(dir.join("ca.pem"))
+        .arg("--trust-replace")
+        .arg(dir.join("archived.pdf"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "pyHanko: {text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches("INTACT:TRUSTED").count(), 16, "{text}");
+    assert!(!text.contains("ILLEGAL"), "{text}");
+    std::fs::write(dir.join("pyhanko.txt"), &text).unwrap();
+
+    // The audit trail verifies; an edited event does not.
+    let export = app
+        .get(&format!("{base}/audit"), Some(officer(&tokens, "U09")))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(export["check"]["ok"], true);
+    let events: Vec<AuditEvent> = serde_json::from_value(export["events"].clone()).unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "revision.append").count(),
+        16
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "registration.review")
+            .count(),
+        17
+    );
+    assert!(actions.contains(&"covenant.freeze") && actions.contains(&"covenant.archive"));
+    assert!(verify_exported_chain(&events).ok);
+    let path = dir.join("audit.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&export).unwrap()).unwrap();
+    let ok = giaouoc(&["audit", "verify", path.to_str().unwrap()]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+
+    let mut edited = events.clone();
+    let returned = edited
+        .iter_mut()
+        .find(|e| e.action == "registration.review" && e.details["status"] == "returned")
+        .unwrap();
+    returned.details["status"] = Value::from("accepted");
+    let seq = returned.seq;
+    let check = verify_exported_chain(&edited);
+    assert!(!check.ok);
+    assert_eq!(check.first_bad_seq, Some(seq));
+    let mut tampered = export.clone();
+    tampered["events"] = serde_json::to_value(&edited).unwrap();
+    std::fs::write(&path, serde_json::to_vec_pretty(&tampered).unwrap()).unwrap();
+    let bad = giaouoc(&["audit", "verify", path.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains(&format!("seq {seq}")));
+}
