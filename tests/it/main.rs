@@ -5,6 +5,7 @@
 mod golden;
 mod helpers;
 mod http_api;
+mod http_client;
 mod http_server;
 mod http_support;
 mod http_year;
