@@ -1,6 +1,8 @@
-//! `giaouoc serve`: the HTTP service. Settings come from flags or the environment
+//! `giaouoc serve`: the HTTP service. Settings come from flags, the environment
 //! (`GIAOUOC_ADDR`, `GIAOUOC_DATA_DIR`, `GIAOUOC_DEMO`, `GIAOUOC_MAX_UPLOAD_MB`,
-//! `GIAOUOC_ADMIN_TOKEN`); logs go to stderr (`RUST_LOG`, default `info`).
+//! `GIAOUOC_ADMIN_TOKEN`) or a TOML file (`--config`, `GIAOUOC_CONFIG`) with the same keys
+//! (`addr`, `data_dir`, `demo`, `max_upload_mb`), in that order of precedence; logs go to
+//! stderr (`RUST_LOG`, default `info`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,25 +15,74 @@ use giaouoc::http::{self, AppState, Options};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Address to listen on.
-    #[arg(long, env = "GIAOUOC_ADDR", default_value = "127.0.0.1:8080")]
-    addr: SocketAddr,
-    /// Folder of the database, the documents and the bloc CAs (created if needed).
-    #[arg(long, env = "GIAOUOC_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
+    /// A TOML settings file (keys: addr, data_dir, demo, max_upload_mb).
+    #[arg(long, env = "GIAOUOC_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "GIAOUOC_ADDR")]
+    addr: Option<SocketAddr>,
+    /// Folder of the database, the documents and the bloc CAs, created if needed
+    /// [default: ./data].
+    #[arg(long, env = "GIAOUOC_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     /// On an empty store: load the reference covenant (Quảng Ninh 2021) ready to sign, with
     /// 16 demo leaders' keys under <data-dir>/demo-keys/.
     #[arg(long, env = "GIAOUOC_DEMO")]
     demo: bool,
-    /// Largest upload accepted by POST /verify, in MB.
-    #[arg(long, env = "GIAOUOC_MAX_UPLOAD_MB", default_value_t = 50)]
-    max_upload_mb: usize,
+    /// Largest upload accepted by POST /verify, in MB [default: 50].
+    #[arg(long, env = "GIAOUOC_MAX_UPLOAD_MB")]
+    max_upload_mb: Option<usize>,
     /// Admin token to accept (else one is generated on the first start and printed once).
     #[arg(long, env = "GIAOUOC_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
 }
 
+/// The settings file.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    addr: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    demo: Option<bool>,
+    max_upload_mb: Option<usize>,
+}
+
+/// Settings after flags, environment, file and defaults.
+struct Settings {
+    addr: SocketAddr,
+    data_dir: PathBuf,
+    demo: bool,
+    max_upload_mb: usize,
+    admin_token: Option<String>,
+}
+
+fn settings(a: Args) -> Result<Settings> {
+    let file = match &a.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("không đọc được tệp cấu hình {}", p.display()))?;
+            toml::from_str::<FileSettings>(&text)
+                .with_context(|| format!("tệp cấu hình {} không hợp lệ", p.display()))?
+        }
+        None => FileSettings::default(),
+    };
+    Ok(Settings {
+        addr: a
+            .addr
+            .or(file.addr)
+            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+        data_dir: a
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data")),
+        demo: a.demo || file.demo.unwrap_or(false),
+        max_upload_mb: a.max_upload_mb.or(file.max_upload_mb).unwrap_or(50),
+        admin_token: a.admin_token,
+    })
+}
+
 pub(crate) fn run(a: Args) -> Result<()> {
+    let a = settings(a)?;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -44,7 +95,7 @@ pub(crate) fn run(a: Args) -> Result<()> {
     runtime.block_on(serve(a))
 }
 
-async fn serve(a: Args) -> Result<()> {
+async fn serve(a: Settings) -> Result<()> {
     let options = Options {
         max_upload: a.max_upload_mb.saturating_mul(1024 * 1024),
         admin_token: a.admin_token.clone().filter(|t| !t.is_empty()),
@@ -94,4 +145,45 @@ async fn serve(a: Args) -> Result<()> {
     http::serve_on(state, listener, http::shutdown_signal()).await?;
     println!("giaouoc đã dừng");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(config: Option<PathBuf>, addr: Option<&str>) -> Args {
+        Args {
+            config,
+            addr: addr.map(|a| a.parse().unwrap()),
+            data_dir: None,
+            demo: false,
+            max_upload_mb: None,
+            admin_token: None,
+        }
+    }
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let dir = std::env::temp_dir().join(format!("giaouoc-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("g.toml");
+        std::fs::write(
+            &file,
+            "addr = \"127.0.0.1:9000\"\nmax_upload_mb = 5\ndemo = true\n",
+        )
+        .unwrap();
+        let s = settings(args(Some(file.clone()), None)).unwrap();
+        assert_eq!(s.addr.port(), 9000);
+        assert_eq!(s.max_upload_mb, 5);
+        assert!(s.demo);
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+        let s = settings(args(Some(file.clone()), Some("127.0.0.1:9100"))).unwrap();
+        assert_eq!(s.addr.port(), 9100);
+        let s = settings(args(None, None)).unwrap();
+        assert_eq!((s.addr.port(), s.max_upload_mb, s.demo), (8080, 50, false));
+        std::fs::write(&file, "adr = 1\n").unwrap();
+        let err = settings(args(Some(file), None)).err().unwrap();
+        assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
