@@ -184,14 +184,9 @@ pub(super) fn write(
 /// PDF text string (ISO 32000-2 §7.9.2.2): PDFDocEncoding-compatible ASCII as is, anything
 /// else UTF-16BE with a byte order mark.
 pub(crate) fn text_string(s: &str) -> Object {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        Object::String(s.as_bytes().to_vec(), StringFormat::Literal)
-    } else {
-        let mut v = vec![0xFE, 0xFF];
-        for u in s.encode_utf16() {
-            v.extend_from_slice(&u.to_be_bytes());
-        }
-        Object::String(v, StringFormat::Hexadecimal)
+    match crate::pdf::encode_text_string(s) {
+        (bytes, false) => Object::String(bytes, StringFormat::Literal),
+        (bytes, true) => Object::String(bytes, StringFormat::Hexadecimal),
     }
 }
 

@@ -148,7 +148,7 @@ pub fn prepare(
         let name = d
             .get(b"T")
             .and_then(Object::as_string)
-            .map(|s| pdf_text(&s.bytes));
+            .map(|s| crate::pdf::decode_text_string(&s.bytes));
         if name.as_deref() == Some(opts.field.as_str())
             && d.get(b"FT") == Some(&Object::name("Sig"))
         {
@@ -385,36 +385,11 @@ fn iso_32002_extension() -> Object {
     Object::Dictionary(Dict::new().with("ISO_", Object::Array(vec![Object::Dictionary(ext)])))
 }
 
-/// PDF text string: ASCII literal, else UTF-16BE with BOM (ISO 32000-2 §7.9.2.2).
+/// PDF text string (ISO 32000-2 §7.9.2.2) as an object of our writer.
 pub(crate) fn text_string(s: &str) -> Object {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        Object::String(PdfString::literal(s.as_bytes()))
-    } else {
-        let mut v = vec![0xFE, 0xFF];
-        for u in s.encode_utf16() {
-            v.extend_from_slice(&u.to_be_bytes());
-        }
-        Object::String(PdfString::hex(v))
-    }
-}
-
-/// Decodes a PDF text string (UTF-16BE with BOM, UTF-8 with BOM, or PDFDocEncoding ~ Latin-1).
-pub fn pdf_text(bytes: &[u8]) -> String {
-    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        let units: Vec<u16> = rest
-            .chunks(2)
-            .map(|c| {
-                u16::from_be_bytes([
-                    c.first().copied().unwrap_or(0),
-                    c.get(1).copied().unwrap_or(0),
-                ])
-            })
-            .collect();
-        String::from_utf16_lossy(&units)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        String::from_utf8_lossy(rest).into_owned()
-    } else {
-        bytes.iter().map(|&b| char::from(b)).collect()
+    match crate::pdf::encode_text_string(s) {
+        (bytes, false) => Object::String(PdfString::literal(bytes)),
+        (bytes, true) => Object::String(PdfString::hex(bytes)),
     }
 }
 

@@ -74,24 +74,9 @@ pub(crate) fn weight(obj: &Object, cap: usize) -> usize {
     n
 }
 
-/// A PDF text string (ISO 32000-2 7.9.2.2): UTF-16BE or UTF-8 with a byte
-/// order mark, else PDFDocEncoding (read as Latin-1, which agrees on the
-/// printable ASCII range our field names use).
+/// A PDF text string (ISO 32000-2 7.9.2.2), decoded.
 pub(crate) fn text_string(bytes: &[u8]) -> String {
-    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        let units: Vec<u16> = rest
-            .chunks(2)
-            .map(|c| match c {
-                [hi, lo] => u16::from_be_bytes([*hi, *lo]),
-                _ => 0xFFFD,
-            })
-            .collect();
-        String::from_utf16_lossy(&units)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        String::from_utf8_lossy(rest).into_owned()
-    } else {
-        bytes.iter().map(|&b| char::from(b)).collect()
-    }
+    crate::pdf::decode_text_string(bytes)
 }
 
 /// A name for messages: `/Name`, non-printable bytes `#xx`-escaped.
