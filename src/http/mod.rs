@@ -113,6 +113,7 @@ pub(crate) struct Shared {
     pub(crate) docs: documents::DocCache,
     pub(crate) metrics: ops::Metrics,
     pub(crate) auth: auth::AuthCache,
+    pub(crate) reports: verification::ReportCache,
     pub(crate) admin_secret_sha256: Option<[u8; 32]>,
 }
 
@@ -156,6 +157,7 @@ impl AppState {
                 docs: documents::DocCache::default(),
                 metrics: ops::Metrics::default(),
                 auth: auth::AuthCache::default(),
+                reports: verification::ReportCache::default(),
                 admin_secret_sha256,
             }),
         })

@@ -2,6 +2,8 @@
 //! the answer is the verifier's report (`giaouoc.verification/1`) with the bloc CAs as trust
 //! roots. Bodies over the configured limit get 413.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request, State};
@@ -66,9 +68,57 @@ async fn first_file(req: Request, state: &AppState) -> ApiResult<Bytes> {
     ))
 }
 
+/// Recent verification reports by (file SHA-256, trust roots). A report is a pure function of
+/// the bytes and the trust roots (chains are checked at the claimed signing time, not now), so
+/// the same archived covenant checked again and again is verified once. Bounded; the oldest
+/// entry goes first.
+#[derive(Default)]
+pub(crate) struct ReportCache {
+    inner: std::sync::Mutex<std::collections::VecDeque<([u8; 32], Arc<VerificationReport>)>>,
+}
+
+impl ReportCache {
+    const CAPACITY: usize = 64;
+
+    fn get(&self, key: &[u8; 32]) -> Option<Arc<VerificationReport>> {
+        let guard = self.inner.lock().ok()?;
+        guard
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| Arc::clone(r))
+    }
+
+    fn put(&self, key: [u8; 32], report: Arc<VerificationReport>) {
+        if let Ok(mut guard) = self.inner.lock() {
+            if guard.iter().any(|(k, _)| *k == key) {
+                return;
+            }
+            if guard.len() >= Self::CAPACITY {
+                guard.pop_front();
+            }
+            guard.push_back((key, report));
+        }
+    }
+}
+
 /// Verifies `pdf` with every bloc CA as trust root.
 pub(crate) async fn verify_bytes(state: &AppState, pdf: Bytes) -> ApiResult<VerificationReport> {
+    use sha2::{Digest, Sha256};
     let roots = state.trust_roots();
+    let key: [u8; 32] = {
+        let mut h = Sha256::new();
+        for root in &roots {
+            if let Ok(der) = crate::pki::certificate_to_der(root) {
+                h.update(Sha256::digest(&der));
+            }
+        }
+        h.update(Sha256::digest(&pdf));
+        h.finalize().into()
+    };
+    if let Some(report) = state.shared.reports.get(&key) {
+        incr(&state.shared.metrics.verifications);
+        return Ok((*report).clone());
+    }
     let report = blocking(move || {
         verify::verify_pdf(
             &pdf,
@@ -81,5 +131,6 @@ pub(crate) async fn verify_bytes(state: &AppState, pdf: Bytes) -> ApiResult<Veri
     })
     .await?;
     incr(&state.shared.metrics.verifications);
+    state.shared.reports.put(key, Arc::new(report.clone()));
     Ok(report)
 }
