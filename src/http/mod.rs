@@ -52,7 +52,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::store::{BlobStore, NewToken, Stamp, Store, StoreError, TokenRole};
+use crate::store::{BlobStore, Blobs as _, NewToken, Stamp, Store, StoreError, TokenRole};
 use crate::template::Template;
 
 pub use auth::Caller;
@@ -332,8 +332,18 @@ async fn purge_prepares(state: AppState) {
     loop {
         tick.tick().await;
         match state.store.purge_prepares(state.now() - PREPARE_TTL).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "expired signature preparations removed"),
+            Ok(blobs) if blobs.is_empty() => {}
+            Ok(blobs) => {
+                for sha in &blobs {
+                    if let Err(e) = state.blobs.remove(sha).await {
+                        tracing::warn!(error = %e, sha, "removing a prepared blob");
+                    }
+                }
+                tracing::info!(
+                    purged = blobs.len(),
+                    "expired signature preparations removed"
+                );
+            }
             Err(e) => tracing::warn!(error = %e, "purging signature preparations"),
         }
     }

@@ -49,6 +49,8 @@ const PREPARE_MAGIC: &[u8] = b"giaouoc.prepare/1\n";
 /// What besides the PDF a completion needs.
 #[derive(Serialize, Deserialize)]
 struct PreparedHeader {
+    /// Makes every prepared blob unique, so removing it after use touches nothing else.
+    prepare_id: String,
     field: String,
     base_len: usize,
     byte_range: [usize; 4],
@@ -162,7 +164,11 @@ pub async fn prepare_signature(
     let base = doc.pdf.clone();
     let cert2 = cert.clone();
     let prepared = blocking(move || Ok(sign::prepare(&base, &cert2, &opts)?)).await?;
+    let mut id_bytes = [0_u8; 16];
+    OsRng.fill_bytes(&mut id_bytes);
+    let prepare_id = hex(&id_bytes);
     let header = PreparedHeader {
+        prepare_id: prepare_id.clone(),
         field: prepared.field.clone(),
         base_len: prepared.base_len,
         byte_range: prepared.byte_range,
@@ -175,9 +181,6 @@ pub async fn prepare_signature(
     blob.push(b'\n');
     blob.extend_from_slice(&prepared.pdf);
     let prepared_sha = state.blobs.put(&blob).await?;
-    let mut id_bytes = [0_u8; 16];
-    OsRng.fill_bytes(&mut id_bytes);
-    let prepare_id = hex(&id_bytes);
     state
         .store
         .save_prepare(&PrepareRow {
@@ -257,12 +260,17 @@ pub async fn complete_signature(
                 "không có chữ ký đang chuẩn bị \"{prepare_id}\" cho đơn vị \"{unit}\" (đã dùng hoặc hết hạn); hãy chuẩn bị lại"
             ))
         })?;
+    // The preparation is consumed: its blob is read once and removed, whatever happens next.
+    let blob = state.blobs.get(&prepare.prepared_sha256).await;
+    if let Err(e) = state.blobs.remove(&prepare.prepared_sha256).await {
+        tracing::warn!(error = %e, "removing a used prepared blob");
+    }
+    let blob = blob?;
     let doc = documents::current(state, id).await?;
     if doc.pdf_sha256 != prepare.base_sha256 {
         incr(&state.shared.metrics.stale_completions);
         return Err(stale(&doc.pdf_sha256, doc.index));
     }
-    let blob = state.blobs.get(&prepare.prepared_sha256).await?;
     let (prepared, cert) = decode_prepared(&blob)?;
     let base = doc.pdf.clone();
     let chain = vec![ca.cert.clone()];

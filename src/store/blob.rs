@@ -18,6 +18,9 @@ pub trait Blobs: Send + Sync {
     fn get(&self, sha256: &str) -> impl Future<Output = Result<Vec<u8>>> + Send;
     /// Whether the blob is stored (without reading it).
     fn exists(&self, sha256: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Deletes a scratch blob (a prepared signature) nothing refers to any more; absent is fine.
+    /// Documents, once referenced by a revision or the archive, are never removed.
+    fn remove(&self, sha256: &str) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Blobs as files `<data_dir>/blobs/ab/cdef…` (the first two hex digits name the directory).
@@ -75,6 +78,15 @@ impl Blobs for BlobStore {
     async fn exists(&self, sha256: &str) -> Result<bool> {
         let (_, path) = self.path(sha256)?;
         Ok(tokio::fs::try_exists(path).await?)
+    }
+
+    async fn remove(&self, sha256: &str) -> Result<()> {
+        let (_, path) = self.path(sha256)?;
+        match tokio::fs::remove_file(path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

@@ -455,21 +455,26 @@ impl Store {
         Ok(prepare)
     }
 
-    /// Deletes the signatures in progress created before `before`; returns how many.
-    pub async fn purge_prepares(&self, before: OffsetDateTime) -> Result<u64> {
+    /// Deletes the signatures in progress created before `before`; returns their prepared
+    /// blobs, which the caller removes from the blob store.
+    pub async fn purge_prepares(&self, before: OffsetDateTime) -> Result<Vec<String>> {
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query("SELECT id, created_at FROM prepares")
+        let rows = sqlx::query("SELECT id, created_at, prepared_sha256 FROM prepares")
             .fetch_all(tx.conn())
             .await?;
-        let mut purged = 0;
+        let mut purged = Vec::new();
         for row in &rows {
             if get_time(row, "created_at")? < before {
                 let id: String = row.try_get("id")?;
-                purged += sqlx::query("DELETE FROM prepares WHERE id = ?1")
+                let blob: String = row.try_get("prepared_sha256")?;
+                let n = sqlx::query("DELETE FROM prepares WHERE id = ?1")
                     .bind(id)
                     .execute(tx.conn())
                     .await?
                     .rows_affected();
+                if n > 0 {
+                    purged.push(blob);
+                }
             }
         }
         tx.commit().await?;

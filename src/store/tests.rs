@@ -990,7 +990,10 @@ async fn prepares_are_taken_once_and_only_while_signing_is_open() {
     };
     store.save_prepare(&old).await.unwrap();
     store.save_prepare(&new).await.unwrap();
-    assert_eq!(store.purge_prepares(at(20)).await.unwrap(), 1);
+    assert_eq!(
+        store.purge_prepares(at(20)).await.unwrap(),
+        vec![old.prepared_sha256.clone()]
+    );
     assert_eq!(store.take_prepare("old").await.unwrap(), None);
     assert!(store.take_prepare("new").await.unwrap().is_some());
 }

@@ -52,6 +52,17 @@ async fn a_leader_signs_from_the_command_line_and_downloads_the_result() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"signed\":\"1/16\""));
+    // The preparation was used up: no prepared blob is left in the store.
+    let mut prepared_left = 0;
+    for dir in std::fs::read_dir(app.dir.join("blobs")).unwrap() {
+        for f in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+            let bytes = std::fs::read(f.unwrap().path()).unwrap();
+            if !bytes.starts_with(b"%PDF") && !bytes.starts_with(b"PK") {
+                prepared_left += 1;
+            }
+        }
+    }
+    assert_eq!(prepared_left, 0);
 
     // The same key and token for another unit's field: refused by the service.
     let out = tokio::task::spawn_blocking({
