@@ -126,7 +126,10 @@ async fn serve(a: Settings) -> Result<()> {
         println!("  Token quản trị (chỉ hiện một lần, hãy lưu lại): {secret}");
     }
     if let Some(d) = &demo {
-        println!("  Giao ước mẫu: {url}/covenants/{}", d.covenant_id);
+        println!(
+            "  Giao ước mẫu (API cần token, ví dụ token quản trị hoặc của đơn vị):\n    curl -H 'Authorization: Bearer <token>' {url}/covenants/{}",
+            d.covenant_id
+        );
         println!(
             "  Tài liệu PDF: {url}/covenants/{}/document.pdf",
             d.covenant_id
