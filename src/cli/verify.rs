@@ -94,6 +94,55 @@ pub(crate) fn options(trust: &[PathBuf], crls: &[PathBuf]) -> Result<VerifyOptio
     Ok(opts)
 }
 
+/// The labels of the text report, per language.
+struct Labels {
+    signature: &'static str,
+    field: &'static str,
+    signer: &'static str,
+    certificate: &'static str,
+    issued_by: &'static str,
+    time: &'static str,
+    intact: &'static str,
+    valid: &'static str,
+    trusted: &'static str,
+    own_field: &'static str,
+    covers: &'static str,
+    whole_file: &'static str,
+    changes: &'static str,
+}
+
+const VI: Labels = Labels {
+    signature: "Chữ ký",
+    field: "ô",
+    signer: "Người ký:",
+    certificate: "Chứng thư số: số hiệu",
+    issued_by: "cấp bởi",
+    time: "Thời gian ký (người ký khai):",
+    intact: "Nguyên vẹn:",
+    valid: "Hợp lệ:",
+    trusted: "Tin cậy:",
+    own_field: "Đúng đơn vị:",
+    covers: "Phạm vi: phiên bản",
+    whole_file: "toàn bộ tệp:",
+    changes: "Thay đổi sau khi ký:",
+};
+
+const EN: Labels = Labels {
+    signature: "Signature",
+    field: "field",
+    signer: "Signer:",
+    certificate: "Certificate: serial",
+    issued_by: "issued by",
+    time: "Signing time (claimed):",
+    intact: "Intact:",
+    valid: "Valid:",
+    trusted: "Trusted:",
+    own_field: "Own unit's field:",
+    covers: "Covers: revision",
+    whole_file: "whole file:",
+    changes: "Changes after signing:",
+};
+
 fn yes(b: bool, lang: Lang) -> &'static str {
     match (b, lang) {
         (true, Lang::Vi) => "có",
@@ -135,53 +184,42 @@ fn signature_text(i: usize, n: usize, s: &SignatureReport, lang: Lang, out: &mut
         }
         (ModificationLevel::Illegal, false) => "ILLEGAL CHANGES",
     };
-    let _ = if vi {
-        writeln!(out, "Chữ ký {}/{n} — ô {}", i + 1, s.field)
-            .and_then(|_| writeln!(out, "  Người ký: {name} — {title}, {unit}"))
-            .and_then(|_| writeln!(out, "  Chứng thư số: số hiệu {serial}, cấp bởi {issuer}"))
-            .and_then(|_| writeln!(out, "  Thời gian ký (người ký khai): {time}"))
-            .and_then(|_| {
-                writeln!(
-                    out,
-                    "  Nguyên vẹn: {} · Hợp lệ: {} · Tin cậy: {} · Đúng đơn vị: {}",
-                    yes(s.intact, lang),
-                    yes(s.valid, lang),
-                    yes(s.trusted, lang),
-                    yes(s.field_matches_certificate, lang)
-                )
-            })
-            .and_then(|_| {
-                writeln!(
-                    out,
-                    "  Phạm vi: phiên bản {revision}; toàn bộ tệp: {}",
-                    yes(s.covers_whole_file, lang)
-                )
-            })
-            .and_then(|_| writeln!(out, "  Thay đổi sau khi ký: {mods}"))
-    } else {
-        writeln!(out, "Signature {}/{n} — field {}", i + 1, s.field)
-            .and_then(|_| writeln!(out, "  Signer: {name} — {title}, {unit}"))
-            .and_then(|_| writeln!(out, "  Certificate: serial {serial}, issued by {issuer}"))
-            .and_then(|_| writeln!(out, "  Signing time (claimed): {time}"))
-            .and_then(|_| {
-                writeln!(
-                    out,
-                    "  Intact: {} · Valid: {} · Trusted: {} · Own unit's field: {}",
-                    yes(s.intact, lang),
-                    yes(s.valid, lang),
-                    yes(s.trusted, lang),
-                    yes(s.field_matches_certificate, lang)
-                )
-            })
-            .and_then(|_| {
-                writeln!(
-                    out,
-                    "  Covers: revision {revision}; whole file: {}",
-                    yes(s.covers_whole_file, lang)
-                )
-            })
-            .and_then(|_| writeln!(out, "  Changes after signing: {mods}"))
-    };
+    let l = if vi { &VI } else { &EN };
+    let checks = format!(
+        "{} {} · {} {} · {} {} · {} {}",
+        l.intact,
+        yes(s.intact, lang),
+        l.valid,
+        yes(s.valid, lang),
+        l.trusted,
+        yes(s.trusted, lang),
+        l.own_field,
+        yes(s.field_matches_certificate, lang)
+    );
+    let _ = writeln!(
+        out,
+        "{} {}/{n} — {} {}",
+        l.signature,
+        i + 1,
+        l.field,
+        s.field
+    );
+    let _ = writeln!(out, "  {} {name} — {title}, {unit}", l.signer);
+    let _ = writeln!(
+        out,
+        "  {} {serial}, {} {issuer}",
+        l.certificate, l.issued_by
+    );
+    let _ = writeln!(out, "  {} {time}", l.time);
+    let _ = writeln!(out, "  {checks}");
+    let _ = writeln!(
+        out,
+        "  {} {revision}; {} {}",
+        l.covers,
+        l.whole_file,
+        yes(s.covers_whole_file, lang)
+    );
+    let _ = writeln!(out, "  {} {mods}", l.changes);
     for c in s.changes_after.iter().filter(|c| !c.allowed) {
         let _ = writeln!(
             out,
