@@ -121,6 +121,7 @@ async fn serve(a: Settings) -> Result<()> {
         "giaouoc đang chạy tại {url} (dữ liệu: {})",
         a.data_dir.display()
     );
+    println!("  Giao diện web: {url}/  (kiểm tra chữ ký: {url}/kiem-tra)");
     println!("  API: {url}/openapi.json");
     if let Some(secret) = &new_admin {
         println!("  Token quản trị (chỉ hiện một lần, hãy lưu lại): {secret}");
@@ -139,7 +140,7 @@ async fn serve(a: Settings) -> Result<()> {
             d.keys_dir.display()
         );
         println!(
-            "  Token của các đơn vị (officer, leader): {}",
+            "  Mã truy cập của các đơn vị (officer: đăng ký, leader: ký số), dùng để đăng nhập giao diện web: {}",
             d.tokens_file.display()
         );
     } else if a.demo {

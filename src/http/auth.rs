@@ -51,7 +51,7 @@ impl Caller {
         }
     }
 
-    fn from_principal(p: Principal) -> Caller {
+    pub(crate) fn from_principal(p: Principal) -> Caller {
         match p.role {
             TokenRole::Admin => Caller::Admin {
                 token_id: p.token_id,
@@ -156,14 +156,98 @@ impl Caller {
     }
 }
 
+/// The cookie that carries a browser session's secret (see [`crate::store::Store::open_session`]).
+pub const SESSION_COOKIE: &str = "giaouoc_phien";
+
+/// The header in which the web pages' scripts echo the session's anti-CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A signed-in browser: the caller and the session's anti-CSRF token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub caller: Caller,
+    pub csrf: String,
+}
+
+/// The session cookie's value, if the request has one.
+pub fn session_secret(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+impl AppState {
+    /// The live session of the request's cookie, if any.
+    pub async fn session(&self, headers: &axum::http::HeaderMap) -> ApiResult<Option<Session>> {
+        let Some(secret) = session_secret(headers) else {
+            return Ok(None);
+        };
+        let Some(row) = self.store.session(&secret, self.now()).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Session {
+            caller: Caller::from_principal(row.principal),
+            csrf: row.csrf,
+        }))
+    }
+}
+
+/// Whether a request with this method changes state (and so needs the anti-CSRF token when
+/// it is authenticated by the session cookie).
+fn is_unsafe(method: &axum::http::Method) -> bool {
+    !matches!(
+        *method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    )
+}
+
+/// Compares two tokens in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let a: [u8; 32] = Sha256::digest(a.as_bytes()).into();
+    let b: [u8; 32] = Sha256::digest(b.as_bytes()).into();
+    constant_time_eq(&a, &b)
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
+    /// `Authorization: Bearer <token>` (scripts, the CLI), else the session cookie of the web
+    /// interface; with the cookie, a state-changing request must carry the session's
+    /// anti-CSRF token in `X-CSRF-Token` (a page of another site can make the browser send
+    /// the cookie, never read the token).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Caller> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("cần token: Authorization: Bearer …".into()))?;
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            if session_secret(&parts.headers).is_none() {
+                return Err(ApiError::Unauthorized(
+                    "cần đăng nhập hoặc token: Authorization: Bearer …".into(),
+                ));
+            }
+            let session = state.session(&parts.headers).await?.ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "phiên đăng nhập đã hết hạn hoặc mã truy cập đã bị thu hồi; hãy đăng nhập lại"
+                        .into(),
+                )
+            })?;
+            if is_unsafe(&parts.method) {
+                let echoed = parts
+                    .headers
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                if !same_secret(echoed, &session.csrf) {
+                    return Err(ApiError::forbidden(
+                        "thiếu hoặc sai mã chống giả mạo yêu cầu (CSRF); hãy tải lại trang",
+                    ));
+                }
+            }
+            return Ok(session.caller);
+        };
         let text = value
             .to_str()
             .map_err(|_| ApiError::Unauthorized("tiêu đề Authorization không hợp lệ".into()))?;

@@ -139,12 +139,33 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
         .await?;
     }
     covenants::freeze_covenant(state, &reviewer, &id).await?;
-    tracing::info!(covenant = id, "demo ready");
+
+    // The next year, open for registration: the units register in the web interface.
+    let next = next_year_input(&row.input);
+    let next_bytes = serde_json::to_vec(&next).map_err(ApiError::internal)?;
+    let next_row = covenants::create_covenant(state, &admin, Bytes::from(next_bytes)).await?;
+    covenants::open_registration_for(state, &admin, &next_row.id).await?;
+    tracing::info!(covenant = id, next = next_row.id, "demo ready");
     Ok(Some(DemoInfo {
         covenant_id: id,
         keys_dir,
         tokens_file,
     }))
+}
+
+/// The reference covenant moved one year on (its common part only; the units keep their
+/// proposed registrations, which they now edit and submit).
+fn next_year_input(input: &Value) -> Value {
+    let mut next = input.clone();
+    let year = at(input, "/covenant/year").as_i64().unwrap_or(2021);
+    let (from, to) = (year.to_string(), (year + 1).to_string());
+    if let Some(covenant) = next.get_mut("covenant") {
+        let text = covenant.to_string().replace(&from, &to);
+        if let Ok(moved) = serde_json::from_str::<Value>(&text) {
+            *covenant = moved;
+        }
+    }
+    next
 }
 
 fn io(e: std::io::Error) -> ApiError {

@@ -18,6 +18,7 @@
 //! | `verification` | `POST /verify` |
 //! | `archive` | archive a completed covenant, look a file up by hash |
 //! | `audit` | a covenant's hash-chained audit trail |
+//! | `web` | the Vietnamese web pages (see [`web`]) |
 
 mod archive;
 mod audit;
@@ -33,6 +34,7 @@ mod ops;
 mod registrations;
 mod signatures;
 mod verification;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -254,6 +256,23 @@ fn routes() -> Routes {
     audit::routes(r)
 }
 
+/// The web interface's pages (not part of the JSON API's table).
+fn page_routes() -> Routes {
+    web::routes(Routes {
+        router: Router::new(),
+        table: Vec::new(),
+    })
+}
+
+/// Every page of the web interface as (method, path template).
+pub fn page_table() -> Vec<(String, String)> {
+    page_routes()
+        .table
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p.to_owned()))
+        .collect()
+}
+
 /// Every route of [`app`] as (method, path template), e.g. `("GET", "/covenants/{id}")`.
 pub fn route_table() -> Vec<(String, String)> {
     routes()
@@ -268,7 +287,9 @@ pub fn app(state: AppState) -> Router {
     let max_body = state.max_upload.max(extract::JSON_LIMIT);
     routes()
         .router
-        .fallback(ops::no_route)
+        .merge(page_routes().router)
+        .fallback(web::not_found)
+        .layer(axum::middleware::map_response(web::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::count_requests,

@@ -144,6 +144,6 @@ async fn openapi() -> Response {
 }
 
 /// The fallback: a JSON 404 for any path the router does not know.
-pub(super) async fn no_route() -> ApiError {
+pub(crate) async fn no_route() -> ApiError {
     ApiError::not_found("không có địa chỉ này trong API (xem /openapi.json)")
 }

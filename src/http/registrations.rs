@@ -42,27 +42,38 @@ async fn list(
     ))
 }
 
-/// The unit's registration; before its first save, `status` is `not_started` and `data` is
-/// what the covenant input proposed.
 async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, unit)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let row = state.store.get_covenant(&id).await?;
+    registration_view(&state, &caller, &id, &unit)
+        .await
+        .map(Json)
+}
+
+/// The unit's registration; before its first save, `status` is `not_started` and `data` is
+/// what the covenant input proposed.
+pub(crate) async fn registration_view(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    unit: &str,
+) -> ApiResult<Value> {
+    let row = state.store.get_covenant(id).await?;
     caller.require_bloc(&row.bloc_id)?;
     let Some(proposed) = input_units(&row.input)
         .iter()
-        .find(|u| at(u, "/id").as_str() == Some(unit.as_str()))
+        .find(|u| at(u, "/id").as_str() == Some(unit))
     else {
-        return Err(unit_not_in_covenant(&id, &unit));
+        return Err(unit_not_in_covenant(id, unit));
     };
-    match state.store.get_registration(&id, &unit).await {
-        Ok(r) => Ok(Json(view(&r))),
-        Err(StoreError::NotFound { .. }) => Ok(Json(json!({
+    match state.store.get_registration(id, unit).await {
+        Ok(r) => Ok(view(&r)),
+        Err(StoreError::NotFound { .. }) => Ok(json!({
             "covenant_id": id, "unit_id": unit, "status": "not_started", "version": 0,
             "comment": null, "data": proposed.get("registration").cloned().unwrap_or(json!({})),
-        }))),
+        })),
         Err(e) => Err(e.into()),
     }
 }

@@ -17,6 +17,7 @@ mod blob;
 mod covenants;
 mod model;
 mod org;
+mod sessions;
 #[cfg(test)]
 mod tests;
 
@@ -37,6 +38,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub use audit::{AuditCheck, AuditEvent, GENESIS_HASH, canonical_json, verify_exported_chain};
 pub use blob::{BlobStore, Blobs, check_sha256, is_sha256};
 pub use model::*;
+pub use sessions::{NewSession, SessionRow};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

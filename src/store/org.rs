@@ -155,35 +155,14 @@ impl Store {
 
     /// The principal of an unrevoked token, `None` for an unknown or revoked one.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Principal>> {
-        let Some(row) = sqlx::query(
+        let row = sqlx::query(
             "SELECT id, role, bloc_id, unit_id FROM tokens
              WHERE secret_hash = ?1 AND revoked_at IS NULL",
         )
         .bind(secret_hash(secret))
         .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let role_text: String = row.try_get("role")?;
-        let role = match (
-            role_text.as_str(),
-            row.try_get::<Option<String>, _>("bloc_id")?,
-            row.try_get::<Option<String>, _>("unit_id")?,
-        ) {
-            ("admin", None, None) => TokenRole::Admin,
-            (kind, Some(bloc_id), Some(unit_id)) => TokenRole::Unit {
-                bloc_id,
-                unit_id,
-                kind: UnitKind::parse(kind)
-                    .ok_or_else(|| StoreError::Corrupt(format!("token role {kind:?}")))?,
-            },
-            _ => return Err(StoreError::Corrupt(format!("token role {role_text:?}"))),
-        };
-        Ok(Some(Principal {
-            token_id: row.try_get("id")?,
-            role,
-        }))
+        .await?;
+        row.as_ref().map(principal).transpose()
     }
 
     /// Revokes a token by its id (revoking twice is a no-op).
@@ -416,7 +395,7 @@ pub(super) async fn unit_exists(
         .ok_or_else(|| not_found("unit", &format!("{bloc_id}/{unit_id}")))
 }
 
-fn secret_hash(secret: &str) -> String {
+pub(super) fn secret_hash(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 
@@ -461,5 +440,28 @@ fn certificate_from_row(row: &SqliteRow) -> Result<CertificateRow> {
         enrolment_id: row.try_get("enrolment_id")?,
         issued_at: get_time(row, "issued_at")?,
         revoked_at: get_opt_time(row, "revoked_at")?,
+    })
+}
+
+/// A principal from a `tokens` row (columns `id`, `role`, `bloc_id`, `unit_id`).
+pub(super) fn principal(row: &SqliteRow) -> Result<Principal> {
+    let role_text: String = row.try_get("role")?;
+    let role = match (
+        role_text.as_str(),
+        row.try_get::<Option<String>, _>("bloc_id")?,
+        row.try_get::<Option<String>, _>("unit_id")?,
+    ) {
+        ("admin", None, None) => TokenRole::Admin,
+        (kind, Some(bloc_id), Some(unit_id)) => TokenRole::Unit {
+            bloc_id,
+            unit_id,
+            kind: UnitKind::parse(kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("token role {kind:?}")))?,
+        },
+        _ => return Err(StoreError::Corrupt(format!("token role {role_text:?}"))),
+    };
+    Ok(Principal {
+        token_id: row.try_get("id")?,
+        role,
     })
 }

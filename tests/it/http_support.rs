@@ -405,6 +405,26 @@ pub fn pyhanko() -> PathBuf {
         .expect("pyHanko not found: .ci/run installs it into .venv-pyhanko (or set PYHANKO)")
 }
 
+/// `pyhanko sign validate --trust CA --trust-replace PDF`: asserts it exits 0 and returns its
+/// report (also saved next to the PDF as `pyhanko.txt`).
+pub fn pyhanko_validate(ca_pem: &Path, pdf: &Path) -> String {
+    let out = std::process::Command::new(pyhanko())
+        .args(["sign", "validate", "--trust"])
+        .arg(ca_pem)
+        .arg("--trust-replace")
+        .arg(pdf)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "pyHanko: {text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(pdf.with_file_name("pyhanko.txt"), &text).unwrap();
+    text
+}
+
 /// A minimal HTTP/1.1 client over a real socket (one connection per request).
 pub async fn tcp_call(
     addr: std::net::SocketAddr,

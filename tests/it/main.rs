@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod browser;
 mod golden;
 mod helpers;
 mod http_api;
@@ -14,3 +15,4 @@ mod render_docx;
 mod render_pdf;
 mod sign;
 mod verify_cli;
+mod webdriver;

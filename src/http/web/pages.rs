@@ -1,0 +1,663 @@
+//! The page handlers: each reads through the API's own functions and renders a template;
+//! an [`ApiError`] becomes an error page ([`Web::fail`]).
+
+use axum::Form;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::super::auth::{Caller, SESSION_COOKIE, same_secret};
+use super::super::covenants::{covenant_view, current_revision, input_units, progress, rfc3339};
+use super::super::error::ApiError;
+use super::super::registrations::registration_view;
+use super::super::verification::verify_bytes;
+use super::super::{AppState, Routes, at};
+use super::{SESSION_TTL, Web, cross_site, safe_next};
+use crate::store::{
+    Stamp, State as CState, StoreError, UnitKind, is_sha256, verify_exported_chain,
+};
+use crate::verify::VerificationReport;
+
+pub(super) fn routes(r: Routes) -> Routes {
+    r.get("/", home)
+        .get("/dang-nhap", login_form)
+        .post("/dang-nhap", login)
+        .post("/dang-xuat", logout)
+        .get("/giao-uoc/{id}", covenant_page)
+        .get("/giao-uoc/{id}/dang-ky/{unit}", registration_page)
+        .get("/giao-uoc/{id}/ky/{unit}", sign_page)
+        .get("/kiem-tra", verify_page)
+        .post("/kiem-tra", verify_submit)
+        .get("/luu-tru", archive_page)
+        .get("/luu-tru/{sha256}", archive_entry_page)
+        .get("/static/{file}", asset)
+}
+
+type PageResult = Result<Response, ApiError>;
+
+/// The page, or the error as a page.
+async fn finish(web: &Web, result: PageResult) -> Response {
+    match result {
+        Ok(response) => response,
+        Err(e) => web.fail(e).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Home, sign in, sign out
+
+async fn home(web: Web) -> Response {
+    let result = home_body(&web).await;
+    finish(&web, result).await
+}
+
+async fn home_body(web: &Web) -> PageResult {
+    let Some(caller) = web.caller() else {
+        return Ok(web.render(StatusCode::OK, "home.html", json!({})).await);
+    };
+    let state = &web.state;
+    let blocs = match caller {
+        Caller::Unit { bloc_id, .. } => vec![bloc_id.clone()],
+        Caller::Admin { .. } => state.shared.cas.bloc_ids(),
+    };
+    let mut covenants = Vec::new();
+    for bloc in blocs {
+        let bloc_name = match state.store.get_bloc(&bloc).await {
+            Ok(b) => b.name,
+            Err(StoreError::NotFound { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        for row in state.store.list_covenants(&bloc).await? {
+            let current = current_revision(state, &row.id).await?;
+            let signers = input_units(&row.input).len();
+            let signed = current.as_ref().map_or(0, |c| c.signed_units.len());
+            covenants.push(json!({
+                "id": row.id, "year": row.year, "state": row.state, "bloc_name": bloc_name,
+                "title": at(&row.input, "/covenant/title"),
+                "progress": progress(current.as_ref(), signers),
+                "signed": signed, "signers": signers,
+                "updated_at": rfc3339(row.updated_at),
+            }));
+        }
+    }
+    covenants.sort_by(|a, b| {
+        let year = |v: &Value| at(v, "/year").as_i64().unwrap_or_default();
+        year(b).cmp(&year(a))
+    });
+    Ok(web
+        .render(StatusCode::OK, "home.html", json!({"covenants": covenants}))
+        .await)
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    tiep: Option<String>,
+    het_han: Option<String>,
+}
+
+async fn login_form(web: Web, Query(q): Query<LoginQuery>) -> Response {
+    let expired = q.het_han.is_some();
+    web.render(
+        StatusCode::OK,
+        "login.html",
+        json!({"next": safe_next(q.tiep.as_deref()), "expired": expired && web.session.is_none()}),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    ma: String,
+    tiep: Option<String>,
+}
+
+/// Signs in with a unit's (or the admin's) token: opens a session and sets its cookie
+/// (HttpOnly, SameSite=Strict; Secure behind an HTTPS proxy).
+async fn login(web: Web, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+    let next = safe_next(form.tiep.as_deref());
+    if cross_site(&headers) {
+        return web
+            .fail(ApiError::forbidden(
+                "biểu mẫu đăng nhập được gửi từ một trang web khác",
+            ))
+            .await;
+    }
+    let code = form.ma.trim();
+    let invalid = |message: &str| json!({"next": next, "error": message, "expired": false});
+    if code.is_empty() {
+        return web
+            .render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "login.html",
+                invalid("Hãy nhập mã truy cập mà quản trị viên đã cấp cho đơn vị."),
+            )
+            .await;
+    }
+    let stamp = Stamp::new("web", web.state.now());
+    let opened = if code.len() > 512 {
+        Ok(None)
+    } else {
+        web.state
+            .store
+            .open_session(&stamp, code, SESSION_TTL)
+            .await
+    };
+    match opened {
+        Ok(Some(session)) => {
+            let secure = headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                session.secret,
+                SESSION_TTL.whole_seconds(),
+                if secure { "; Secure" } else { "" }
+            );
+            tracing::info!(token = session.principal.token_id, "web session opened");
+            let mut response = Redirect::to(&next).into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            response
+        }
+        Ok(None) => {
+            web.render(
+                StatusCode::UNAUTHORIZED,
+                "login.html",
+                invalid("Mã truy cập không đúng hoặc đã bị thu hồi. Hãy kiểm tra lại (phân biệt chữ hoa, chữ thường) hoặc liên hệ quản trị viên để được cấp mã mới."),
+            )
+            .await
+        }
+        Err(e) => web.fail(e.into()).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn logout(web: Web, headers: HeaderMap, Form(form): Form<LogoutForm>) -> Response {
+    if let Some(session) = &web.session {
+        if cross_site(&headers) || !same_secret(&form.csrf, &session.csrf) {
+            return web
+                .fail(ApiError::forbidden(
+                    "yêu cầu đăng xuất không hợp lệ (thiếu mã chống giả mạo); hãy tải lại trang rồi thử lại",
+                ))
+                .await;
+        }
+        if let Some(secret) = super::super::auth::session_secret(&headers)
+            && let Err(e) = web.state.store.end_session(&secret).await
+        {
+            return web.fail(e.into()).await;
+        }
+    }
+    let mut response = Redirect::to("/").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("giaouoc_phien=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    response
+}
+
+// ---------------------------------------------------------------------------------------
+// A covenant, a registration, signing
+
+async fn covenant_page(web: Web, Path(id): Path<String>) -> Response {
+    let result = covenant_body(&web, &id).await;
+    finish(&web, result).await
+}
+
+/// What the caller may do on a covenant's pages.
+struct Rights {
+    is_admin: bool,
+    leader_unit: bool,
+    unit: Option<String>,
+    kind: Option<UnitKind>,
+}
+
+async fn rights(state: &AppState, caller: &Caller, bloc_id: &str) -> Result<Rights, ApiError> {
+    caller.require_bloc(bloc_id)?;
+    let leader_unit = caller.require_leader_unit(state, bloc_id).await.is_ok();
+    Ok(match caller {
+        Caller::Admin { .. } => Rights {
+            is_admin: true,
+            leader_unit,
+            unit: None,
+            kind: None,
+        },
+        Caller::Unit { unit_id, kind, .. } => Rights {
+            is_admin: false,
+            leader_unit,
+            unit: Some(unit_id.clone()),
+            kind: Some(*kind),
+        },
+    })
+}
+
+impl Rights {
+    fn json(&self) -> Value {
+        json!({
+            "is_admin": self.is_admin,
+            "leader_unit": self.leader_unit,
+            "unit": self.unit,
+            "is_leader": self.kind == Some(UnitKind::Leader),
+        })
+    }
+
+    fn acts_for(&self, unit: &str) -> bool {
+        self.is_admin || self.unit.as_deref() == Some(unit)
+    }
+}
+
+async fn covenant_body(web: &Web, id: &str) -> PageResult {
+    let Some(caller) = web.caller() else {
+        return Ok(web.to_login());
+    };
+    let state = &web.state;
+    let row = state.store.get_covenant(id).await?;
+    let rights = rights(state, caller, &row.bloc_id).await?;
+    let view = covenant_view(state, &row).await?;
+    let events = state.store.audit_events(Some(id)).await?;
+    let check = verify_exported_chain(&events);
+    let audit: Vec<Value> = events
+        .iter()
+        .rev()
+        .map(|e| {
+            json!({
+                "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
+                "action_vi": action_vi(&e.action, &e.details),
+            })
+        })
+        .collect();
+    let archived = if row.state == CState::Archived {
+        match current_revision(state, id).await? {
+            Some(rev) => Some(rev.pdf_sha256),
+            None => None,
+        }
+    } else {
+        None
+    };
+    Ok(web
+        .render(
+            StatusCode::OK,
+            "covenant.html",
+            json!({
+                "c": view,
+                "sections": at(&row.input, "/covenant/sections"),
+                "preamble": at(&row.input, "/covenant/preamble"),
+                "bloc": at(&row.input, "/bloc"),
+                "rights": rights.json(),
+                "audit": audit,
+                "audit_ok": check.ok,
+                "audit_count": events.len(),
+                "archived_sha256": archived,
+            }),
+        )
+        .await)
+}
+
+/// An audit action in Vietnamese.
+fn action_vi(action: &str, details: &Value) -> String {
+    let unit = at(details, "/unit").as_str().unwrap_or_default();
+    match action {
+        "covenant.create" => "Tạo giao ước".into(),
+        "covenant.transition" => match at(details, "/to").as_str() {
+            Some("registration") => "Mở đăng ký thi đua".into(),
+            Some(to) => format!("Chuyển trạng thái sang {}", state_vi(to)),
+            None => "Chuyển trạng thái".into(),
+        },
+        "registration.save" => match at(details, "/status").as_str() {
+            Some("submitted") => format!("Đơn vị {unit} gửi bản đăng ký"),
+            _ => format!("Đơn vị {unit} lưu nháp bản đăng ký"),
+        },
+        "registration.review" => match at(details, "/status").as_str() {
+            Some("accepted") => format!("Chấp nhận bản đăng ký của đơn vị {unit}"),
+            _ => format!("Trả lại bản đăng ký của đơn vị {unit}"),
+        },
+        "covenant.freeze" => "Chốt nội dung, tạo bản PDF và DOCX".into(),
+        "revision.append" => format!("Đơn vị {unit} ký số"),
+        "covenant.archive" => "Lưu trữ bản đã ký đủ".into(),
+        other => other.to_owned(),
+    }
+}
+
+pub(super) fn state_vi(state: &str) -> &'static str {
+    match state {
+        "draft" => "Đang soạn",
+        "registration" => "Đang đăng ký",
+        "frozen" => "Đã chốt, chờ ký",
+        "signing" => "Đang ký",
+        "completed" => "Đã ký đủ",
+        "archived" => "Đã lưu trữ",
+        _ => "Không rõ",
+    }
+}
+
+async fn registration_page(web: Web, Path((id, unit)): Path<(String, String)>) -> Response {
+    let result = registration_body(&web, &id, &unit).await;
+    finish(&web, result).await
+}
+
+async fn registration_body(web: &Web, id: &str, unit: &str) -> PageResult {
+    let Some(caller) = web.caller() else {
+        return Ok(web.to_login());
+    };
+    let state = &web.state;
+    let row = state.store.get_covenant(id).await?;
+    let rights = rights(state, caller, &row.bloc_id).await?;
+    let registration = registration_view(state, caller, id, unit).await?;
+    let status = at(&registration, "/status").as_str().unwrap_or_default();
+    let open = row.state == CState::Registration;
+    let can_edit = open && rights.acts_for(unit) && status != "accepted";
+    let can_review = open && rights.leader_unit && status == "submitted";
+    let unit_json = input_units(&row.input)
+        .iter()
+        .find(|u| at(u, "/id").as_str() == Some(unit))
+        .cloned()
+        .unwrap_or(Value::Null);
+    Ok(web
+        .render(
+            StatusCode::OK,
+            "registration.html",
+            json!({
+                "covenant": {"id": row.id, "year": row.year, "state": row.state,
+                             "title": at(&row.input, "/covenant/title")},
+                "unit": unit_json,
+                "r": registration,
+                "can_edit": can_edit,
+                "can_review": can_review,
+                "rights": rights.json(),
+            }),
+        )
+        .await)
+}
+
+async fn sign_page(web: Web, Path((id, unit)): Path<(String, String)>) -> Response {
+    let result = sign_body(&web, &id, &unit).await;
+    finish(&web, result).await
+}
+
+async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
+    let Some(caller) = web.caller() else {
+        return Ok(web.to_login());
+    };
+    let state = &web.state;
+    let row = state.store.get_covenant(id).await?;
+    caller.require_unit_leader(&row.bloc_id, unit)?;
+    let view = covenant_view(state, &row).await?;
+    let Some(unit_json) = input_units(&row.input)
+        .iter()
+        .find(|u| at(u, "/id").as_str() == Some(unit))
+        .cloned()
+    else {
+        return Err(ApiError::not_found(format!(
+            "giao ước \"{id}\" không có đơn vị \"{unit}\""
+        )));
+    };
+    let signed = at(&view, "/units").as_array().is_some_and(|us| {
+        us.iter()
+            .any(|u| at(u, "/id").as_str() == Some(unit) && at(u, "/signed") == &json!(true))
+    });
+    let cert = state.store.certificate_for_unit(&row.bloc_id, unit).await?;
+    let cert = match cert {
+        Some(c) => {
+            let parsed = crate::pki::certificates_from_pem_or_der(c.cert_pem.as_bytes())
+                .ok()
+                .and_then(|certs| certs.into_iter().next())
+                .ok_or_else(|| ApiError::internal("stored certificate unreadable"))?;
+            let info = crate::pki::cert_info(&parsed);
+            let key = parsed
+                .tbs_certificate
+                .subject_public_key_info
+                .subject_public_key
+                .raw_bytes();
+            Some(json!({
+                "public_key": B64URL.encode(key),
+                "name": info.subject_cn, "title": info.title, "unit_name": info.unit_name,
+                "serial": info.serial_hex, "not_after": info.not_after,
+            }))
+        }
+        None => None,
+    };
+    let signable = matches!(row.state, CState::Frozen | CState::Signing);
+    Ok(web
+        .render(
+            StatusCode::OK,
+            "sign.html",
+            json!({
+                "c": view, "unit": unit_json, "cert": cert, "signed": signed,
+                "signable": signable,
+            }),
+        )
+        .await)
+}
+
+// ---------------------------------------------------------------------------------------
+// Verify, archive
+
+async fn verify_page(web: Web) -> Response {
+    let max_mb = web.state.max_upload / (1024 * 1024);
+    web.render(
+        StatusCode::OK,
+        "verify.html",
+        json!({"max_mb": max_mb, "max_bytes": web.state.max_upload}),
+    )
+    .await
+}
+
+/// `POST /kiem-tra`: the uploaded PDF's verification report as a page (works without script).
+async fn verify_submit(web: Web, request: Request) -> Response {
+    let max_mb = web.state.max_upload / (1024 * 1024);
+    let base = json!({"max_mb": max_mb, "max_bytes": web.state.max_upload});
+    let file = read_upload(&web.state, request).await;
+    let (status, ctx) = match file {
+        Err(Upload::TooLarge) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"error": format!("Tệp quá lớn: hệ thống nhận tệp tối đa {max_mb} MB. Hãy kiểm tra xem đã chọn đúng tệp PDF giao ước chưa.")}),
+        ),
+        Err(Upload::Missing) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"error": "Chưa chọn tệp. Hãy chọn hoặc kéo thả tệp PDF giao ước cần kiểm tra."}),
+        ),
+        Err(Upload::Broken(message)) => (
+            StatusCode::BAD_REQUEST,
+            json!({"error": format!("Không nhận được tệp ({message}). Hãy thử tải lên lại.")}),
+        ),
+        Ok((name, bytes)) => match verify_bytes(&web.state, bytes).await {
+            Ok(report) => {
+                let archived = web.state.store.archived(&report.file_sha256).await;
+                let archived = match archived {
+                    Ok(a) => a.map(|a| json!({"covenant_id": a.covenant_id, "archived_at": rfc3339(a.archived_at)})),
+                    Err(e) => return web.fail(e.into()).await,
+                };
+                (
+                    StatusCode::OK,
+                    json!({"report": report_view(&report), "file_name": name, "archived": archived}),
+                )
+            }
+            Err(e) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": format!("Tệp \"{name}\" không phải là tệp PDF đọc được ({e}). Hãy chọn đúng tệp PDF giao ước đã ký."), "not_pdf": true}),
+            ),
+        },
+    };
+    let mut full = base;
+    if let (Some(full), Value::Object(ctx)) = (full.as_object_mut(), ctx) {
+        full.extend(ctx);
+    }
+    web.render(status, "verify.html", full).await
+}
+
+enum Upload {
+    TooLarge,
+    Missing,
+    Broken(String),
+}
+
+/// The first non-empty file of a multipart form, with its name.
+async fn read_upload(state: &AppState, request: Request) -> Result<(String, bytes::Bytes), Upload> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > state.max_upload.saturating_add(64 * 1024)) {
+        return Err(Upload::TooLarge);
+    }
+    let mut form = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| Upload::Broken(e.body_text()))?;
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.file_name().unwrap_or("tệp").to_owned();
+                match field.bytes().await {
+                    Ok(data) if data.len() > state.max_upload => return Err(Upload::TooLarge),
+                    Ok(data) if !data.is_empty() => return Ok((name, data)),
+                    Ok(_) => {}
+                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                        return Err(Upload::TooLarge);
+                    }
+                    Err(e) => return Err(Upload::Broken(e.body_text())),
+                }
+            }
+            Ok(None) => return Err(Upload::Missing),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Upload::TooLarge),
+            Err(e) => return Err(Upload::Broken(e.body_text())),
+        }
+    }
+}
+
+/// The report with the sentences the page shows.
+fn report_view(report: &VerificationReport) -> Value {
+    let mut v = serde_json::to_value(report).unwrap_or(Value::Null);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("summary_vi".into(), json!(report.summary_vi()));
+        obj.insert("verdict_vi".into(), json!(report.verdict.message_vi()));
+        obj.insert(
+            "acceptable_count".into(),
+            json!(
+                report
+                    .signatures
+                    .iter()
+                    .filter(|s| s.is_acceptable())
+                    .count()
+            ),
+        );
+    }
+    if let Some(sigs) = v.get_mut("signatures").and_then(Value::as_array_mut) {
+        for (sig, s) in sigs.iter_mut().zip(&report.signatures) {
+            if let Some(obj) = sig.as_object_mut() {
+                obj.insert("message_vi".into(), json!(s.message_vi()));
+                obj.insert("acceptable".into(), json!(s.is_acceptable()));
+            }
+        }
+    }
+    v
+}
+
+#[derive(Deserialize)]
+struct ArchiveQuery {
+    sha256: Option<String>,
+}
+
+async fn archive_page(web: Web, Query(q): Query<ArchiveQuery>) -> Response {
+    if let Some(sha) = q.sha256.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let sha = sha.to_ascii_lowercase();
+        if is_sha256(&sha) {
+            return Redirect::to(&format!("/luu-tru/{sha}")).into_response();
+        }
+        return web
+            .render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "archive.html",
+                json!({"error": "Mã SHA-256 phải gồm đúng 64 chữ số thập lục phân (0-9, a-f).", "query": sha}),
+            )
+            .await;
+    }
+    let entries = if web.caller().is_some() {
+        match web.state.store.list_archive().await {
+            Ok(rows) => Some(
+                rows.iter()
+                    .map(|r| {
+                        json!({"pdf_sha256": r.pdf_sha256, "covenant_id": r.covenant_id,
+                               "archived_at": rfc3339(r.archived_at),
+                               "verdict": at(&r.report, "/verdict"),
+                               "signatures": at(&r.report, "/signatures").as_array().map_or(0, Vec::len)})
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            Err(e) => return web.fail(e.into()).await,
+        }
+    } else {
+        None
+    };
+    web.render(StatusCode::OK, "archive.html", json!({"entries": entries}))
+        .await
+}
+
+async fn archive_entry_page(web: Web, Path(sha): Path<String>) -> Response {
+    let sha = sha.to_ascii_lowercase();
+    if !is_sha256(&sha) {
+        return web
+            .fail(ApiError::not_found("mã SHA-256 không hợp lệ"))
+            .await;
+    }
+    match web.state.store.archived(&sha).await {
+        Ok(Some(row)) => {
+            let report: Option<VerificationReport> =
+                serde_json::from_value(row.report.clone()).ok();
+            let report = report
+                .as_ref()
+                .map(report_view)
+                .unwrap_or(row.report.clone());
+            web.render(
+                StatusCode::OK,
+                "archive_entry.html",
+                json!({"entry": {"pdf_sha256": row.pdf_sha256, "covenant_id": row.covenant_id,
+                                  "archived_at": rfc3339(row.archived_at)},
+                       "report": report}),
+            )
+            .await
+        }
+        Ok(None) => {
+            web.fail(ApiError::not_found(format!(
+                "không có tệp nào có mã SHA-256 {sha} trong kho lưu trữ"
+            )))
+            .await
+        }
+        Err(e) => web.fail(e.into()).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Assets
+
+const APP_CSS: &str = include_str!("../../../templates/web/static/app.css");
+const APP_JS: &str = include_str!("../../../templates/web/static/app.js");
+
+async fn asset(Path(file): Path<String>) -> Response {
+    let (body, content_type) = match file.as_str() {
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        _ => {
+            return ApiError::not_found("không có tệp tĩnh này").into_response();
+        }
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}

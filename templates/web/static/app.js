@@ -1,0 +1,578 @@
+// giaouoc web interface: the little script the pages need (no framework, no build step).
+// Every call goes to the service's own JSON API with the session cookie and the page's
+// anti-CSRF token. Signing keys are read and used in this browser only (WebCrypto Ed25519).
+"use strict";
+
+(function () {
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+
+  // ------------------------------------------------------------------ API calls and errors
+
+  class ApiFailure extends Error {
+    constructor(status, code, message, details) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.details = details || [];
+    }
+  }
+
+  function sentence(text) {
+    if (!text) return "";
+    const t = text.charAt(0).toUpperCase() + text.slice(1);
+    return /[.!?]$/.test(t) ? t : t + ".";
+  }
+
+  async function api(method, url, body) {
+    const headers = { Accept: "application/json" };
+    const token = $('meta[name="csrf-token"]');
+    if (token) headers["X-CSRF-Token"] = token.content;
+    let payload;
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      payload = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(url, { method, headers, body: payload, credentials: "same-origin" });
+    } catch (_) {
+      throw new ApiFailure(0, "network", "Không kết nối được với máy chủ. Hãy kiểm tra kết nối mạng rồi thử lại.");
+    }
+    let data = null;
+    try { data = await res.json(); } catch (_) { data = null; }
+    if (res.ok) return data;
+    const code = (data && data.error) || "";
+    const message = (data && data.message) || "";
+    let text;
+    if (res.status === 401) {
+      text = "Phiên đăng nhập đã hết hạn hoặc mã truy cập đã bị thu hồi. Hãy đăng nhập lại rồi thực hiện lại thao tác.";
+    } else if (res.status === 403) {
+      text = "Bạn không có quyền làm việc này: " + message;
+    } else if (res.status === 413) {
+      text = "Dữ liệu gửi lên quá lớn.";
+    } else if (res.status >= 500) {
+      text = "Máy chủ gặp sự cố. Vui lòng thử lại sau ít phút; nếu vẫn lỗi, hãy báo quản trị viên.";
+    } else {
+      text = message;
+    }
+    throw new ApiFailure(res.status, code, sentence(text), data && data.details);
+  }
+
+  /** Shows a message in a status element; a 401 gets a link to sign in again. */
+  function say(el, text, kind, failure) {
+    if (!el) return;
+    el.textContent = text;
+    el.classList.remove("good", "bad");
+    if (kind) el.classList.add(kind);
+    if (failure && failure.status === 401) {
+      const a = document.createElement("a");
+      a.href = "/dang-nhap?tiep=" + encodeURIComponent(location.pathname);
+      a.textContent = " Đăng nhập lại";
+      el.appendChild(a);
+    }
+    if (el.hasAttribute("hidden")) el.hidden = false;
+  }
+
+  function busy(buttons, on) {
+    buttons.forEach((b) => { b.disabled = on; });
+  }
+
+  // ------------------------------------------------------------------ covenant page
+
+  function covenantPage() {
+    const status = $("#thong-bao");
+    const labels = {
+      "open-registration": ["open-registration", "Đã mở đăng ký thi đua."],
+      freeze: ["freeze", "Đã chốt nội dung và tạo bản PDF, DOCX."],
+      archive: ["archive", "Đã lưu trữ bản giao ước đã ký đủ."],
+    };
+    $$("[data-action]").forEach((button) => {
+      button.addEventListener("click", async () => {
+        const [path, done] = labels[button.dataset.action];
+        const all = $$("[data-action]");
+        busy(all, true);
+        say(status, "Đang thực hiện…");
+        try {
+          await api("POST", "/covenants/" + encodeURIComponent(button.dataset.covenant) + "/" + path);
+          say(status, done, "good");
+          location.reload();
+        } catch (e) {
+          say(status, e.message, "bad", e);
+          busy(all, false);
+        }
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ registration form
+
+  function registrationPage() {
+    const dataEl = $("#du-lieu-dang-ky");
+    const form = $("#dang-ky");
+    if (dataEl) {
+      const page = JSON.parse(dataEl.textContent);
+      if (form) registrationForm(form, page);
+      const review = $("#xem-xet");
+      if (review) reviewForm(review, page);
+    }
+  }
+
+  function field(labelText, path, value, opts) {
+    const wrap = document.createElement("div");
+    const id = "f-" + path.replace(/[^a-zA-Z0-9]+/g, "-");
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = labelText;
+    const input = document.createElement(opts && opts.multiline ? "textarea" : "input");
+    input.id = id;
+    input.dataset.path = path;
+    if (opts && opts.multiline) input.rows = 2;
+    if (opts && opts.numeric) input.inputMode = opts.numeric;
+    if (opts && opts.maxlength) input.maxLength = opts.maxlength;
+    input.value = value === undefined || value === null ? "" : String(value);
+    wrap.append(label, input);
+    return wrap;
+  }
+
+  function registrationForm(form, page) {
+    const model = {
+      collective_title: page.data.collective_title || "",
+      individual_titles: (page.data.individual_titles || []).map((t) => ({ ...t })),
+      pledges: (page.data.pledges || []).map((p) => ({ ...p })),
+    };
+    const titlesEl = $("#danh-hieu-ca-nhan");
+    const pledgesEl = $("#chi-tieu");
+    const status = $("#thong-bao");
+    $("#collective_title").value = model.collective_title;
+
+    function readInto() {
+      model.collective_title = $("#collective_title").value;
+      model.individual_titles = $$("li.row", titlesEl).map((li, i) => ({
+        title: $(`[data-path="individual_titles[${i}].title"]`, li).value,
+        count: $(`[data-path="individual_titles[${i}].count"]`, li).value,
+      }));
+      model.pledges = $$("li.row", pledgesEl).map((li, i) => ({
+        text: $(`[data-path="pledges[${i}].text"]`, li).value,
+        indicator: $(`[data-path="pledges[${i}].indicator"]`, li).value,
+        target: $(`[data-path="pledges[${i}].target"]`, li).value,
+        unit: $(`[data-path="pledges[${i}].unit"]`, li).value,
+      }));
+    }
+
+    function tools(list, i, what) {
+      const box = document.createElement("div");
+      box.className = "row-tools";
+      const mk = (text, label, action, disabled) => {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.textContent = text;
+        b.setAttribute("aria-label", label);
+        b.title = label;
+        b.dataset.row = String(i);
+        b.dataset.list = list;
+        b.dataset.tool = action;
+        b.disabled = disabled;
+        box.appendChild(b);
+      };
+      const n = model[list].length;
+      mk("↑", `Chuyển ${what} ${i + 1} lên`, "up", i === 0);
+      mk("↓", `Chuyển ${what} ${i + 1} xuống`, "down", i === n - 1);
+      mk("✕", `Xóa ${what} ${i + 1}`, "remove", false);
+      return box;
+    }
+
+    function render(focusPath) {
+      titlesEl.replaceChildren(...model.individual_titles.map((t, i) => {
+        const li = document.createElement("li");
+        li.className = "row";
+        const fields = document.createElement("div");
+        fields.className = "row-fields title-row";
+        fields.append(
+          field("Danh hiệu", `individual_titles[${i}].title`, t.title, { maxlength: 300 }),
+          field("Số người", `individual_titles[${i}].count`, t.count, { numeric: "numeric" }),
+        );
+        li.append(fields, tools("individual_titles", i, "danh hiệu"));
+        return li;
+      }));
+      pledgesEl.replaceChildren(...model.pledges.map((p, i) => {
+        const li = document.createElement("li");
+        li.className = "row";
+        const fields = document.createElement("div");
+        fields.className = "row-fields";
+        const sub = document.createElement("div");
+        sub.className = "sub";
+        sub.append(
+          field("Chỉ số đo", `pledges[${i}].indicator`, p.indicator, { maxlength: 300 }),
+          field("Mục tiêu", `pledges[${i}].target`, p.target, { numeric: "decimal" }),
+          field("Đơn vị tính", `pledges[${i}].unit`, p.unit, { maxlength: 50 }),
+        );
+        fields.append(field("Nội dung chỉ tiêu", `pledges[${i}].text`, p.text, { multiline: true, maxlength: 2000 }), sub);
+        li.append(fields, tools("pledges", i, "chỉ tiêu"));
+        return li;
+      }));
+      if (focusPath) {
+        const el = $(`[data-path="${focusPath}"]`, form) || $(`[data-add]`, form);
+        if (el) el.focus();
+      }
+    }
+
+    form.addEventListener("click", (ev) => {
+      const b = ev.target.closest("button");
+      if (!b) return;
+      if (b.dataset.add) {
+        readInto();
+        const list = b.dataset.add;
+        model[list].push(list === "pledges" ? { text: "" } : { title: "", count: "" });
+        const i = model[list].length - 1;
+        render(list === "pledges" ? `pledges[${i}].text` : `individual_titles[${i}].title`);
+        return;
+      }
+      if (b.dataset.tool) {
+        readInto();
+        const list = b.dataset.list;
+        const i = Number(b.dataset.row);
+        const rows = model[list];
+        const key = list === "pledges" ? "text" : "title";
+        if (b.dataset.tool === "remove") {
+          rows.splice(i, 1);
+          const next = Math.min(i, rows.length - 1);
+          render(next >= 0 ? `${list}[${next}].${key}` : null);
+          say(status, "Đã xóa một dòng (chưa lưu).");
+        } else {
+          const j = b.dataset.tool === "up" ? i - 1 : i + 1;
+          if (j < 0 || j >= rows.length) return;
+          [rows[i], rows[j]] = [rows[j], rows[i]];
+          render(`${list}[${j}].${key}`);
+        }
+        return;
+      }
+      if (b.dataset.save) save(b.dataset.save === "submit");
+    });
+
+    function clearErrors() {
+      $$(".field-error.dynamic", form).forEach((e) => e.remove());
+      $$(".field-error", form).forEach((e) => { e.hidden = true; e.textContent = ""; });
+      $$('[aria-invalid="true"]', form).forEach((e) => {
+        e.removeAttribute("aria-invalid");
+        e.removeAttribute("aria-describedby");
+      });
+      $("#loi-chung").hidden = true;
+    }
+
+    /** Shows a message next to the field at `path` (or the nearest enclosing list). */
+    function showError(path, message) {
+      let el = path ? $(`[data-path="${CSS.escape(path)}"]`, form) : null;
+      if (el) {
+        const p = document.createElement("p");
+        p.className = "field-error dynamic";
+        p.id = "loi-" + el.id;
+        p.textContent = sentence(message);
+        el.insertAdjacentElement("afterend", p);
+        el.setAttribute("aria-invalid", "true");
+        el.setAttribute("aria-describedby", p.id);
+        return el;
+      }
+      const list = (path || "").split(/[.[]/)[0];
+      const holder = list ? $("#loi-" + list) : null;
+      const target = holder || $("#loi-chung");
+      target.textContent = (target.textContent ? target.textContent + " " : "") + sentence(message);
+      target.hidden = false;
+      return target;
+    }
+
+    /** The body to send, or the problems found before sending. */
+    function collect() {
+      readInto();
+      const problems = [];
+      const body = { individual_titles: [], pledges: [] };
+      const ct = model.collective_title.trim();
+      if (ct) body.collective_title = ct;
+      model.individual_titles.forEach((t, i) => {
+        const count = String(t.count).trim();
+        if (!/^\d+$/.test(count)) {
+          problems.push([`individual_titles[${i}].count`, "số người phải là số nguyên không âm, ví dụ 12"]);
+        }
+        body.individual_titles.push({ title: t.title.trim(), count: /^\d+$/.test(count) ? Number(count) : count });
+      });
+      model.pledges.forEach((p, i) => {
+        const out = { text: p.text.trim() };
+        if (p.indicator.trim()) out.indicator = p.indicator.trim();
+        const target = String(p.target).trim().replace(",", ".");
+        if (target) {
+          if (!/^-?\d+(\.\d+)?$/.test(target)) {
+            problems.push([`pledges[${i}].target`, "mục tiêu phải là một số, ví dụ 95 hoặc 99,5"]);
+          } else {
+            out.target = Number(target);
+          }
+        }
+        if (p.unit.trim()) out.unit = p.unit.trim();
+        body.pledges.push(out);
+      });
+      return { body, problems };
+    }
+
+    async function save(submit) {
+      clearErrors();
+      const { body, problems } = collect();
+      if (problems.length) {
+        const first = problems.map(([p, m]) => showError(p, m))[0];
+        say(status, `Có ${problems.length} lỗi cần sửa trước khi lưu.`, "bad");
+        if (first && first.focus) first.focus();
+        return;
+      }
+      body.submit = submit;
+      const buttons = $$("[data-save]", form);
+      busy(buttons, true);
+      say(status, submit ? "Đang gửi…" : "Đang lưu…");
+      try {
+        const saved = await api("PUT", `/covenants/${encodeURIComponent(page.covenant)}/registrations/${encodeURIComponent(page.unit)}`, body);
+        const badge = $("#trang-thai-dang-ky");
+        if (badge) {
+          badge.textContent = saved.status === "submitted" ? "Đã gửi, chờ duyệt" : "Bản nháp";
+          badge.className = "badge reg-" + saved.status;
+        }
+        const time = new Date().toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" });
+        say(status, submit
+          ? `Đã gửi bản đăng ký cho đơn vị Trưởng khối lúc ${time}. Bạn vẫn sửa được cho đến khi bản đăng ký được chấp nhận.`
+          : `Đã lưu nháp lúc ${time}.`, "good");
+      } catch (e) {
+        if (e.status === 422 && e.details.length) {
+          const first = e.details.map((d) => showError(d.path, d.message))[0];
+          say(status, `${e.message} Hãy sửa các ô được đánh dấu đỏ.`, "bad");
+          if (first && first.focus) first.focus();
+        } else {
+          say(status, e.message, "bad", e);
+        }
+      } finally {
+        busy(buttons, false);
+      }
+    }
+
+    render(null);
+  }
+
+  function reviewForm(form, page) {
+    const status = $("#thong-bao-xem-xet");
+    const comment = $("#nhan-xet");
+    const error = $("#loi-comment");
+    $$("[data-review]", form).forEach((b) => {
+      b.addEventListener("click", async () => {
+        const accept = b.dataset.review === "accept";
+        error.hidden = true;
+        comment.removeAttribute("aria-invalid");
+        const text = comment.value.trim();
+        if (!accept && !text) {
+          error.textContent = "Hãy ghi nhận xét để đơn vị biết cần sửa gì.";
+          error.hidden = false;
+          comment.setAttribute("aria-invalid", "true");
+          comment.setAttribute("aria-describedby", "loi-comment");
+          comment.focus();
+          return;
+        }
+        const buttons = $$("[data-review]", form);
+        busy(buttons, true);
+        say(status, "Đang gửi…");
+        try {
+          await api("POST", `/covenants/${encodeURIComponent(page.covenant)}/registrations/${encodeURIComponent(page.unit)}/review`,
+            text ? { accept, comment: text } : { accept });
+          say(status, accept ? "Đã chấp nhận bản đăng ký." : "Đã trả lại bản đăng ký kèm nhận xét.", "good");
+          location.reload();
+        } catch (e) {
+          say(status, e.message, "bad", e);
+          busy(buttons, false);
+        }
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ signing
+
+  function b64ToBytes(b64) {
+    const bin = atob(b64.replace(/-/g, "+").replace(/_/g, "/").replace(/\s+/g, ""));
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+
+  function bytesToB64(bytes) {
+    let bin = "";
+    new Uint8Array(bytes).forEach((b) => { bin += String.fromCharCode(b); });
+    return btoa(bin);
+  }
+
+  class SignProblem extends Error {
+    constructor(step, message) {
+      super(message);
+      this.step = step;
+    }
+  }
+
+  /** Reads the PKCS#8 PEM key file and checks it is the key of the unit's certificate. */
+  async function loadKey(file, publicKey, unit) {
+    if (!file) throw new SignProblem("key", "Hãy chọn tệp khóa bí mật (.key) của lãnh đạo đơn vị.");
+    if (file.size > 16384) {
+      throw new SignProblem("key", "Tệp đã chọn quá lớn để là một tệp khóa. Hãy chọn tệp .key do lệnh giaouoc keygen tạo.");
+    }
+    const text = await file.text();
+    if (text.includes("ENCRYPTED PRIVATE KEY")) {
+      throw new SignProblem("key", "Tệp khóa này được bảo vệ bằng mật khẩu; trang này chỉ dùng được tệp khóa do lệnh giaouoc keygen tạo.");
+    }
+    const m = /-----BEGIN PRIVATE KEY-----([\s\S]+?)-----END PRIVATE KEY-----/.exec(text);
+    if (!m) {
+      throw new SignProblem("key", "Tệp đã chọn không phải tệp khóa bí mật. Hãy chọn tệp .key (không phải tệp chứng thư .crt hay yêu cầu .csr).");
+    }
+    let key;
+    try {
+      key = await crypto.subtle.importKey("pkcs8", b64ToBytes(m[1]), { name: "Ed25519" }, true, ["sign"]);
+    } catch (_) {
+      throw new SignProblem("key", "Tệp khóa không đọc được hoặc không phải khóa Ed25519. Hãy chọn tệp .key do lệnh giaouoc keygen tạo.");
+    }
+    const jwk = await crypto.subtle.exportKey("jwk", key);
+    if (jwk.x !== publicKey) {
+      throw new SignProblem("key", `Khóa này không khớp với chứng thư số của đơn vị ${unit}: có thể đây là khóa của đơn vị khác hoặc khóa cũ. Chưa có gì được gửi lên máy chủ.`);
+    }
+    return key;
+  }
+
+  function signPage() {
+    const form = $("#ky-so");
+    if (!form) return;
+    const { covenant, unit, publicKey } = form.dataset;
+    const error = $("#loi-ky");
+    const result = $("#ket-qua");
+    const button = $("#nut-ky");
+    const step = (name, state) => {
+      const li = $(`[data-step="${name}"]`, form);
+      if (!li) return;
+      li.classList.remove("doing", "done", "failed");
+      if (state) li.classList.add(state);
+    };
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      error.hidden = true;
+      result.hidden = true;
+      ["key", "prepare", "sign", "complete"].forEach((s) => step(s, null));
+      if (!window.crypto || !crypto.subtle) {
+        say(error, "Trình duyệt chỉ cho phép ký số trên kết nối an toàn. Hãy mở trang này qua HTTPS (hoặc http://127.0.0.1 trên chính máy chủ).", "bad");
+        return;
+      }
+      button.disabled = true;
+      let current = "key";
+      try {
+        step("key", "doing");
+        const key = await loadKey($("#tep-khoa").files[0], publicKey, unit);
+        step("key", "done");
+        const base = `/covenants/${encodeURIComponent(covenant)}/signatures/${encodeURIComponent(unit)}`;
+        let done = null;
+        for (let attempt = 1; attempt <= 5 && !done; attempt++) {
+          current = "prepare";
+          step("prepare", "doing");
+          const prepared = await api("POST", base + "/prepare", {});
+          step("prepare", "done");
+          current = "sign";
+          step("sign", "doing");
+          const toSign = b64ToBytes(prepared.to_sign);
+          // What we sign must be a DER SET of CMS signed attributes (RFC 5652 §5.4), nothing else.
+          if (toSign[0] !== 0x31 || toSign.length > 8192) {
+            throw new SignProblem("sign", "Máy chủ gửi dữ liệu cần ký không đúng dạng thuộc tính ký CMS; trang đã từ chối ký. Hãy báo quản trị viên.");
+          }
+          const signature = await crypto.subtle.sign({ name: "Ed25519" }, key, toSign);
+          step("sign", "done");
+          current = "complete";
+          step("complete", "doing");
+          try {
+            done = await api("POST", base + "/complete", { prepare_id: prepared.prepare_id, signature: bytesToB64(signature) });
+          } catch (e) {
+            if (e.status === 409 && e.code === "stale" && attempt < 5) {
+              say(result, "Một đơn vị khác vừa ký trước; đang chuẩn bị lại trên phiên bản mới…");
+              ["prepare", "sign", "complete"].forEach((s) => step(s, null));
+              continue;
+            }
+            throw e;
+          }
+        }
+        step("complete", "done");
+        result.replaceChildren();
+        const p = document.createElement("p");
+        p.textContent = `Đã ký thành công. Giao ước hiện có ${done.signed} đơn vị đã ký (phiên bản ${done.index}).`;
+        const a = document.createElement("a");
+        a.href = `/covenants/${encodeURIComponent(covenant)}/document.pdf`;
+        a.className = "button primary";
+        a.id = "tai-ban-da-ky";
+        a.setAttribute("download", "");
+        a.textContent = "Tải bản PDF đã ký";
+        const back = document.createElement("a");
+        back.href = `/giao-uoc/${encodeURIComponent(covenant)}`;
+        back.className = "button";
+        back.textContent = "Về trang giao ước";
+        result.append(p, a, back);
+        result.hidden = false;
+        result.focus();
+      } catch (e) {
+        step(e.step || current, "failed");
+        let message = e.message;
+        if (e.code === "already_signed") message = `Đơn vị ${unit} đã ký giao ước này rồi.`;
+        if (e.code === "bad_signature") message = "Máy chủ từ chối chữ ký: khóa không khớp với chứng thư của đơn vị.";
+        say(error, message, "bad", e);
+        button.disabled = false;
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ verify
+
+  function verifyPage() {
+    const form = $("#kiem-tra");
+    if (!form) return;
+    const input = $("#tep-pdf");
+    const zone = $("#vung-tha");
+    const error = $("#loi-tep");
+    const max = Number(form.dataset.maxBytes);
+    function check(file) {
+      if (!file) {
+        say(error, "Chưa chọn tệp. Hãy chọn hoặc kéo thả tệp PDF giao ước cần kiểm tra.", "bad");
+        return false;
+      }
+      if (max && file.size > max) {
+        say(error, `Tệp “${file.name}” quá lớn (${(file.size / 1048576).toFixed(1)} MB): hệ thống nhận tệp tối đa ${Math.floor(max / 1048576)} MB. Hãy kiểm tra xem đã chọn đúng tệp PDF giao ước chưa.`, "bad");
+        return false;
+      }
+      error.hidden = true;
+      return true;
+    }
+    form.addEventListener("submit", (ev) => {
+      if (!check(input.files[0])) ev.preventDefault();
+    });
+    input.addEventListener("change", () => {
+      if (check(input.files[0])) form.requestSubmit();
+    });
+    ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (ev) => {
+      ev.preventDefault();
+      zone.classList.add("over");
+    }));
+    ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, () => zone.classList.remove("over")));
+    zone.addEventListener("drop", (ev) => {
+      ev.preventDefault();
+      const files = ev.dataTransfer && ev.dataTransfer.files;
+      if (!files || !files.length) return;
+      input.files = files;
+      if (check(files[0])) form.requestSubmit();
+    });
+  }
+
+  // ------------------------------------------------------------------ start
+
+  const pages = {
+    covenant: covenantPage,
+    registration: registrationPage,
+    sign: signPage,
+    verify: verifyPage,
+  };
+  const start = () => {
+    const page = pages[document.body.dataset.page];
+    if (page) page();
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

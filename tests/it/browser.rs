@@ -1,0 +1,402 @@
+//! The web interface in a real headless Chromium, on the demo data of `giaouoc serve --demo`:
+//! an officer fills and submits a registration, the leader unit returns it and then accepts
+//! it; a leader signs in the browser with a key file (once losing a race to another signer)
+//! and the PDF passes pyHanko; the verify page shows the signed file valid and a tampered
+//! copy unmistakably invalid. Every page is saved as a screenshot under
+//! `target/ui-screenshots/` (look at them).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::temp_dir;
+use crate::http_support::pyhanko_validate;
+use crate::webdriver::{Browser, free_port};
+
+const Y2021: &str = "KTD-VHXH-QN-2021";
+const Y2022: &str = "KTD-VHXH-QN-2022";
+const ADMIN: &str = "browser-test-admin-token-0123456789";
+
+/// `giaouoc serve --demo` on a fresh data dir and a free port, stopped on drop.
+struct Server {
+    child: Child,
+    url: String,
+    dir: PathBuf,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = temp_dir("browser");
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_giaouoc"))
+            .args(["serve", "--demo", "--addr"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .env("GIAOUOC_ADMIN_TOKEN", ADMIN)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("server.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while agent
+            .get(format!("{url}/healthz"))
+            .call()
+            .map_or(true, |r| r.status() != 200)
+        {
+            assert!(Instant::now() < deadline, "the demo server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Server {
+            child,
+            url,
+            dir,
+            agent,
+        }
+    }
+
+    fn keys(&self) -> PathBuf {
+        self.dir.join("data/demo-keys")
+    }
+
+    fn token(&self, unit: &str, kind: &str) -> String {
+        let tokens: Value =
+            serde_json::from_slice(&std::fs::read(self.keys().join("tokens.json")).unwrap())
+                .unwrap();
+        tokens[unit][kind].as_str().unwrap().to_owned()
+    }
+
+    fn get_json(&self, path: &str) -> Value {
+        self.agent
+            .get(format!("{}{path}", self.url))
+            .header("Authorization", format!("Bearer {ADMIN}"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    }
+
+    fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let mut resp = self
+            .agent
+            .get(format!("{}{path}", self.url))
+            .header("Authorization", format!("Bearer {ADMIN}"))
+            .call()
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        resp.body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn shots_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots")
+}
+
+fn login(b: &Browser, s: &Server, unit: &str, kind: &str) {
+    b.goto(&format!("{}/dang-nhap", s.url));
+    b.type_into("#ma", &s.token(unit, kind));
+    b.click("form.form button[type=submit]");
+    b.wait_text("header .who", unit);
+}
+
+fn logout(b: &Browser) {
+    b.click("form[action='/dang-xuat'] button");
+    b.wait_text("header .account", "Đăng nhập");
+}
+
+#[test]
+fn web_interface_registration_review_signing_and_verification_in_chromium() {
+    let s = Server::start();
+    let b = Browser::start(1280, 1000, &shots_dir());
+
+    // Home, anonymous: an invitation to sign in and to verify.
+    b.goto(&s.url);
+    b.wait_text("main", "Đăng nhập bằng mã truy cập");
+    b.screenshot("01-trang-chu-chua-dang-nhap");
+
+    // A wrong access code gets a sentence, not a crash.
+    b.goto(&format!("{}/dang-nhap", s.url));
+    b.type_into("#ma", "khong-phai-ma-that");
+    b.click("form.form button[type=submit]");
+    b.wait_text(".notice.bad", "Mã truy cập không đúng");
+    b.screenshot("02-dang-nhap-sai-ma");
+
+    // --- The officer of U03 registers for 2022.
+    login(&b, &s, "U03", "officer");
+    let home = b.wait_text("main", "Năm 2022");
+    assert!(home.contains("Năm 2021"), "{home}");
+    assert!(home.contains("0/16 đơn vị đã ký"), "{home}");
+    assert!(home.contains("Đang đăng ký"), "{home}");
+    b.screenshot("03-trang-chu-can-bo");
+
+    b.goto(&format!("{}/giao-uoc/{Y2022}", s.url));
+    b.wait_text("#don-vi-U03", "Chưa đăng ký");
+    b.screenshot("04-giao-uoc-2022");
+    b.click("#don-vi-U03 a");
+    b.wait_url("/dang-ky/U03");
+    b.find("[data-path='pledges[0].text']");
+    b.screenshot("05-dang-ky-ban-dau");
+
+    // Edit: a count, a new pledge (first left empty: the server's validator answers at the
+    // field), a bad number caught before sending, reorder, remove a row.
+    b.type_into("[data-path='individual_titles[0].count']", "5");
+    b.click("[data-add='pledges']");
+    b.type_into("[data-path='pledges[4].target']", "mười hai");
+    b.click("[data-save='submit']");
+    b.wait_text("#thong-bao", "lỗi cần sửa");
+    assert_eq!(
+        b.attribute("[data-path='pledges[4].target']", "aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+    b.wait_text("#loi-f-pledges-4-target", "Mục tiêu phải là một số");
+    b.type_into("[data-path='pledges[4].target']", "12");
+    b.click("[data-save='submit']");
+    b.wait_text("#thong-bao", "Hãy sửa các ô được đánh dấu đỏ");
+    assert_eq!(
+        b.attribute("[data-path='pledges[4].text']", "aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+    let message = b.text("#loi-f-pledges-4-text");
+    assert!(
+        !message.is_empty(),
+        "the server's message shows next to the field"
+    );
+    b.screenshot("06-dang-ky-loi-kiem-tra");
+    b.type_into(
+        "[data-path='pledges[4].text']",
+        "Tổ chức 12 lớp tập huấn kỹ năng tìm việc cho thanh niên nông thôn.",
+    );
+    b.type_into("[data-path='pledges[4].unit']", "lớp");
+    b.click("button[aria-label='Chuyển chỉ tiêu 5 lên']");
+    b.click("button[aria-label='Xóa danh hiệu 2']");
+    b.click("[data-save='draft']");
+    b.wait_text("#thong-bao", "Đã lưu nháp");
+    b.click("[data-save='submit']");
+    b.wait_text("#thong-bao", "Đã gửi bản đăng ký");
+    b.wait_text("#trang-thai-dang-ky", "Đã gửi, chờ duyệt");
+    b.screenshot("07-dang-ky-da-gui");
+    let saved = s.get_json(&format!("/covenants/{Y2022}/registrations/U03"));
+    assert_eq!(saved["status"], "submitted");
+    assert_eq!(
+        saved["data"]["individual_titles"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(saved["data"]["individual_titles"][0]["count"], 5);
+    assert_eq!(
+        saved["data"]["pledges"][3]["text"],
+        "Tổ chức 12 lớp tập huấn kỹ năng tìm việc cho thanh niên nông thôn."
+    );
+    assert_eq!(saved["data"]["pledges"][3]["target"], 12.0);
+    assert_eq!(saved["data"]["pledges"].as_array().unwrap().len(), 5);
+
+    // An expired session: the next save says so in Vietnamese, with a way back in.
+    b.delete_cookie("giaouoc_phien");
+    b.click("[data-save='draft']");
+    b.wait_text("#thong-bao", "Phiên đăng nhập đã hết hạn");
+    b.screenshot("08-het-phien");
+    login(&b, &s, "U03", "officer");
+    logout(&b);
+
+    // --- The leader unit (U01) returns it with a comment, the officer resubmits, U01 accepts.
+    login(&b, &s, "U01", "officer");
+    b.goto(&format!("{}/giao-uoc/{Y2022}/dang-ky/U03", s.url));
+    b.click("[data-review='return']");
+    b.wait_text("#loi-comment", "Hãy ghi nhận xét");
+    b.type_into(
+        "#nhan-xet",
+        "Đề nghị bổ sung chỉ tiêu về chuyển đổi số trong giải quyết hồ sơ.",
+    );
+    b.screenshot("09-xem-xet");
+    b.click("[data-review='return']");
+    b.wait_text("#trang-thai-dang-ky", "Bị trả lại");
+    logout(&b);
+
+    login(&b, &s, "U03", "officer");
+    b.goto(&format!("{}/giao-uoc/{Y2022}/dang-ky/U03", s.url));
+    b.wait_text(".notice.warn", "chuyển đổi số");
+    b.screenshot("10-dang-ky-bi-tra-lai");
+    b.click("[data-add='pledges']");
+    b.type_into(
+        "[data-path='pledges[5].text']",
+        "100% hồ sơ hưởng trợ cấp thất nghiệp được tiếp nhận qua dịch vụ công trực tuyến.",
+    );
+    b.type_into("[data-path='pledges[5].target']", "100");
+    b.type_into("[data-path='pledges[5].unit']", "%");
+    b.click("[data-save='submit']");
+    b.wait_text("#trang-thai-dang-ky", "Đã gửi, chờ duyệt");
+    logout(&b);
+
+    login(&b, &s, "U01", "officer");
+    b.goto(&format!("{}/giao-uoc/{Y2022}/dang-ky/U03", s.url));
+    b.click("[data-review='accept']");
+    b.wait_text("#trang-thai-dang-ky", "Đã chấp nhận");
+    b.screenshot("11-dang-ky-da-chap-nhan");
+    let accepted = s.get_json(&format!("/covenants/{Y2022}/registrations/U03"));
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(accepted["data"]["pledges"].as_array().unwrap().len(), 6);
+    b.goto(&format!("{}/giao-uoc/{Y2022}", s.url));
+    let audit = b.wait_text("table.audit", "Chấp nhận bản đăng ký của đơn vị U03");
+    assert!(
+        audit.contains("Trả lại bản đăng ký của đơn vị U03"),
+        "{audit}"
+    );
+    assert!(b.text("main").contains("Chuỗi nhật ký nguyên vẹn"));
+    b.screenshot("12-giao-uoc-nhat-ky");
+    logout(&b);
+
+    // --- The leader of U05 signs 2021 in the browser.
+    login(&b, &s, "U05", "leader");
+    b.goto(&format!("{}/giao-uoc/{Y2021}", s.url));
+    b.click("#don-vi-U05 a.button");
+    b.wait_url("/ky/U05");
+    b.screenshot("13-ky-so");
+
+    // The wrong key is refused before anything is sent.
+    let wrong = s.keys().join("U06.key");
+    b.type_into("#tep-khoa", wrong.to_str().unwrap());
+    b.click("#nut-ky");
+    b.wait_text("#loi-ky", "không khớp với chứng thư số của đơn vị U05");
+    assert_eq!(
+        s.get_json(&format!("/covenants/{Y2021}"))["signed_count"],
+        0
+    );
+    b.screenshot("14-ky-so-sai-khoa");
+
+    // The right key, losing one race: U07 signs (CLI) between our prepare and complete; the
+    // page prepares again by itself. The test holds the page's first /complete until then.
+    b.run(
+        r#"window.__hold = true;
+           const real = window.fetch.bind(window);
+           window.fetch = async (url, opts) => {
+             if (String(url).endsWith('/complete') && window.__hold) {
+               window.__waiting = true;
+               while (window.__hold) { await new Promise((r) => setTimeout(r, 50)); }
+             }
+             return real(url, opts);
+           };"#,
+        json!([]),
+    );
+    let key = s.keys().join("U05.key");
+    b.type_into("#tep-khoa", key.to_str().unwrap());
+    b.click("#nut-ky");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while b.run("return window.__waiting === true", json!([])) != json!(true) {
+        assert!(Instant::now() < deadline, "the page never reached complete");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let cli = Command::new(env!("CARGO_BIN_EXE_giaouoc"))
+        .args(["client", "sign", "--server", &s.url, "--covenant", Y2021])
+        .args(["--unit", "U07", "--key"])
+        .arg(s.keys().join("U07.key"))
+        .args(["--token", &s.token("U07", "leader")])
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{cli:?}");
+    b.run("window.__hold = false", json!([]));
+    let done = b.wait_text("#ket-qua", "Đã ký thành công");
+    assert!(done.contains("2/16 đơn vị đã ký"), "{done}");
+    b.screenshot("15-ky-so-thanh-cong");
+    let covenant = s.get_json(&format!("/covenants/{Y2021}"));
+    assert_eq!(covenant["signed_count"], 2);
+    assert_eq!(covenant["state"], "signing");
+
+    // pyHanko, the third-party judge, on the PDF the browser signed.
+    let pdf = s.get_bytes(&format!("/covenants/{Y2021}/document.pdf"));
+    let dir = temp_dir("browser-pyhanko");
+    std::fs::write(dir.join("signed.pdf"), &pdf).unwrap();
+    let text = pyhanko_validate(&s.keys().join("ca.pem"), &dir.join("signed.pdf"));
+    assert_eq!(text.matches("INTACT:TRUSTED").count(), 2, "{text}");
+    logout(&b);
+
+    // --- Verify (public): the signed file is valid, a tampered copy is red.
+    b.goto(&format!("{}/kiem-tra", s.url));
+    b.screenshot("16-kiem-tra");
+    b.type_into("#tep-pdf", dir.join("signed.pdf").to_str().unwrap());
+    let verdict = b.wait_text("#ket-luan", "HỢP LỆ");
+    assert!(!verdict.contains("KHÔNG"), "{verdict}");
+    let cards = b.text(".sig-cards");
+    assert!(cards.contains("Nguyên vẹn"), "{cards}");
+    assert_eq!(b.count(".sig-card.sig-ok"), 2);
+    b.screenshot("17-kiem-tra-hop-le");
+
+    let mut tampered = pdf.clone();
+    // One byte inside the first page's content stream (covered by every signature).
+    let at = find(&tampered, b"stream\n").unwrap() + 40;
+    tampered[at] ^= 0x01;
+    std::fs::write(dir.join("tampered.pdf"), &tampered).unwrap();
+    b.goto(&format!("{}/kiem-tra", s.url));
+    b.type_into("#tep-pdf", dir.join("tampered.pdf").to_str().unwrap());
+    let verdict = b.wait_text("#ket-luan", "KHÔNG HỢP LỆ");
+    assert!(verdict.contains("không hợp lệ"), "{verdict}");
+    assert!(b.count(".sig-card.sig-bad") >= 1);
+    assert!(b.text(".sig-cards").contains("Không"));
+    let class = b.attribute("#ket-luan", "class").unwrap();
+    assert!(class.contains("verdict-invalid"), "{class}");
+    b.screenshot("18-kiem-tra-bi-sua");
+
+    // Not a PDF: a sentence saying so.
+    std::fs::write(dir.join("ghi-chu.pdf"), "đây không phải PDF").unwrap();
+    b.goto(&format!("{}/kiem-tra", s.url));
+    b.type_into("#tep-pdf", dir.join("ghi-chu.pdf").to_str().unwrap());
+    b.wait_text("#loi-tep", "không phải là tệp PDF đọc được");
+    b.screenshot("19-kiem-tra-khong-phai-pdf");
+
+    // Archive (anonymous: the lookup form); an unknown hash is a clear 404 page.
+    b.goto(&format!("{}/luu-tru", s.url));
+    b.wait_text("main", "Tra cứu theo mã SHA-256");
+    b.screenshot("20-luu-tru");
+    b.type_into("#sha256", "abc");
+    b.click("form.inline-form button");
+    b.wait_text("#loi-sha", "64 chữ số");
+    b.type_into("#sha256", &"0".repeat(64));
+    b.click("form.inline-form button");
+    b.wait_text("main", "Không tìm thấy");
+    b.screenshot("21-luu-tru-khong-thay");
+
+    // On a phone: the covenant page still reads.
+    login(&b, &s, "U05", "officer");
+    b.set_window(390, 844);
+    b.goto(&format!("{}/giao-uoc/{Y2021}", s.url));
+    b.wait_text("#don-vi-U05", "Đã ký");
+    let overflow = b.run(
+        "return document.documentElement.scrollWidth > window.innerWidth + 1",
+        json!([]),
+    );
+    assert_eq!(
+        overflow,
+        json!(false),
+        "the page scrolls sideways on a phone"
+    );
+    b.screenshot("22-dien-thoai-giao-uoc");
+    b.goto(&format!("{}/giao-uoc/{Y2022}/dang-ky/U05", s.url));
+    b.find("[data-path='pledges[0].text']");
+    b.screenshot("23-dien-thoai-dang-ky");
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
