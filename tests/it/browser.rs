@@ -368,20 +368,52 @@ fn web_interface_registration_review_signing_and_verification_in_chromium() {
     // Archive (anonymous: the lookup form); an unknown hash is a clear 404 page.
     b.goto(&format!("{}/luu-tru", s.url));
     b.wait_text("main", "Tra cứu theo mã SHA-256");
-    b.screenshot("20-luu-tru");
+    b.screenshot("19b-luu-tru-khach");
     b.type_into("#sha256", "abc");
     b.click("form.inline-form button");
     b.wait_text("#loi-sha", "64 chữ số");
     b.type_into("#sha256", &"0".repeat(64));
     b.click("form.inline-form button");
     b.wait_text("main", "Không tìm thấy");
-    b.screenshot("21-luu-tru-khong-thay");
+    b.screenshot("19c-luu-tru-khong-thay");
+
+    // The other 14 leaders sign (CLI); the leader unit archives from the covenant page; the
+    // archive shows the entry with its report.
+    for i in 1..=16 {
+        let unit = format!("U{i:02}");
+        if unit == "U05" || unit == "U07" {
+            continue;
+        }
+        let cli = Command::new(env!("CARGO_BIN_EXE_giaouoc"))
+            .args(["client", "sign", "--server", &s.url, "--covenant", Y2021])
+            .args(["--unit", &unit, "--key"])
+            .arg(s.keys().join(format!("{unit}.key")))
+            .args(["--token", &s.token(&unit, "leader")])
+            .output()
+            .unwrap();
+        assert!(cli.status.success(), "{unit}: {cli:?}");
+    }
+    login(&b, &s, "U01", "leader");
+    b.goto(&format!("{}/giao-uoc/{Y2021}", s.url));
+    b.wait_text("#tien-do", "16/16 đơn vị đã ký");
+    b.click("[data-action='archive']");
+    b.wait_text("#trang-thai", "Đã lưu trữ");
+    b.screenshot("20-giao-uoc-da-luu-tru");
+    b.click("a[href^='/luu-tru/']");
+    b.wait_text("#ket-luan", "HỢP LỆ");
+    assert_eq!(b.count(".sig-card.sig-ok"), 16);
+    b.screenshot("21-ban-luu-tru");
+    b.goto(&format!("{}/luu-tru", s.url));
+    b.wait_text("main table", Y2021);
+    b.screenshot("22-luu-tru-danh-sach");
+    logout(&b);
 
     // On a phone: the covenant page still reads.
     login(&b, &s, "U05", "officer");
     b.set_window(390, 844);
     b.goto(&format!("{}/giao-uoc/{Y2021}", s.url));
     b.wait_text("#don-vi-U05", "Đã ký");
+    b.wait_text("#trang-thai", "Đã lưu trữ");
     let overflow = b.run(
         "return document.documentElement.scrollWidth > window.innerWidth + 1",
         json!([]),
@@ -391,10 +423,10 @@ fn web_interface_registration_review_signing_and_verification_in_chromium() {
         json!(false),
         "the page scrolls sideways on a phone"
     );
-    b.screenshot("22-dien-thoai-giao-uoc");
+    b.screenshot("23-dien-thoai-giao-uoc");
     b.goto(&format!("{}/giao-uoc/{Y2022}/dang-ky/U05", s.url));
     b.find("[data-path='pledges[0].text']");
-    b.screenshot("23-dien-thoai-dang-ky");
+    b.screenshot("24-dien-thoai-dang-ky");
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
