@@ -347,7 +347,8 @@ pub async fn serve_on(
 /// Signatures prepared and never completed are forgotten after this long.
 pub const PREPARE_TTL: time::Duration = time::Duration::hours(1);
 
-/// Every few minutes, forgets the signatures in progress older than [`PREPARE_TTL`].
+/// Every few minutes, forgets the signatures in progress older than [`PREPARE_TTL`] and the
+/// expired web sessions.
 async fn purge_prepares(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {
@@ -366,6 +367,11 @@ async fn purge_prepares(state: AppState) {
                 );
             }
             Err(e) => tracing::warn!(error = %e, "purging signature preparations"),
+        }
+        match state.store.purge_sessions(state.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired web sessions removed"),
+            Err(e) => tracing::warn!(error = %e, "purging web sessions"),
         }
     }
 }

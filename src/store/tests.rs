@@ -997,3 +997,63 @@ async fn prepares_are_taken_once_and_only_while_signing_is_open() {
     assert_eq!(store.take_prepare("old").await.unwrap(), None);
     assert!(store.take_prepare("new").await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn sessions_expire_end_and_die_with_their_token_and_only_a_hash_is_stored() {
+    let dir = TempDir::new("sessions");
+    let store = Store::open(dir.path()).await.unwrap();
+    let token = store
+        .create_token(&admin(0), &TokenRole::Admin)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .open_session(&admin(1), "not-a-token", Duration::hours(10))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let s = store
+        .open_session(&admin(1), &token.secret, Duration::hours(10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.secret.len(), 64);
+    assert_ne!(s.secret, s.csrf);
+    let live = store.session(&s.secret, at(60)).await.unwrap().unwrap();
+    assert_eq!(live.principal.token_id, token.id);
+    assert_eq!(live.csrf, s.csrf);
+    // Expired at exactly ten hours.
+    assert!(store.session(&s.secret, at(601)).await.unwrap().is_none());
+    assert_eq!(store.purge_sessions(at(602)).await.unwrap(), 1);
+    // The secret itself is nowhere in the database.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT secret_hash FROM sessions")
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+    assert!(stored.iter().all(|h| h != &s.secret));
+
+    let s2 = store
+        .open_session(&admin(2), &token.secret, Duration::hours(10))
+        .await
+        .unwrap()
+        .unwrap();
+    store.end_session(&s2.secret).await.unwrap();
+    assert!(store.session(&s2.secret, at(3)).await.unwrap().is_none());
+
+    let s3 = store
+        .open_session(&admin(3), &token.secret, Duration::hours(10))
+        .await
+        .unwrap()
+        .unwrap();
+    store.revoke_token(&admin(4), &token.id).await.unwrap();
+    assert!(store.session(&s3.secret, at(5)).await.unwrap().is_none());
+    let actions: Vec<String> = store
+        .audit_events(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions.iter().filter(|a| *a == "session.open").count(), 3);
+}

@@ -9,6 +9,7 @@ mod http_api;
 mod http_client;
 mod http_server;
 mod http_support;
+mod http_web;
 mod http_year;
 mod render_cli;
 mod render_docx;
