@@ -103,11 +103,27 @@ fn view(row: &ArchiveRow, with_report: bool) -> Value {
     v
 }
 
-async fn list(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
-    let rows = state.store.list_archive().await?;
+async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let rows = archive_of(&state, &caller).await?;
     Ok(Json(json!({
         "archive": rows.iter().map(|r| view(r, false)).collect::<Vec<_>>(),
     })))
+}
+
+/// The archive entries the caller may list: all for the admin, its own bloc's for a unit.
+/// (Looking one file up by its SHA-256 stays public.)
+pub(crate) async fn archive_of(state: &AppState, caller: &Caller) -> ApiResult<Vec<ArchiveRow>> {
+    let rows = state.store.list_archive().await?;
+    let Caller::Unit { bloc_id, .. } = caller else {
+        return Ok(rows);
+    };
+    let mut mine = Vec::with_capacity(rows.len());
+    for row in rows {
+        if &state.store.get_covenant(&row.covenant_id).await?.bloc_id == bloc_id {
+            mine.push(row);
+        }
+    }
+    Ok(mine)
 }
 
 /// A SHA-256 from the path: 64 hex digits (either case), else 400.

@@ -20,7 +20,7 @@
 //! | `audit` | a covenant's hash-chained audit trail |
 //! | `web` | the Vietnamese web pages (see [`web`]) |
 
-mod archive;
+pub(crate) mod archive;
 mod audit;
 pub mod auth;
 mod blocs;

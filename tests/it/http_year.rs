@@ -92,6 +92,41 @@ async fn the_whole_year_over_http() {
         .expect(StatusCode::OK)
         .json();
     assert_eq!(listed["archive"][0]["pdf_sha256"], sha.as_str());
+    // A unit of the bloc lists it too; a unit of another bloc does not see it.
+    let own = app
+        .get("/archive", Some(officer(&tokens, "U09")))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(own["archive"].as_array().unwrap().len(), 1);
+    let mut other: Value = serde_json::from_slice(&crate::helpers::reference_json()).unwrap();
+    other["bloc"]["id"] = json!("KTD-KHAC");
+    app.send(
+        axum::http::Request::post("/covenants")
+            .header("authorization", format!("Bearer {}", app.admin))
+            .body(axum::body::Body::from(other.to_string()))
+            .unwrap(),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let stranger = app
+        .post(
+            "/blocs/KTD-KHAC/tokens",
+            Some(&app.admin),
+            json!({"unit": "U09", "kind": "officer"}),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let theirs = app
+        .get("/archive", Some(&stranger))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(theirs["archive"].as_array().unwrap().len(), 0);
     let pdf = app
         .get(&format!("/archive/{sha}/document.pdf"), None)
         .await

@@ -6,6 +6,7 @@ mod browser;
 mod golden;
 mod helpers;
 mod http_api;
+mod http_authz;
 mod http_client;
 mod http_server;
 mod http_support;

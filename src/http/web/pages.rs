@@ -583,8 +583,8 @@ async fn archive_page(web: Web, Query(q): Query<ArchiveQuery>) -> Response {
             )
             .await;
     }
-    let entries = if web.caller().is_some() {
-        match web.state.store.list_archive().await {
+    let entries = if let Some(caller) = web.caller() {
+        match super::super::archive::archive_of(&web.state, caller).await {
             Ok(rows) => Some(
                 rows.iter()
                     .map(|r| {
@@ -595,7 +595,7 @@ async fn archive_page(web: Web, Query(q): Query<ArchiveQuery>) -> Response {
                     })
                     .collect::<Vec<_>>(),
             ),
-            Err(e) => return web.fail(e.into()).await,
+            Err(e) => return web.fail(e).await,
         }
     } else {
         None
