@@ -25,7 +25,7 @@
 //!    names; the Ed25519 signature over the signed attributes must verify
 //!    (`valid`), and the message digest must equal SHA-512 of the signed bytes
 //!    (`intact`).
-//! 3b. **Certification** (DocMDP, ISO 32000-2 12.8.2.2): the catalog's
+//!    **Certification** (DocMDP, ISO 32000-2 12.8.2.2): the catalog's
 //!    `/Perms /DocMDP` must name the first signature, whose `/Reference`
 //!    holds the DocMDP transform, and the other way round; `/P` 1 turns every
 //!    later change (even a signature) into a violation, `/P` 2 and 3 are

@@ -25,8 +25,8 @@ pub fn signed(n: usize) -> Vec<u8> {
 fn sign_n(base: &[u8], n: usize) -> Vec<u8> {
     let f = fixture();
     let mut cur = base.to_vec();
-    for i in 0..n {
-        cur = sign_field(&cur, &format!("U{:02}", i + 1), &f.leaders[i], TIMES[i]);
+    for (i, time) in TIMES.iter().enumerate().take(n) {
+        cur = sign_field(&cur, &format!("U{:02}", i + 1), &f.leaders[i], time);
     }
     cur
 }
@@ -943,8 +943,8 @@ pub fn certified(p: u8, n: usize) -> Vec<u8> {
         ..SigSpec::default()
     };
     let mut cur = sign_field_spec(&f.unsigned, "U01", &f.leaders[0], TIMES[0], spec, |_, _| {});
-    for i in 1..n {
-        cur = sign_field(&cur, &format!("U{:02}", i + 1), &f.leaders[i], TIMES[i]);
+    for (i, time) in TIMES.iter().enumerate().take(n).skip(1) {
+        cur = sign_field(&cur, &format!("U{:02}", i + 1), &f.leaders[i], time);
     }
     cur
 }
