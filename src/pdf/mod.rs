@@ -31,7 +31,10 @@ mod tests;
 
 pub use error::{PdfError, PdfErrorKind};
 pub use object::{Dict, ObjRef, Object, PdfString, Stream};
-pub use reader::{Anomaly, IndirectObject, PdfFile, Revision, parse_indirect_object_at};
+pub use reader::{
+    Anomaly, IndirectObject, MAX_RECOVERY_TRIES, PdfFile, Recovery, Revision,
+    parse_indirect_object_at,
+};
 pub use text::{decode_text_string, encode_text_string};
 pub use writer::{IncrementalUpdate, UpdateOutput, serialize_object};
 pub use xref::{XrefEntry, XrefKind};

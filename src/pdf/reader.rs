@@ -124,6 +124,19 @@ pub fn parse_indirect_object_at(
     Ok(IndirectObject { id, object, span })
 }
 
+/// Most `startxref` keywords [`PdfFile::parse_recovering`] tries, newest first
+/// (each try may read a whole chain of sections, so few).
+pub const MAX_RECOVERY_TRIES: usize = 4;
+
+/// Why and how [`PdfFile::parse_recovering`] read a file from an earlier `startxref`.
+#[derive(Debug)]
+pub struct Recovery {
+    /// Why the file cannot be read from its last `startxref`.
+    pub error: PdfError,
+    /// Offset of the `startxref` keyword the file was read from instead.
+    pub startxref_at: usize,
+}
+
 /// A decoded object stream: its data and the absolute start of each object.
 #[derive(Debug)]
 struct ObjStm {
@@ -171,8 +184,64 @@ impl PdfFile {
         if bytes.len() > limits.max_file_size {
             return Err(PdfError::new(PdfErrorKind::LimitExceeded("file size")));
         }
-        let budget = Budget::default();
         let first = xref::find_startxref(bytes, limits)?;
+        Self::parse_chain(bytes, limits, first)
+    }
+
+    /// [`PdfFile::parse`], and when the file cannot be read from its last
+    /// `startxref` (a truncated or half-appended revision, objects appended
+    /// without a section), the file as of an earlier `startxref`: the newest
+    /// of the last [`MAX_RECOVERY_TRIES`] `startxref` keywords whose chain
+    /// reads. The bytes after that revision then belong to no revision (see
+    /// [`PdfFile::trailing_bytes_after_last_eof`]); the caller must treat
+    /// them as such, [`Recovery`] says why.
+    ///
+    /// # Errors
+    /// The error of [`PdfFile::parse`] when no earlier `startxref` reads either.
+    pub fn parse_recovering(
+        bytes: &[u8],
+        limits: &Limits,
+    ) -> Result<(PdfFile, Option<Recovery>), PdfError> {
+        let error = match Self::parse(bytes, limits) {
+            Ok(f) => return Ok((f, None)),
+            Err(e) => e,
+        };
+        if bytes.len() > limits.max_file_size {
+            return Err(error);
+        }
+        let mut before = bytes.len();
+        for _ in 0..MAX_RECOVERY_TRIES {
+            let Some(at) = bytes
+                .get(..before)
+                .and_then(|head| xref::rfind(head, b"startxref"))
+            else {
+                break;
+            };
+            before = at;
+            let mut p = Parser::new(bytes, at.saturating_add(b"startxref".len()), limits);
+            p.skip_ws_comments();
+            let Some(offset) = p
+                .parse_unsigned(u64::MAX)
+                .ok()
+                .and_then(|v| usize::try_from(v).ok())
+            else {
+                continue;
+            };
+            if let Ok(file) = Self::parse_chain(bytes, limits, offset) {
+                return Ok((
+                    file,
+                    Some(Recovery {
+                        error,
+                        startxref_at: at,
+                    }),
+                ));
+            }
+        }
+        Err(error)
+    }
+
+    fn parse_chain(bytes: &[u8], limits: &Limits, first: usize) -> Result<PdfFile, PdfError> {
+        let budget = Budget::default();
         let mut chain: Vec<(usize, xref::Section)> = Vec::new();
         let mut visited = BTreeSet::new();
         let mut ranges: Vec<(usize, usize)> = Vec::new();

@@ -25,6 +25,12 @@
 //!    names; the Ed25519 signature over the signed attributes must verify
 //!    (`valid`), and the message digest must equal SHA-512 of the signed bytes
 //!    (`intact`).
+//!    **Certification** (DocMDP, ISO 32000-2 12.8.2.2): the catalog's
+//!    `/Perms /DocMDP` must name the first signature, whose `/Reference`
+//!    holds the DocMDP transform, and the other way round; `/P` 1 turns every
+//!    later change (even a signature) into a violation, `/P` 2 and 3 are
+//!    covered by the rules of step 5 (stricter: annotations stay illegal).
+//!    See `mdp` (stops Evil Annotation and Sneaky Signature attacks).
 //! 4. **Trust**: the certificate chains to one of [`VerifyOptions::trust_roots`]
 //!    at the time `/M` (checked with [`VerifyOptions::crls`]). `/M` is the
 //!    time the signer *claims*: PAdES B-B has no time-stamp, so a signer
@@ -39,6 +45,12 @@
 //!    content, annotations, new fields, freed or redirected objects, bytes
 //!    outside objects, bytes after the last `%%EOF`) is an illegal change
 //!    naming what it changed.
+//!
+//! A file whose end does not read as a revision (objects appended without a
+//! cross-reference section, a truncated update) is read from the newest
+//! earlier `startxref` that reads (`PdfFile::parse_recovering`); the bytes
+//! after that revision are then a problem and an illegal change for every
+//! signature, so the signatures are still listed but the file is invalid.
 //!
 //! # The report (`giaouoc.verification/1`)
 //! ```json
@@ -57,7 +69,7 @@
 //!     "modifications": "later_signatures_only",
 //!     "changes_after": [{ "revision": 3, "object": 5, "kind": "signature_added",
 //!                         "allowed": true, "description": "…", "description_vi": "…" }],
-//!     "problems": [], "notes": [] }] }
+//!     "problems": [], "notes": [], "certification": null }] }
 //! ```
 //! `verdict` is `valid`, `invalid`, `no_signatures` or `untrusted`;
 //! `modifications` is `none`, `later_signatures_only` or `illegal`; `revision`
@@ -66,6 +78,7 @@
 
 mod diff;
 mod fields;
+mod mdp;
 mod report;
 mod signature;
 mod util;
@@ -116,7 +129,7 @@ pub enum VerifyError {
 /// [`VerifyError`] only when the bytes cannot be read as a PDF; every finding
 /// about signatures and changes is in the returned report.
 pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationReport, VerifyError> {
-    let file = PdfFile::parse(bytes, &opts.limits)?;
+    let (file, recovery) = PdfFile::parse_recovering(bytes, &opts.limits)?;
     let last = file.last_revision();
     let mut budget = Budget::new(MAX_WORK);
     if fields::catalog(&file, last, &mut budget).is_none() {
@@ -163,6 +176,8 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
     checked.sort_by_key(|c| (c.from, c.report.field.clone()));
     flag_shared_dictionaries(&mut checked);
     note_time_order(&mut checked);
+    let perms = mdp::perms_docmdp(&file, last, &mut budget);
+    mdp::check_certification(&mut checked, perms, &mut problems);
 
     // 5. Modifications after each signature.
     let trailing = file.trailing_bytes_after_last_eof().unwrap_or(0);
@@ -170,6 +185,29 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
         problems.push(format!(
             "{trailing} bytes after the last %%EOF belong to no revision"
         ));
+    }
+    // The end of the file that does not read as a revision (see `PdfFile::parse_recovering`).
+    let unreadable_tail = recovery.map(|r| {
+        let from = file
+            .revisions()
+            .last()
+            .map_or(0, |rev| rev.end_offset.unwrap_or(rev.section_span.1));
+        let n = bytes.len().saturating_sub(from);
+        let en = format!(
+            "the end of the file cannot be read as a revision ({}); the file was read from the \
+             startxref at byte {} instead, so the {n} bytes from byte {from} belong to no \
+             revision and no signature covers them",
+            r.error, r.startxref_at
+        );
+        let vi = format!(
+            "Phần cuối tệp không đọc được thành một phiên bản ({}); {n} byte từ byte {from} \
+             không thuộc phiên bản nào và không được chữ ký nào bảo vệ",
+            r.error
+        );
+        (en, vi)
+    });
+    if let Some((en, _)) = &unreadable_tail {
+        problems.push(en.clone());
     }
     if let Some(first) = checked.iter().map(|c| c.from).min() {
         structure_findings(&file, first, &mut problems, &mut notes);
@@ -188,6 +226,18 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
                     format!("{trailing} byte nằm sau %%EOF cuối cùng, ngoài mọi phiên bản"),
                 ));
             }
+            if let Some((en, vi)) = &unreadable_tail {
+                changes.push(Change::illegal(
+                    None,
+                    None,
+                    ChangeKind::MalformedRevision,
+                    en.clone(),
+                    vi.clone(),
+                ));
+            }
+            if let Some(p) = c.report.certification {
+                mdp::restrict(p, &mut changes);
+            }
             c.report.modifications = if changes.is_empty() {
                 ModificationLevel::None
             } else if changes.iter().all(|ch| ch.allowed) {
@@ -199,6 +249,9 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
                 c.report
                     .problems
                     .push("the document was changed after this signature".to_owned());
+                if let Some(p) = c.report.certification {
+                    c.report.problems.push(mdp::violation(p));
+                }
             }
             c.report.changes_after = changes;
         }

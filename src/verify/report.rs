@@ -185,6 +185,12 @@ pub struct SignatureReport {
     pub problems: Vec<String>,
     /// Observations that do not make the signature unacceptable.
     pub notes: Vec<String>,
+    /// For the certification signature (named by the catalog's `/Perms
+    /// /DocMDP`, ISO 32000-2 12.8.2.2): its `/P`, what it permits after it
+    /// (1: no change; 2: filling in forms and signing; 3: also annotations).
+    /// A change it does not permit makes `modifications` illegal.
+    #[serde(default)]
+    pub certification: Option<u8>,
 }
 
 impl SignatureReport {

@@ -29,6 +29,9 @@ pub(crate) struct Checked {
     pub from: usize,
     /// `/M` as a time, if it parses.
     pub time: Option<OffsetDateTime>,
+    /// The DocMDP transform of the signature dictionary, if it has one:
+    /// its `/P`, or why it is unusable (see `mdp`).
+    pub docmdp: Option<Result<u8, String>>,
 }
 
 /// Checks the signature held by a filled signature field.
@@ -86,6 +89,7 @@ pub(crate) fn check_signature(
         report: empty_report(&field.name),
         from: last,
         time: None,
+        docmdp: None,
     };
     let rep = &mut c.report;
     let Some(Object::Reference(sig_ref)) = field.value else {
@@ -120,6 +124,7 @@ pub(crate) fn check_signature(
             return c;
         }
     };
+    c.docmdp = super::mdp::transform_of(file, &sig, last);
     let mut structure_ok = true;
     let mut fail = |rep: &mut SignatureReport, msg: String| {
         structure_ok = false;
@@ -367,6 +372,7 @@ fn empty_report(field: &str) -> SignatureReport {
         changes_after: Vec::new(),
         problems: Vec::new(),
         notes: Vec::new(),
+        certification: None,
     }
 }
 

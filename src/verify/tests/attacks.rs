@@ -3,125 +3,627 @@
 
 use crate::pdf::{Dict, IncrementalUpdate, Limits, Object, PdfFile, PdfString};
 
+use super::families;
 use super::support::*;
 
-/// An attack: its name, how to build it, and the verdict it must get.
+/// Which signatures of a case must not be acceptable
+/// ([`crate::verify::SignatureReport::is_acceptable`]); every other one must be.
+#[derive(Debug, Clone, Copy)]
+pub enum Bad {
+    /// Every signature is acceptable (or there is none).
+    None,
+    /// No signature is acceptable.
+    All,
+    /// Only the newest signature is not acceptable.
+    Last,
+    /// Only the oldest signature is not acceptable.
+    First,
+    /// Every signature but the one of this field is not acceptable.
+    AllBut(&'static str),
+}
+
+/// An attack: its name, how to build it, the verdict it must get, which
+/// signatures it breaks, and what the report must name as the reason.
 pub struct Case {
-    pub name: &'static str,
-    pub build: fn() -> Vec<u8>,
+    pub name: String,
+    pub build: Box<dyn Fn() -> Vec<u8>>,
     pub verdict: crate::verify::Verdict,
+    pub bad: Bad,
+    /// Each must appear in the report's problems or illegal changes.
+    pub reasons: &'static [&'static str],
+}
+
+fn case(
+    name: &str,
+    build: fn() -> Vec<u8>,
+    verdict: crate::verify::Verdict,
+    bad: Bad,
+    reasons: &'static [&'static str],
+) -> Case {
+    Case {
+        name: name.to_owned(),
+        build: Box::new(build),
+        verdict,
+        bad,
+        reasons,
+    }
+}
+
+/// The attack on the covenant with one signature (`name/1`) and with three (`name/3`).
+fn each(
+    name: &str,
+    build: fn(usize) -> Vec<u8>,
+    verdict: crate::verify::Verdict,
+    bad: Bad,
+    reasons: &'static [&'static str],
+) -> [Case; 2] {
+    [1, 3].map(|n| Case {
+        name: format!("{name}/{n}"),
+        build: Box::new(move || build(n)),
+        verdict,
+        bad,
+        reasons,
+    })
 }
 
 /// Every hostile (and legitimate) file, with the expected verdict.
 pub fn cases() -> Vec<Case> {
     use crate::verify::Verdict::*;
-    vec![
-        Case {
-            name: "legit-three-signatures",
-            build: legit_three_signatures,
-            verdict: Valid,
-        },
-        Case {
-            name: "legit-info-updated-with-signature",
-            build: info_updated_with_signature,
-            verdict: Valid,
-        },
-        Case {
-            name: "legit-xref-stream-updates",
-            build: legit_xref_stream_updates,
-            verdict: Valid,
-        },
-        Case {
-            name: "info-pointed-at-a-page",
-            build: info_pointed_at_a_page,
-            verdict: Invalid,
-        },
-        Case {
-            name: "unsigned",
-            build: unsigned,
-            verdict: NoSignatures,
-        },
-        Case {
-            name: "byte-flipped-in-signed-range",
-            build: byte_flipped_in_signed_range,
-            verdict: Invalid,
-        },
-        Case {
-            name: "page-content-replaced",
-            build: page_content_replaced,
-            verdict: Invalid,
-        },
-        Case {
-            name: "content-stream-redefined",
-            build: content_stream_redefined,
-            verdict: Invalid,
-        },
-        Case {
-            name: "annotation-added-over-text",
-            build: annotation_added_over_text,
-            verdict: Invalid,
-        },
-        Case {
-            name: "new-form-field",
-            build: new_form_field,
-            verdict: Invalid,
-        },
-        Case {
-            name: "signature-wrapping-contents-moved",
-            build: signature_wrapping_contents_moved,
-            verdict: Invalid,
-        },
-        Case {
-            name: "byte-range-rewritten",
-            build: byte_range_rewritten,
-            verdict: Invalid,
-        },
-        Case {
-            name: "trailing-bytes-after-eof",
-            build: trailing_bytes_after_eof,
-            verdict: Invalid,
-        },
-        Case {
-            name: "last-revision-cut-off",
-            build: last_revision_cut_off,
-            verdict: Invalid,
-        },
-        Case {
-            name: "certificate-from-other-ca-same-name",
-            build: certificate_from_other_ca_same_name,
-            verdict: Untrusted,
-        },
-        Case {
-            name: "certificate-of-another-unit",
-            build: certificate_of_another_unit,
-            verdict: Invalid,
-        },
-        Case {
-            name: "later-signature-also-changes-page",
-            build: later_signature_also_changes_page,
-            verdict: Invalid,
-        },
-        Case {
-            name: "signed-field-hidden-later",
-            build: signed_field_hidden_later,
-            verdict: Invalid,
-        },
-        Case {
-            name: "object-freed",
-            build: object_freed,
-            verdict: Invalid,
-        },
-        Case {
-            name: "shadow-object-in-update",
-            build: shadow_object_in_update,
-            verdict: Invalid,
-        },
-        Case {
-            name: "hidden-signature-outside-form",
-            build: hidden_signature_outside_form,
-            verdict: Invalid,
-        },
-    ]
+    use families::*;
+    let mut v = vec![
+        case(
+            "legit-three-signatures",
+            legit_three_signatures,
+            Valid,
+            Bad::None,
+            &[],
+        ),
+        case(
+            "legit-info-updated-with-signature",
+            info_updated_with_signature,
+            Valid,
+            Bad::None,
+            &[],
+        ),
+        case(
+            "legit-xref-stream-updates",
+            legit_xref_stream_updates,
+            Valid,
+            Bad::None,
+            &[],
+        ),
+        case(
+            "legit-certified-p1",
+            legit_certified_p1,
+            Valid,
+            Bad::None,
+            &[],
+        ),
+        case(
+            "info-pointed-at-a-page",
+            info_pointed_at_a_page,
+            Invalid,
+            Bad::All,
+            &[
+                "trailer /Info points at an existing",
+                "changed into more than text: /Rotate",
+            ],
+        ),
+        case("unsigned", unsigned, NoSignatures, Bad::None, &[]),
+        case(
+            "byte-flipped-in-signed-range",
+            byte_flipped_in_signed_range,
+            Invalid,
+            Bad::All,
+            &["do not match the message digest"],
+        ),
+        case(
+            "page-content-replaced",
+            page_content_replaced,
+            Invalid,
+            Bad::All,
+            &["page content changed (page 2: /Contents replaced, new stream"],
+        ),
+        case(
+            "content-stream-redefined",
+            content_stream_redefined,
+            Invalid,
+            Bad::All,
+            &["page content changed (page 3, content stream"],
+        ),
+        case(
+            "annotation-added-over-text",
+            annotation_added_over_text,
+            Invalid,
+            Bad::All,
+            &["annotation added to page 1", "/FreeText"],
+        ),
+        case(
+            "new-form-field",
+            new_form_field,
+            Invalid,
+            Bad::All,
+            &[
+                "new form field 'GhiChu' on page 1",
+                "new form field 'GhiChu' (object",
+            ],
+        ),
+        case(
+            "signature-wrapping-contents-moved",
+            signature_wrapping_contents_moved,
+            Invalid,
+            Bad::All,
+            &["is not exactly this signature's /Contents"],
+        ),
+        case(
+            "byte-range-rewritten",
+            byte_range_rewritten,
+            Invalid,
+            Bad::All,
+            &["/ByteRange ends at byte", "after the end of the file"],
+        ),
+        case(
+            "trailing-bytes-after-eof",
+            trailing_bytes_after_eof,
+            Invalid,
+            Bad::All,
+            &["31 bytes after the last %%EOF"],
+        ),
+        case(
+            "last-revision-cut-off",
+            last_revision_cut_off,
+            Invalid,
+            Bad::All,
+            &["after the end of the file", "revision 4 has no %%EOF"],
+        ),
+        case(
+            "certificate-from-other-ca-same-name",
+            certificate_from_other_ca_same_name,
+            Untrusted,
+            Bad::All,
+            &["does not chain to a trusted root"],
+        ),
+        case(
+            "certificate-of-another-unit",
+            certificate_of_another_unit,
+            Invalid,
+            Bad::All,
+            &["field U01 is signed with a certificate of unit U02"],
+        ),
+        case(
+            "later-signature-also-changes-page",
+            later_signature_also_changes_page,
+            Invalid,
+            Bad::AllBut("U04"),
+            &["page 1 changed: /MediaBox"],
+        ),
+        case(
+            "signed-field-hidden-later",
+            signed_field_hidden_later,
+            Invalid,
+            Bad::All,
+            &["signed field U01 changed: /F"],
+        ),
+        case(
+            "object-freed",
+            object_freed,
+            Invalid,
+            Bad::All,
+            &["deleted"],
+        ),
+        case(
+            "shadow-object-in-update",
+            shadow_object_in_update,
+            Invalid,
+            Bad::All,
+            &["belong to no object", "empty cross-reference section"],
+        ),
+        case(
+            "hidden-signature-outside-form",
+            hidden_signature_outside_form,
+            Invalid,
+            Bad::None,
+            &["holds a signature but is not a field of /AcroForm"],
+        ),
+        // Truncation and bytes after the last revision.
+        case(
+            "truncated-mid-object/1",
+            || truncated_mid_object(1),
+            NoSignatures,
+            Bad::None,
+            &["cannot be read as a revision", "belong to no revision"],
+        ),
+        case(
+            "truncated-mid-object/3",
+            || truncated_mid_object(3),
+            Invalid,
+            Bad::All,
+            &["cannot be read as a revision", "belong to no revision"],
+        ),
+        // Certified documents (DocMDP).
+        case(
+            "docmdp-p1-then-signed",
+            docmdp_p1_then_signed,
+            Invalid,
+            Bad::First,
+            &[
+                "does not permit: it permits no change",
+                "signature added to field U02",
+                "certification (DocMDP /P 1) is broken",
+            ],
+        ),
+        case(
+            "docmdp-certification-not-first",
+            docmdp_certification_not_first,
+            Invalid,
+            Bad::All,
+            &["must be the first signature", "catalog changed: /Perms"],
+        ),
+        case(
+            "docmdp-without-perms",
+            docmdp_without_perms,
+            Invalid,
+            Bad::All,
+            &["/Perms /DocMDP does not name"],
+        ),
+    ];
+    let families: Vec<[Case; 2]> = vec![
+        // Legitimate variants that must stay valid.
+        each(
+            "legit-contents-before-byte-range",
+            contents_first,
+            Valid,
+            Bad::None,
+            &[],
+        ),
+        each(
+            "legit-extra-certificate-in-cms",
+            legit_extra_certificate_in_cms,
+            Valid,
+            Bad::None,
+            &[],
+        ),
+        each(
+            "legit-shadow-prepared-then-signed",
+            legit_shadow_prepared_then_signed,
+            Valid,
+            Bad::None,
+            &[],
+        ),
+        each(
+            "legit-certified-p2",
+            legit_certified_p2,
+            Valid,
+            Bad::None,
+            &[],
+        ),
+        // Incremental Saving Attacks.
+        each(
+            "isa-content-overlay",
+            isa_content_overlay,
+            Invalid,
+            Bad::All,
+            &["page content changed (page 1: /Contents replaced, new stream"],
+        ),
+        each(
+            "isa-annotation-overlay",
+            isa_annotation_overlay,
+            Invalid,
+            Bad::All,
+            &["annotation added to page 1", "/Square"],
+        ),
+        each(
+            "isa-form-field-overlay",
+            isa_form_field_overlay,
+            Invalid,
+            Bad::All,
+            &[
+                "new form field 'SoTien' on page 1",
+                "new form field 'SoTien' (object",
+            ],
+        ),
+        each(
+            "isa-xref-less-append",
+            isa_xref_less_append,
+            Invalid,
+            Bad::All,
+            &["cannot be read as a revision"],
+        ),
+        each(
+            "isa-xref-less-append-with-trailer",
+            isa_xref_less_append_with_trailer,
+            Invalid,
+            Bad::All,
+            &["cannot be read as a revision"],
+        ),
+        each(
+            "isa-trailer-only-append",
+            isa_trailer_only_append,
+            Invalid,
+            Bad::All,
+            &["bytes after the last %%EOF"],
+        ),
+        // Signature Wrapping.
+        each(
+            "swa-hex-contents",
+            swa_hex,
+            Invalid,
+            Bad::All,
+            &["is not exactly this signature's /Contents"],
+        ),
+        each(
+            "swa-literal-contents",
+            swa_literal,
+            Invalid,
+            Bad::All,
+            &[
+                "/Contents is not a hexadecimal string",
+                "is not exactly this signature's /Contents",
+            ],
+        ),
+        each(
+            "swa-real-signer",
+            swa_real_signer,
+            Invalid,
+            Bad::All,
+            &[
+                "is not exactly this signature's /Contents",
+                "message digest",
+            ],
+        ),
+        // Universal Signature Forgery.
+        each(
+            "usf-contents-empty",
+            usf_contents_empty,
+            Invalid,
+            Bad::Last,
+            &["/Contents is not one CMS SignedData"],
+        ),
+        each(
+            "usf-contents-zeros",
+            usf_contents_zeros,
+            Invalid,
+            Bad::Last,
+            &["/Contents is not one CMS SignedData"],
+        ),
+        each(
+            "usf-contents-null",
+            usf_contents_null,
+            Invalid,
+            Bad::Last,
+            &["/Contents is missing or not a string"],
+        ),
+        each(
+            "usf-contents-missing",
+            usf_contents_missing,
+            Invalid,
+            Bad::All,
+            &["/Contents is missing or not a string"],
+        ),
+        each(
+            "usf-byte-range-empty",
+            usf_byte_range_empty,
+            Invalid,
+            Bad::Last,
+            &["/ByteRange is not an array of four non-negative integers"],
+        ),
+        each(
+            "usf-byte-range-null",
+            usf_byte_range_null,
+            Invalid,
+            Bad::Last,
+            &["/ByteRange is not an array of four non-negative integers"],
+        ),
+        each(
+            "usf-byte-range-missing",
+            usf_byte_range_missing,
+            Invalid,
+            Bad::All,
+            &["/ByteRange is not an array of four non-negative integers"],
+        ),
+        each(
+            "usf-byte-range-negative",
+            usf_byte_range_negative,
+            Invalid,
+            Bad::Last,
+            &["/ByteRange is not an array of four non-negative integers"],
+        ),
+        each(
+            "usf-byte-range-overlapping",
+            usf_byte_range_overlapping,
+            Invalid,
+            Bad::Last,
+            &["/ByteRange gap is empty or its ranges are out of order"],
+        ),
+        each(
+            "usf-byte-range-partial",
+            usf_byte_range_partial,
+            Invalid,
+            Bad::Last,
+            &["which is not the end of a revision"],
+        ),
+        each(
+            "usf-byte-range-six-numbers",
+            usf_byte_range_six_numbers,
+            Invalid,
+            Bad::Last,
+            &["/ByteRange is not an array of four non-negative integers"],
+        ),
+        each(
+            "usf-filter-other",
+            usf_filter_other,
+            Invalid,
+            Bad::Last,
+            &["/Filter is /Adobe.PPKMS, not /Adobe.PPKLite"],
+        ),
+        each(
+            "usf-filter-unknown",
+            usf_filter_unknown,
+            Invalid,
+            Bad::Last,
+            &["/Filter is /Giaouoc.X, not /Adobe.PPKLite"],
+        ),
+        each(
+            "usf-sub-filter-rsa-sha1",
+            usf_sub_filter_rsa_sha1,
+            Invalid,
+            Bad::Last,
+            &["/SubFilter /adbe.x509.rsa_sha1 is not supported"],
+        ),
+        each(
+            "usf-sub-filter-timestamp",
+            usf_sub_filter_timestamp,
+            Invalid,
+            Bad::Last,
+            &["/SubFilter /ETSI.RFC3161 is not supported"],
+        ),
+        each(
+            "usf-swapped-certificate",
+            usf_swapped_certificate,
+            Invalid,
+            Bad::Last,
+            &[
+                "signing-certificate-v2 names another certificate",
+                "does not verify with the certificate's key",
+            ],
+        ),
+        each(
+            "usf-swapped-certificate-same-sid",
+            usf_swapped_certificate_same_sid,
+            Invalid,
+            Bad::Last,
+            &["the signer's certificate is not included"],
+        ),
+        // Shadow attacks.
+        each(
+            "shadow-hide-overlay-emptied",
+            shadow_hide_overlay_emptied,
+            Invalid,
+            Bad::All,
+            &["page content changed (page 1, content stream"],
+        ),
+        each(
+            "shadow-hide-overlay-redirected",
+            shadow_hide_overlay_redirected,
+            Invalid,
+            Bad::All,
+            &["points at byte", "outside revision"],
+        ),
+        each(
+            "shadow-hide-annotation-shown",
+            shadow_hide_annotation_shown,
+            Invalid,
+            Bad::All,
+            &["on page 1 changed: /F"],
+        ),
+        each(
+            "shadow-replace-field-value",
+            shadow_replace_field_value,
+            Invalid,
+            Bad::All,
+            &["form field SoTien changed: /AP, /V"],
+        ),
+        each(
+            "shadow-replace-field-appearance",
+            shadow_replace_field_appearance,
+            Invalid,
+            Bad::All,
+            &["(stream /Type /XObject /Subtype /Form) changed"],
+        ),
+        each(
+            "shadow-replace-font",
+            shadow_replace_font,
+            Invalid,
+            Bad::All,
+            &["(dictionary /Type /Font /Subtype /Type1) changed"],
+        ),
+        each(
+            "shadow-hide-and-replace-root",
+            shadow_hide_and_replace_root,
+            Invalid,
+            Bad::All,
+            &["catalog replaced"],
+        ),
+        each(
+            "shadow-hide-and-replace-pages",
+            shadow_hide_and_replace_pages,
+            Invalid,
+            Bad::All,
+            &["page tree changed (object"],
+        ),
+        each(
+            "shadow-hide-and-replace-redirected",
+            shadow_hide_and_replace_redirected,
+            Invalid,
+            Bad::All,
+            &["points at byte", "outside revision"],
+        ),
+        // Certified documents: Evil Annotation, Sneaky Signature.
+        each(
+            "evil-annotation-p1",
+            evil_annotation_p1,
+            Invalid,
+            Bad::All,
+            &[
+                "annotation added to page 1",
+                "certification (DocMDP /P 1) is broken",
+            ],
+        ),
+        each(
+            "evil-annotation-p2",
+            evil_annotation_p2,
+            Invalid,
+            Bad::All,
+            &[
+                "annotation added to page 1",
+                "certification (DocMDP /P 2) is broken",
+            ],
+        ),
+        each(
+            "evil-annotation-p3",
+            evil_annotation_p3,
+            Invalid,
+            Bad::All,
+            &[
+                "annotation added to page 1",
+                "certification (DocMDP /P 3) is broken",
+            ],
+        ),
+        each(
+            "sneaky-signature-certified",
+            sneaky_signature_certified,
+            Invalid,
+            Bad::AllBut("U17"),
+            &[
+                "new form field 'U17' on page 1",
+                "new form field 'U17' (object",
+                "certification (DocMDP /P 2) is broken",
+            ],
+        ),
+        each(
+            "sneaky-signature-plain",
+            sneaky_signature_plain,
+            Invalid,
+            Bad::AllBut("U17"),
+            &[
+                "new form field 'U17' on page 1",
+                "new form field 'U17' (object",
+            ],
+        ),
+        // Truncation and trailing bytes.
+        each(
+            "revision-without-eof",
+            revision_without_eof,
+            Invalid,
+            Bad::All,
+            &[
+                "has no %%EOF",
+                "page content changed (page 1, content stream",
+            ],
+        ),
+    ];
+    v.extend(families.into_iter().flatten());
+    v
 }
 
 /// The three-signature fixture with one more update appended by `edit`.

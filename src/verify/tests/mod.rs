@@ -3,6 +3,7 @@
 //! (builders in `attacks`, expected verdicts in [`attacks::cases`]).
 
 mod attacks;
+mod families;
 mod support;
 
 use time::macros::datetime;
@@ -35,12 +36,81 @@ fn illegal_descriptions(s: &SignatureReport) -> String {
         .join("; ")
 }
 
-#[test]
-fn every_hostile_fixture_gets_its_expected_verdict() {
-    for case in cases() {
-        let r = verify(&(case.build)());
-        assert_eq!(r.verdict, case.verdict, "{}: {r:#?}", case.name);
+/// Every reason the report gives: document problems, signature problems
+/// and illegal changes (with their object numbers).
+fn reasons(r: &VerificationReport) -> String {
+    let mut out: Vec<String> = r.problems.clone();
+    for s in &r.signatures {
+        out.extend(s.problems.iter().map(|p| format!("{}: {p}", s.field)));
+        for c in s.changes_after.iter().filter(|c| !c.allowed) {
+            let obj = c
+                .object
+                .map(|o| format!(" [object {o}]"))
+                .unwrap_or_default();
+            out.push(format!("{}: {}{obj}", s.field, c.description));
+        }
     }
+    out.join("\n")
+}
+
+/// What is wrong with the report of `case`, if anything.
+fn judge(case: &Case, r: &VerificationReport) -> Option<String> {
+    let mut wrong = Vec::new();
+    if r.verdict != case.verdict {
+        wrong.push(format!(
+            "verdict {:?}, expected {:?}",
+            r.verdict, case.verdict
+        ));
+    }
+    let n = r.signatures.len();
+    for (i, s) in r.signatures.iter().enumerate() {
+        let must_fail = match case.bad {
+            Bad::None => false,
+            Bad::All => true,
+            Bad::Last => i + 1 == n,
+            Bad::First => i == 0,
+            Bad::AllBut(field) => s.field != field,
+        };
+        if s.is_acceptable() == must_fail {
+            wrong.push(format!(
+                "signature {} is {}acceptable",
+                s.field,
+                if must_fail { "" } else { "not " }
+            ));
+        }
+    }
+    let text = reasons(r);
+    for want in case.reasons {
+        if !text.contains(want) {
+            wrong.push(format!("no reason mentions {want:?}"));
+        }
+    }
+    if case.verdict == Verdict::Valid && !text.is_empty() {
+        wrong.push("a valid file with problems".to_owned());
+    }
+    if case.verdict == Verdict::Invalid && text.is_empty() {
+        wrong.push("no reason given".to_owned());
+    }
+    (!wrong.is_empty()).then(|| format!("{}: {}\n{text}", case.name, wrong.join("; ")))
+}
+
+#[test]
+fn every_hostile_fixture_gets_its_expected_verdict_and_reason() {
+    let mut failures = Vec::new();
+    let all = cases();
+    for case in &all {
+        let r = verify(&(case.build)());
+        if let Some(f) = judge(case, &r) {
+            failures.push(f);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases wrong:\n\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
@@ -636,8 +706,128 @@ fn write_fixtures_for_pyhanko() {
     );
     for case in cases() {
         let bytes = (case.build)();
-        w(&format!("{}.pdf", case.name), &bytes);
+        let name = case.name.replace('/', "-");
+        w(&format!("{name}.pdf"), &bytes);
         let report = serde_json::to_string_pretty(&verify(&bytes)).unwrap();
-        w(&format!("{}.report.json", case.name), report.as_bytes());
+        w(&format!("{name}.report.json"), report.as_bytes());
     }
+}
+
+#[test]
+fn signature_wrapping_keeps_the_signed_digest_but_is_invalid() {
+    // The moved second part hashes to the signed digest: only the structure
+    // (the gap is not exactly /Contents) tells the wrapped file apart.
+    for (name, bytes) in [
+        ("hex/1", families::swa_hex(1)),
+        ("literal/1", families::swa_literal(1)),
+        ("hex/3", families::swa_hex(3)),
+    ] {
+        let r = verify(&bytes);
+        let s = r.signatures.last().unwrap();
+        assert!(s.intact, "{name}: {s:#?}");
+        assert!(!s.valid, "{name}: {s:#?}");
+        assert_eq!(r.verdict, Verdict::Invalid, "{name}");
+    }
+    // With one signature the wrapped file even ends where the moved part's %%EOF is.
+    let r = verify(&families::swa_hex(1));
+    assert!(r.signatures[0].covers_whole_file, "{r:#?}");
+    assert_eq!(r.trailing_bytes, 0);
+}
+
+#[test]
+fn swapped_certificate_keeps_the_digest_but_not_the_signature() {
+    let r = verify(&families::usf_swapped_certificate(1));
+    let s = &r.signatures[0];
+    assert!(s.intact, "the /Contents gap is not signed: {s:#?}");
+    assert!(!s.valid);
+    assert_eq!(s.unit_id.as_deref(), Some("U02"));
+    assert!(!s.field_matches_certificate);
+    assert!(s.message_vi().contains("Chữ ký không hợp lệ"));
+}
+
+#[test]
+fn certification_signature_is_reported_with_its_permissions() {
+    let r = verify(&families::legit_certified_p2(3));
+    assert_eq!(r.verdict, Verdict::Valid, "{r:#?}");
+    let levels: Vec<Option<u8>> = r.signatures.iter().map(|s| s.certification).collect();
+    assert_eq!(levels, [Some(2), None, None]);
+    assert!(
+        r.signatures[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("certification signature (DocMDP /P 2)")),
+        "{:?}",
+        r.signatures[0].notes
+    );
+
+    let r = verify(&families::docmdp_p1_then_signed());
+    assert_eq!(r.verdict, Verdict::Invalid);
+    let [u01, u02, u03] = &r.signatures[..] else {
+        panic!("three signatures expected")
+    };
+    assert_eq!(u01.certification, Some(1));
+    assert_eq!(u01.modifications, ModificationLevel::Illegal);
+    // The later signatures are violations of the certification only.
+    assert!(
+        u01.changes_after
+            .iter()
+            .all(|c| !c.allowed && c.description.contains("DocMDP /P 1")),
+        "{:#?}",
+        u01.changes_after
+    );
+    assert!(u01.message_en().contains("changed after signing"));
+    assert!(u02.is_acceptable() && u03.is_acceptable());
+    assert_eq!(u02.modifications, ModificationLevel::LaterSignaturesOnly);
+}
+
+#[test]
+fn shadow_redirects_name_the_redirected_object() {
+    let p = families::shadow_prepared().1;
+    let r = verify(&families::shadow_hide_overlay_redirected(1));
+    let d = illegal_descriptions(&r.signatures[0]);
+    assert!(
+        d.contains(&format!("object {} points at byte", p.overlay.num)),
+        "{d}"
+    );
+    let r = verify(&families::shadow_hide_and_replace_redirected(3));
+    let d = illegal_descriptions(&r.signatures[0]);
+    assert!(
+        d.contains(&format!("object {} points at byte", p.pages.num)),
+        "{d}"
+    );
+    let r = verify(&families::shadow_replace_font(1));
+    let d = illegal_descriptions(&r.signatures[0]);
+    assert!(
+        d.contains(&format!("object {} (dictionary /Type /Font", p.font.num)),
+        "{d}"
+    );
+}
+
+#[test]
+fn unreadable_end_of_file_is_read_up_to_the_last_good_revision() {
+    // Objects appended without a section, more than 4 KiB: the last startxref
+    // is far from the end; the signed revisions are still reported.
+    let r = verify(&families::isa_xref_less_append(3));
+    assert_eq!(r.verdict, Verdict::Invalid);
+    assert_eq!(r.revisions, 4);
+    assert!(r.trailing_bytes > 5000, "{}", r.trailing_bytes);
+    for s in &r.signatures {
+        assert!(s.intact && s.valid && s.trusted, "{s:#?}");
+        assert_eq!(s.modifications, ModificationLevel::Illegal);
+        assert!(kinds(s).contains(&ChangeKind::TrailingBytes));
+    }
+    // Garbage is still no PDF at all.
+    assert!(verify_pdf(b"%PDF-1.7\nstartxref\n0\n%%EOF\n", &opts()).is_err());
+}
+
+#[test]
+fn reports_without_the_certification_field_still_parse() {
+    let r = verify(&fixture().signed[0]);
+    let mut json: serde_json::Value = serde_json::to_value(&r).unwrap();
+    json["signatures"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("certification");
+    let back: VerificationReport = serde_json::from_value(json).unwrap();
+    assert_eq!(back, r);
 }

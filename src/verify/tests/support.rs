@@ -97,6 +97,32 @@ pub fn leader(ca_key: &SigningKey, ca: &Certificate, index: usize, key_seed: u8)
     }
 }
 
+/// A leader of a unit the fixture does not have (e.g. `U17`), issued by the bloc CA.
+pub fn unit_identity(unit_id: &str, key_seed: u8, serial: u64) -> Identity {
+    let f = fixture();
+    let key = SigningKey::from_bytes(&[key_seed; 32]);
+    let cert = issue_leader_certificate(
+        &f.ca_key,
+        &f.ca,
+        &key.verifying_key(),
+        &LeaderSubject {
+            full_name: "Đỗ Văn Mạo".into(),
+            title: "Giám đốc".into(),
+            unit_name: "Đơn vị không có trong giao ước".into(),
+            unit_id: unit_id.into(),
+        },
+        serial,
+        datetime!(2025-06-01 00:00:00 UTC),
+        datetime!(2027-06-01 00:00:00 UTC),
+    )
+    .unwrap();
+    Identity {
+        key,
+        cert,
+        chain: vec![f.ca.clone()],
+    }
+}
+
 /// The reference covenant as rendered by the crate (16 empty fields U01..U16).
 pub fn render_unsigned() -> Vec<u8> {
     let json = include_bytes!("../../../tests/fixtures/covenant-2021-quang-ninh.json");
@@ -227,18 +253,59 @@ pub fn sign_field_with(
     time: &str,
     extra: impl FnOnce(&PdfFile, &mut IncrementalUpdate),
 ) -> Vec<u8> {
+    sign_field_spec(bytes, field, who, time, SigSpec::default(), extra)
+}
+
+/// How [`sign_field_spec`] writes the signature dictionary.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SigSpec {
+    /// `/Contents` before `/ByteRange` (as some signers write it), and the
+    /// signature dictionary as the revision's last object.
+    pub contents_first: bool,
+    /// A DocMDP transform with this `/P` in `/Reference` (a certification signature).
+    pub docmdp: Option<u8>,
+    /// The catalog's `/Perms /DocMDP` names the signature dictionary.
+    pub perms: bool,
+}
+
+/// [`sign_field_with`] with a [`SigSpec`].
+pub fn sign_field_spec(
+    bytes: &[u8],
+    field: &str,
+    who: &Identity,
+    time: &str,
+    spec: SigSpec,
+    extra: impl FnOnce(&PdfFile, &mut IncrementalUpdate),
+) -> Vec<u8> {
     let file = PdfFile::parse(bytes, &Limits::default()).unwrap();
     let fref = field_ref(&file, field);
     let mut upd = IncrementalUpdate::new(&file).unwrap();
-    let sig_ref = upd.allocate();
-    let ap_ref = upd.allocate();
+    let (sig_ref, ap_ref) = if spec.contents_first {
+        let ap = upd.allocate();
+        (upd.allocate(), ap)
+    } else {
+        let sig = upd.allocate();
+        (sig, upd.allocate())
+    };
 
     // Signature dictionary with placeholders (ISO 32000-2 12.8.1).
     let zeros = "0".repeat(RESERVED * 2);
+    let range = format!("/ByteRange [0 {0:>10} {0:>10} {0:>10}]", 0);
+    let contents = format!("/Contents <{zeros}>");
+    let (first, second) = if spec.contents_first {
+        (contents, range)
+    } else {
+        (range, contents)
+    };
+    let reference = spec.docmdp.map_or_else(String::new, |p| {
+        format!(
+            " /Reference [<</Type /SigRef /TransformMethod /DocMDP \
+             /TransformParams <</Type /TransformParams /P {p} /V /1.2>>>>]"
+        )
+    });
     let sig_body = format!(
         "<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached \
-         /ByteRange [0 {0:>10} {0:>10} {0:>10}] /Contents <{zeros}> /M ({time})>>",
-        0
+         {first} {second} /M ({time}){reference}>>"
     );
     upd.put_raw(sig_ref, sig_body.into_bytes()).unwrap();
 
@@ -313,6 +380,12 @@ pub fn sign_field_with(
         "Extensions",
         Object::Dictionary(Dict::new().with("ISO_", Object::Array(vec![Object::Dictionary(ext)]))),
     );
+    if spec.perms {
+        cat.set(
+            "Perms",
+            Object::Dictionary(Dict::new().with("DocMDP", Object::Reference(sig_ref))),
+        );
+    }
     upd.put(root, Object::Dictionary(cat)).unwrap();
 
     extra(&file, &mut upd);
