@@ -98,6 +98,20 @@ impl Template {
         })
     }
 
+    /// A template from its main file's text alone (no includes); tests and fuzzing.
+    ///
+    /// # Errors
+    /// The source has a syntax error.
+    pub fn from_source(source: &str) -> Result<Template, TemplateError> {
+        let mut env = base_env();
+        env.add_template_owned(MAIN_FILE.to_string(), source.to_owned())
+            .map_err(|e| jinja_error(&e, "<source>"))?;
+        Ok(Template {
+            env,
+            origin: "<source>".to_owned(),
+        })
+    }
+
     /// Where the template came from (for messages).
     pub fn origin(&self) -> &str {
         &self.origin
@@ -146,11 +160,18 @@ fn jinja_error(e: &minijinja::Error, origin: &str) -> TemplateError {
     }
 }
 
+/// The instruction budget of one fill (MiniJinja fuel).
+pub const TEMPLATE_FUEL: u64 = 2_000_000;
+
 fn base_env() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_trim_blocks(true);
+    // A template (an operator's folder) runs at most this many instructions: a runaway loop
+    // is an error, not a hung service. The builtin template uses under a tenth of it for
+    // the 30-unit stress covenant.
+    env.set_fuel(Some(TEMPLATE_FUEL));
     env.add_filter("vn_date", filter_vn_date);
     env.add_filter("vn_month", filter_vn_month);
     env.add_filter("vn_number", filter_vn_number);
@@ -312,6 +333,28 @@ mod tests {
             "../../tests/fixtures/covenant-2021-quang-ninh.json"
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn the_builtin_template_fills_the_stress_covenant_within_a_tenth_of_its_fuel() {
+        let stress = crate::covenant::parse(include_bytes!(
+            "../../tests/fixtures/covenant-stress-30.json"
+        ))
+        .unwrap();
+        let mut t = Template::builtin();
+        t.env.set_fuel(Some(TEMPLATE_FUEL / 10));
+        t.fill(&stress).unwrap();
+    }
+
+    #[test]
+    fn a_runaway_template_runs_out_of_fuel_instead_of_hanging() {
+        let t = Template::from_source(
+            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+        )
+        .unwrap();
+        let err = t.fill(&reference()).unwrap_err();
+        assert!(err.to_string().contains("fuel"), "{err}");
+        assert!(Template::from_source("{% if %}").is_err());
     }
 
     #[test]

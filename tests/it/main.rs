@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod browser;
+mod crash;
 mod golden;
 mod helpers;
 mod http_api;
