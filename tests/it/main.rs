@@ -6,6 +6,7 @@ mod browser;
 mod crash;
 mod golden;
 mod helpers;
+mod hostile_limits;
 mod http_api;
 mod http_authz;
 mod http_client;
