@@ -20,9 +20,9 @@ use crate::helpers::temp_dir;
 use crate::webdriver::free_port;
 
 const COVENANT: &str = "KTD-VHXH-QN-2021";
-const ADMIN: &str = "crash-test-admin-token-0123456789abcdef";
+pub(crate) const ADMIN: &str = "crash-test-admin-token-0123456789abcdef";
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))
@@ -30,21 +30,31 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-struct Server {
-    child: Child,
-    url: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) url: String,
 }
 
 impl Server {
-    fn start(data: &Path, log: &Path) -> Server {
+    pub(crate) fn start(data: &Path, log: &Path) -> Server {
+        Server::start_logging(data, log, "warn")
+    }
+
+    /// Starts with `RUST_LOG=<level>`, the log appended to `log`.
+    pub(crate) fn start_logging(data: &Path, log: &Path, level: &str) -> Server {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_giaouoc"))
+        // `$GIAOUOC_BIN` runs another build (the soak uses the release binary).
+        let bin = std::env::var_os("GIAOUOC_BIN").map_or_else(
+            || PathBuf::from(env!("CARGO_BIN_EXE_giaouoc")),
+            PathBuf::from,
+        );
+        let child = Command::new(bin)
             .args(["serve", "--demo", "--addr"])
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
             .arg(data)
             .env("GIAOUOC_ADMIN_TOKEN", ADMIN)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::null())
             .stderr(
                 std::fs::OpenOptions::new()
@@ -70,18 +80,18 @@ impl Server {
 
     /// Loads the current document (as the first request after a start does), so that the
     /// completion window measured on a warm server holds.
-    fn warm_up(&self) {
+    pub(crate) fn warm_up(&self) {
         let (status, _) = self.get(&format!("/covenants/{COVENANT}/document.pdf"));
         assert_eq!(status, 200);
     }
 
     /// SIGKILL: no graceful shutdown, no flush, nothing.
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
 
-    fn get(&self, path: &str) -> (u16, Vec<u8>) {
+    pub(crate) fn get(&self, path: &str) -> (u16, Vec<u8>) {
         let mut r = agent()
             .get(format!("{}{path}", self.url))
             .header("Authorization", format!("Bearer {ADMIN}"))
@@ -97,7 +107,7 @@ impl Server {
         (status, body)
     }
 
-    fn json(&self, path: &str) -> Value {
+    pub(crate) fn json(&self, path: &str) -> Value {
         let (status, body) = self.get(path);
         assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
         serde_json::from_slice(&body).unwrap()
