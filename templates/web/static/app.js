@@ -356,6 +356,12 @@
     const status = $("#thong-bao-xem-xet");
     const comment = $("#nhan-xet");
     const error = $("#loi-comment");
+    comment.addEventListener("input", () => {
+      if (comment.value.trim()) {
+        error.hidden = true;
+        comment.removeAttribute("aria-invalid");
+      }
+    });
     $$("[data-review]", form).forEach((b) => {
       b.addEventListener("click", async () => {
         const accept = b.dataset.review === "accept";
