@@ -181,7 +181,7 @@ pub async fn prepare_signature(
     blob.push(b'\n');
     blob.extend_from_slice(&prepared.pdf);
     let prepared_sha = state.blobs.put(&blob).await?;
-    state
+    let evicted = state
         .store
         .save_prepare(&PrepareRow {
             id: prepare_id.clone(),
@@ -192,6 +192,11 @@ pub async fn prepare_signature(
             created_at: state.now(),
         })
         .await?;
+    for sha in &evicted {
+        if let Err(e) = state.blobs.remove(sha).await {
+            tracing::warn!(error = %e, sha, "removing a superseded prepared blob");
+        }
+    }
     incr(&state.shared.metrics.signatures_prepared);
     Ok(Prepared {
         prepare_id,

@@ -14,6 +14,9 @@ use super::{
     get_time, parse_time, timestamp, unique_conflict,
 };
 
+/// Signatures in progress a unit may have at once (see [`Store::save_prepare`]).
+pub const MAX_PENDING_PREPARES: u32 = 4;
+
 impl Store {
     /// Creates a covenant in state `draft`; `id` is chosen by the caller (e.g.
     /// `KTD-VHXH-QN-2021`). `Conflict` if the id exists.
@@ -404,7 +407,11 @@ impl Store {
 
     /// Keeps a signature in progress until [`Store::take_prepare`]. Only while the covenant
     /// is `frozen` or `signing` and for one of its signers. Not audited.
-    pub async fn save_prepare(&self, prepare: &PrepareRow) -> Result<()> {
+    ///
+    /// A unit keeps at most [`MAX_PENDING_PREPARES`] of them: the oldest beyond that are
+    /// forgotten, and their prepared blobs are returned for the caller to remove (preparing
+    /// again and again must not fill the disk).
+    pub async fn save_prepare(&self, prepare: &PrepareRow) -> Result<Vec<String>> {
         check_id("prepare", &prepare.id)?;
         check_sha256(&prepare.base_sha256)?;
         check_sha256(&prepare.prepared_sha256)?;
@@ -440,7 +447,22 @@ impl Store {
         .execute(tx.conn())
         .await
         .map_err(|e| unique_conflict(e, || format!("prepare {:?} already exists", prepare.id)))?;
-        tx.commit().await
+        let evicted = sqlx::query(
+            "DELETE FROM prepares WHERE id IN (
+                 SELECT id FROM prepares WHERE covenant_id = ?1 AND unit_id = ?2
+                 ORDER BY rowid DESC LIMIT -1 OFFSET ?3)
+             RETURNING prepared_sha256",
+        )
+        .bind(&prepare.covenant_id)
+        .bind(&prepare.unit_id)
+        .bind(i64::from(MAX_PENDING_PREPARES))
+        .fetch_all(tx.conn())
+        .await?
+        .iter()
+        .map(|row| row.try_get("prepared_sha256"))
+        .collect::<std::result::Result<Vec<String>, _>>()?;
+        tx.commit().await?;
+        Ok(evicted)
     }
 
     /// Removes and returns a signature in progress (each can be completed once).

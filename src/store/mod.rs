@@ -37,6 +37,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use audit::{AuditCheck, AuditEvent, GENESIS_HASH, canonical_json, verify_exported_chain};
 pub use blob::{BlobStore, Blobs, check_sha256, is_sha256};
+pub use covenants::MAX_PENDING_PREPARES;
 pub use model::*;
 pub use sessions::{NewSession, SessionRow};
 

@@ -1057,3 +1057,45 @@ async fn sessions_expire_end_and_die_with_their_token_and_only_a_hash_is_stored(
         .collect();
     assert_eq!(actions.iter().filter(|a| *a == "session.open").count(), 3);
 }
+
+#[tokio::test]
+async fn a_unit_keeps_at_most_four_preparations_and_the_oldest_blobs_are_handed_back() {
+    let dir = TempDir::new("prepares-cap");
+    let store = Store::open(dir.path()).await.unwrap();
+    in_registration(&store, 2).await;
+    store
+        .freeze(&admin(4), COV, &sha("pdf r0"), &sha("docx"), &unit_ids(2))
+        .await
+        .unwrap();
+    let row = |i: u32, unit: &str| PrepareRow {
+        id: format!("{unit}-{i}"),
+        covenant_id: COV.into(),
+        unit_id: unit.into(),
+        base_sha256: sha("pdf r0"),
+        prepared_sha256: sha(&format!("prepared {unit} {i}")),
+        created_at: at(10 + i64::from(i)),
+    };
+    for i in 0..MAX_PENDING_PREPARES {
+        assert!(store.save_prepare(&row(i, "U01")).await.unwrap().is_empty());
+    }
+    // Another unit's preparations do not count against U01's.
+    assert!(store.save_prepare(&row(0, "U02")).await.unwrap().is_empty());
+    for i in MAX_PENDING_PREPARES..MAX_PENDING_PREPARES + 3 {
+        let evicted = store.save_prepare(&row(i, "U01")).await.unwrap();
+        let oldest = i - MAX_PENDING_PREPARES;
+        assert_eq!(evicted, vec![row(oldest, "U01").prepared_sha256]);
+        assert_eq!(
+            store.take_prepare(&row(oldest, "U01").id).await.unwrap(),
+            None
+        );
+    }
+    let newest = MAX_PENDING_PREPARES + 2;
+    assert!(
+        store
+            .take_prepare(&row(newest, "U01").id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(store.take_prepare("U02-0").await.unwrap().is_some());
+}

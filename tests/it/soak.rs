@@ -217,11 +217,19 @@ fn soak_mixed_traffic_without_errors_or_memory_growth() {
         );
     }
     eprintln!("  server RSS (KiB) every 5 s: {samples:?}");
+    let blobs = dir_size(&data.join("blobs"));
+    eprintln!("  blob store: {} MiB", blobs >> 20);
     assert!(
         errors.is_empty(),
         "{} errors, first: {:?}",
         errors.len(),
         errors.first()
+    );
+    // Abandoned preparations are capped per unit: the disk does not fill up.
+    assert!(
+        blobs < 256 << 20,
+        "the blob store grew to {} MiB",
+        blobs >> 20
     );
     assert_eq!(covenant["signed_count"], 15, "{covenant}");
     // No growth: the last quarter's peak stays within 25 % (+16 MiB) of the first quarter's.
@@ -232,6 +240,21 @@ fn soak_mixed_traffic_without_errors_or_memory_growth() {
         late <= early + early / 4 + 16 * 1024,
         "memory grew: first quarter peak {early} KiB, last quarter peak {late} KiB"
     );
+}
+
+fn dir_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 fn sign(
