@@ -33,7 +33,7 @@ async fn verify_upload(
         .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"));
     let pdf = if multipart {
         let req = Request::from_parts(parts, axum::body::Body::from(bytes));
-        first_file(req, &state).await?
+        first_file(req, &state).await?.1
     } else {
         bytes
     };
@@ -41,13 +41,15 @@ async fn verify_upload(
     Ok(Json(report))
 }
 
-/// The first part of a multipart form that has a body.
-async fn first_file(req: Request, state: &AppState) -> ApiResult<Bytes> {
+/// The first part of a multipart form that has a body, with its file name: a part over
+/// `max_upload` is a 413, a form without a file a 422 `no_file`.
+pub(crate) async fn first_file(req: Request, state: &AppState) -> ApiResult<(String, Bytes)> {
+    let too_large = || ApiError::PayloadTooLarge {
+        limit: state.max_upload,
+    };
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge {
-                limit: state.max_upload,
-            }
+            too_large()
         } else {
             ApiError::bad_request("bad_multipart", format!("biểu mẫu multipart lỗi: {e}"))
         }
@@ -56,9 +58,13 @@ async fn first_file(req: Request, state: &AppState) -> ApiResult<Bytes> {
         .await
         .map_err(|e| ApiError::bad_request("bad_multipart", e.body_text()))?;
     while let Some(field) = form.next_field().await.map_err(bad)? {
+        let name = field.file_name().unwrap_or("tệp").to_owned();
         let data = field.bytes().await.map_err(bad)?;
+        if data.len() > state.max_upload {
+            return Err(too_large());
+        }
         if !data.is_empty() {
-            return Ok(data);
+            return Ok((name, data));
         }
     }
     Err(ApiError::invalid(

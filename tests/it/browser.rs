@@ -76,6 +76,18 @@ impl Server {
         tokens[unit][kind].as_str().unwrap().to_owned()
     }
 
+    /// The unit's leader signs the 2021 covenant with `giaouoc client sign`.
+    fn cli_sign(&self, unit: &str) {
+        let cli = Command::new(env!("CARGO_BIN_EXE_giaouoc"))
+            .args(["client", "sign", "--server", &self.url, "--covenant", Y2021])
+            .args(["--unit", unit, "--key"])
+            .arg(self.keys().join(format!("{unit}.key")))
+            .args(["--token", &self.token(unit, "leader")])
+            .output()
+            .unwrap();
+        assert!(cli.status.success(), "{unit}: {cli:?}");
+    }
+
     fn get_json(&self, path: &str) -> Value {
         self.agent
             .get(format!("{}{path}", self.url))
@@ -308,14 +320,7 @@ fn web_interface_registration_review_signing_and_verification_in_chromium() {
         assert!(Instant::now() < deadline, "the page never reached complete");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let cli = Command::new(env!("CARGO_BIN_EXE_giaouoc"))
-        .args(["client", "sign", "--server", &s.url, "--covenant", Y2021])
-        .args(["--unit", "U07", "--key"])
-        .arg(s.keys().join("U07.key"))
-        .args(["--token", &s.token("U07", "leader")])
-        .output()
-        .unwrap();
-    assert!(cli.status.success(), "{cli:?}");
+    s.cli_sign("U07");
     b.run("window.__hold = false", json!([]));
     let done = b.wait_text("#ket-qua", "Đã ký thành công");
     assert!(done.contains("2/16 đơn vị đã ký"), "{done}");
@@ -384,14 +389,7 @@ fn web_interface_registration_review_signing_and_verification_in_chromium() {
         if unit == "U05" || unit == "U07" {
             continue;
         }
-        let cli = Command::new(env!("CARGO_BIN_EXE_giaouoc"))
-            .args(["client", "sign", "--server", &s.url, "--covenant", Y2021])
-            .args(["--unit", &unit, "--key"])
-            .arg(s.keys().join(format!("{unit}.key")))
-            .args(["--token", &s.token(&unit, "leader")])
-            .output()
-            .unwrap();
-        assert!(cli.status.success(), "{unit}: {cli:?}");
+        s.cli_sign(&unit);
     }
     login(&b, &s, "U01", "leader");
     b.goto(&format!("{}/giao-uoc/{Y2021}", s.url));

@@ -32,30 +32,7 @@ struct Callers {
 
 async fn setup(app: &TestApp) -> Callers {
     let tokens = ready_to_sign(app).await;
-    // A second bloc with its own units and tokens.
-    let mut foreign: Value = serde_json::from_slice(&reference_json()).unwrap();
-    foreign["bloc"]["id"] = json!("KTD-KHAC");
-    foreign["bloc"]["name"] = json!("Khối thi đua khác");
-    app.send(
-        Request::post("/covenants")
-            .header(header::AUTHORIZATION, format!("Bearer {}", app.admin))
-            .body(Body::from(foreign.to_string()))
-            .unwrap(),
-    )
-    .await
-    .expect(StatusCode::CREATED);
-    let foreign_token = app
-        .post(
-            "/blocs/KTD-KHAC/tokens",
-            Some(&app.admin),
-            json!({"unit": "U03", "kind": "leader"}),
-        )
-        .await
-        .expect(StatusCode::CREATED)
-        .json()["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let foreign_token = foreign_bloc_token(app, "U03", "leader").await;
     Callers {
         tokens: [
             None,
@@ -353,13 +330,7 @@ async fn session(app: &TestApp, token: &str) -> (String, String) {
                 .unwrap(),
         )
         .await;
-    let html = String::from_utf8_lossy(&home.body).to_string();
-    let csrf = html
-        .split("name=\"csrf-token\" content=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap()
-        .to_owned();
+    let csrf = csrf_of(&String::from_utf8_lossy(&home.body)).unwrap();
     (cookie, csrf)
 }
 

@@ -405,6 +405,41 @@ pub fn pyhanko() -> PathBuf {
         .expect("pyHanko not found: .ci/run installs it into .venv-pyhanko (or set PYHANKO)")
 }
 
+/// A second bloc ("KTD-KHAC", the reference covenant under another id) and a token of one of
+/// its units: a caller from another bloc.
+pub async fn foreign_bloc_token(app: &TestApp, unit: &str, kind: &str) -> String {
+    let mut other: Value = serde_json::from_slice(&reference_json()).unwrap();
+    other["bloc"]["id"] = json!("KTD-KHAC");
+    other["bloc"]["name"] = json!("Khối thi đua khác");
+    app.send(
+        Request::post("/covenants")
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.admin))
+            .body(Body::from(other.to_string()))
+            .unwrap(),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    app.post(
+        "/blocs/KTD-KHAC/tokens",
+        Some(&app.admin),
+        json!({"unit": unit, "kind": kind}),
+    )
+    .await
+    .expect(StatusCode::CREATED)
+    .json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The anti-CSRF token a page carries for its session (`<meta name="csrf-token">`).
+pub fn csrf_of(html: &str) -> Option<String> {
+    html.split("name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned)
+}
+
 /// `pyhanko sign validate --trust CA --trust-replace PDF`: asserts it exits 0 and returns its
 /// report (also saved next to the PDF as `pyhanko.txt`).
 pub fn pyhanko_validate(ca_pem: &Path, pdf: &Path) -> String {

@@ -44,13 +44,8 @@ async fn sign_in(app: &TestApp, token: &str) -> Session {
         )
         .await
         .expect(StatusCode::OK);
-    let html = String::from_utf8_lossy(&page.body).to_string();
-    let csrf = html
-        .split("name=\"csrf-token\" content=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the page carries the anti-CSRF token")
-        .to_owned();
+    let csrf = csrf_of(&String::from_utf8_lossy(&page.body))
+        .expect("the page carries the anti-CSRF token");
     Session { cookie, csrf }
 }
 

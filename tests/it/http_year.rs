@@ -99,28 +99,7 @@ async fn the_whole_year_over_http() {
         .expect(StatusCode::OK)
         .json();
     assert_eq!(own["archive"].as_array().unwrap().len(), 1);
-    let mut other: Value = serde_json::from_slice(&crate::helpers::reference_json()).unwrap();
-    other["bloc"]["id"] = json!("KTD-KHAC");
-    app.send(
-        axum::http::Request::post("/covenants")
-            .header("authorization", format!("Bearer {}", app.admin))
-            .body(axum::body::Body::from(other.to_string()))
-            .unwrap(),
-    )
-    .await
-    .expect(StatusCode::CREATED);
-    let stranger = app
-        .post(
-            "/blocs/KTD-KHAC/tokens",
-            Some(&app.admin),
-            json!({"unit": "U09", "kind": "officer"}),
-        )
-        .await
-        .expect(StatusCode::CREATED)
-        .json()["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let stranger = foreign_bloc_token(&app, "U09", "officer").await;
     let theirs = app
         .get("/archive", Some(&stranger))
         .await

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::crash::{ADMIN, Server, agent};
 use crate::helpers::temp_dir;
+use crate::http_support::csrf_of;
 
 #[test]
 fn no_secret_reaches_the_log_even_at_trace_level() {
@@ -49,12 +50,7 @@ fn no_secret_reaches_the_log_even_at_trace_level() {
         .body_mut()
         .read_to_string()
         .unwrap();
-    let csrf = home
-        .split("name=\"csrf-token\" content=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap()
-        .to_owned();
+    let csrf = csrf_of(&home).unwrap();
     let registration = format!(
         "{}/covenants/KTD-VHXH-QN-2022/registrations/U03",
         server.url

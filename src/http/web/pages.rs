@@ -2,7 +2,7 @@
 //! an [`ApiError`] becomes an error page ([`Web::fail`]).
 
 use axum::Form;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request};
+use axum::extract::{Path, Query, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
@@ -14,7 +14,7 @@ use super::super::auth::{Caller, SESSION_COOKIE, same_secret};
 use super::super::covenants::{covenant_view, current_revision, input_units, progress, rfc3339};
 use super::super::error::ApiError;
 use super::super::registrations::registration_view;
-use super::super::verification::verify_bytes;
+use super::super::verification::{first_file, verify_bytes};
 use super::super::{AppState, Routes, at};
 use super::{SESSION_TTL, Web, cross_site, safe_next};
 use crate::store::{
@@ -502,7 +502,7 @@ enum Upload {
     Broken(String),
 }
 
-/// The first non-empty file of a multipart form, with its name.
+/// The uploaded file (the API's multipart reader), its failures sorted for the page.
 async fn read_upload(state: &AppState, request: Request) -> Result<(String, bytes::Bytes), Upload> {
     let declared = request
         .headers()
@@ -512,28 +512,11 @@ async fn read_upload(state: &AppState, request: Request) -> Result<(String, byte
     if declared.is_some_and(|n| n > state.max_upload.saturating_add(64 * 1024)) {
         return Err(Upload::TooLarge);
     }
-    let mut form = Multipart::from_request(request, state)
-        .await
-        .map_err(|e| Upload::Broken(e.body_text()))?;
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.file_name().unwrap_or("tệp").to_owned();
-                match field.bytes().await {
-                    Ok(data) if data.len() > state.max_upload => return Err(Upload::TooLarge),
-                    Ok(data) if !data.is_empty() => return Ok((name, data)),
-                    Ok(_) => {}
-                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                        return Err(Upload::TooLarge);
-                    }
-                    Err(e) => return Err(Upload::Broken(e.body_text())),
-                }
-            }
-            Ok(None) => return Err(Upload::Missing),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Upload::TooLarge),
-            Err(e) => return Err(Upload::Broken(e.body_text())),
-        }
-    }
+    first_file(request, state).await.map_err(|e| match e {
+        ApiError::PayloadTooLarge { .. } => Upload::TooLarge,
+        ApiError::Invalid { .. } => Upload::Missing,
+        other => Upload::Broken(other.to_string()),
+    })
 }
 
 /// The report with the sentences the page shows.
