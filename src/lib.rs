@@ -21,4 +21,6 @@ pub mod render_pdf;
 pub mod sign;
 pub mod store;
 pub mod template;
+#[doc(hidden)]
+pub mod test_support;
 pub mod verify;

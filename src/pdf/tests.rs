@@ -592,11 +592,9 @@ fn serialize_object_is_canonical() {
     assert_eq!(again, out);
 }
 
-fn qpdf_available() -> bool {
-    std::process::Command::new("qpdf")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+/// qpdf, or a panic with the install hint (`test_support::require`).
+fn qpdf() -> std::path::PathBuf {
+    crate::test_support::require(crate::test_support::QPDF)
 }
 
 /// A fresh scratch directory for one test.
@@ -610,7 +608,7 @@ fn temp_dir(tag: &str) -> std::path::PathBuf {
 fn qpdf_check(dir: &std::path::Path, bytes: &[u8], name: &str) {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
-    let out = std::process::Command::new("qpdf")
+    let out = std::process::Command::new(qpdf())
         .arg("--check")
         .arg(&path)
         .output()
@@ -625,10 +623,6 @@ fn qpdf_check(dir: &std::path::Path, bytes: &[u8], name: &str) {
 
 #[test]
 fn qpdf_check_passes_on_written_files() {
-    if !qpdf_available() {
-        eprintln!("note: qpdf not installed; skipping qpdf cross-check");
-        return;
-    }
     let dir = temp_dir("check");
     let bases = [
         ("handmade", sample_pdf()),
@@ -649,10 +643,6 @@ fn qpdf_check_passes_on_written_files() {
 
 #[test]
 fn parses_qpdf_rewritten_files() {
-    if !qpdf_available() {
-        eprintln!("note: qpdf not installed; skipping qpdf-produced inputs");
-        return;
-    }
     let dir = temp_dir("rewrite");
     let input = dir.join("qpdf-in.pdf");
     std::fs::write(&input, two_updates(sample_pdf()).2).unwrap();
@@ -666,7 +656,7 @@ fn parses_qpdf_rewritten_files() {
     .enumerate()
     {
         let output = dir.join(format!("qpdf-out-{i}.pdf"));
-        let st = std::process::Command::new("qpdf")
+        let st = std::process::Command::new(qpdf())
             .args(*args)
             .arg(&input)
             .arg(&output)

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use giaouoc::test_support::{named, require};
 use unicode_normalization::UnicodeNormalization;
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -42,14 +43,14 @@ pub fn giaouoc(args: &[&str]) -> Output {
         .expect("run giaouoc")
 }
 
-/// Runs an external tool that CI installs; a missing tool fails the test with a hint.
+/// Runs an external tool that `.ci/setup` installs; a missing tool fails the test with the
+/// install hint (`giaouoc::test_support::require`).
 pub fn tool(name: &str, args: &[&str]) -> Output {
-    match Command::new(name).args(args).output() {
-        Ok(o) => o,
-        Err(e) => panic!(
-            "{name} is needed by this test ({e}); install it (see .ci/run: poppler-utils, qpdf)"
-        ),
-    }
+    let path = require(named(name));
+    Command::new(&path)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", path.display()))
 }
 
 /// `pdftotext` of a PDF, both raw and layout order, whitespace folded, NFC.
@@ -63,6 +64,27 @@ pub fn pdf_text(pdf: &Path) -> String {
         assert!(out.status.success(), "pdftotext failed");
         all.push_str(&String::from_utf8(out.stdout).unwrap());
         all.push_str(" | ");
+    }
+    fold(&all)
+}
+
+/// `pdftotext -raw` page by page, without the page-number line that starts each page from
+/// page 2 (so a paragraph split by a page break reads as one), whitespace folded, NFC.
+pub fn pdf_text_without_page_numbers(pdf: &Path) -> String {
+    let out = tool("pdftotext", &["-raw", "-enc", "UTF-8", pdf.to_str().unwrap(), "-"]);
+    assert!(out.status.success(), "pdftotext failed");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut all = String::new();
+    for (i, page) in text.split('\u{c}').enumerate() {
+        let number = (i + 1).to_string();
+        let mut lines = page.lines().peekable();
+        if i > 0 && lines.peek().map(|l| l.trim()) == Some(number.as_str()) {
+            lines.next();
+        }
+        for line in lines {
+            all.push_str(line);
+            all.push('\n');
+        }
     }
     fold(&all)
 }

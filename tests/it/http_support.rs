@@ -394,15 +394,7 @@ pub async fn sign_once(app: &TestApp, tokens: &Tokens, index: usize) -> Reply {
 
 /// The pyHanko CLI: `$PYHANKO` or `<repo>/.venv-pyhanko/bin/pyhanko`.
 pub fn pyhanko() -> PathBuf {
-    let candidates = [
-        std::env::var("PYHANKO").ok().map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-pyhanko/bin/pyhanko")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.exists())
-        .expect("pyHanko not found: .ci/run installs it into .venv-pyhanko (or set PYHANKO)")
+    giaouoc::test_support::require(giaouoc::test_support::PYHANKO)
 }
 
 /// A second bloc ("KTD-KHAC", the reference covenant under another id) and a token of one of

@@ -1,7 +1,6 @@
 //! The whole chain on the reference covenant: CA, 16 leaders, 16 sequential signatures,
 //! checked by pyHanko (the third-party judge), qpdf and pdftotext.
 
-use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
 use time::macros::datetime;
@@ -98,14 +97,6 @@ pub fn signed_by(bloc: &Bloc, n: usize) -> Vec<u8> {
     pdf
 }
 
-fn pyhanko() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var("PYHANKO").ok().map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-pyhanko/bin/pyhanko")),
-    ];
-    candidates.into_iter().flatten().find(|p| p.exists())
-}
-
 #[test]
 fn sixteen_sequential_signatures_pass_pyhanko_qpdf_and_pdftotext() {
     let bloc = bloc();
@@ -140,10 +131,7 @@ fn sixteen_sequential_signatures_pass_pyhanko_qpdf_and_pdftotext() {
     assert!(miss.is_empty(), "missing after signing: {miss:#?}");
     assert!(text.contains("Ký bởi: Âu Thị Hải Yến"), "appearance text");
 
-    let Some(pyhanko) = pyhanko() else {
-        panic!("pyHanko not found: .ci/run installs it into .venv-pyhanko (or set PYHANKO)");
-    };
-    let out = std::process::Command::new(&pyhanko)
+    let out = std::process::Command::new(crate::http_support::pyhanko())
         .args(["sign", "validate", "--trust"])
         .arg(&ca_pem)
         .arg("--trust-replace")

@@ -25,24 +25,6 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-fn find_program(env: &str, names: &[&str]) -> PathBuf {
-    if let Some(p) = std::env::var_os(env) {
-        return PathBuf::from(p);
-    }
-    for name in names {
-        for dir in ["/usr/bin", "/usr/local/bin", "/usr/lib/chromium"] {
-            let p = Path::new(dir).join(name);
-            if p.exists() {
-                return p;
-            }
-        }
-    }
-    panic!(
-        "{} not found: the browser tests need Debian's chromium and chromium-driver (.ci/run installs them) or ${env}",
-        names.join(" / ")
-    )
-}
-
 /// A headless Chromium session.
 pub struct Browser {
     driver: Child,
@@ -56,8 +38,8 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium with the given window size; screenshots
     /// go to `shots`.
     pub fn start(width: u32, height: u32, shots: &Path) -> Browser {
-        let driver_path = find_program("CHROMEDRIVER", &["chromedriver"]);
-        let chromium = find_program("CHROMIUM", &["chromium", "chromium-browser"]);
+        let driver_path = giaouoc::test_support::require(giaouoc::test_support::CHROMEDRIVER);
+        let chromium = giaouoc::test_support::require(giaouoc::test_support::CHROMIUM);
         let port = free_port();
         let driver = Command::new(&driver_path)
             .arg(format!("--port={port}"))
