@@ -12,6 +12,7 @@
 
 pub mod covenant;
 pub mod document;
+pub mod fonts;
 pub mod http;
 pub mod pdf;
 pub mod pki;

@@ -53,7 +53,7 @@ pub fn docx(doc: &Document, opts: &DocxOptions) -> Result<Vec<u8>, PipelineError
 
 fn check_glyphs(doc: &Document) -> Result<(), InputErrors> {
     let json = serde_json::to_string(&doc.blocks).unwrap_or_default();
-    let bad = render_pdf::unsupported_chars(&json);
+    let bad = crate::fonts::unsupported_chars(&json);
     if bad.is_empty() {
         return Ok(());
     }

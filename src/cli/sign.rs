@@ -95,7 +95,7 @@ pub(crate) fn run(a: Args) -> Result<()> {
                     "tài liệu có chữ ký không hợp lệ hoặc đã bị sửa; không ký thêm:\n  {}",
                     broken
                         .into_iter()
-                        .chain(report.problems)
+                        .chain(report.problems.into_iter().map(|m| m.vi))
                         .collect::<Vec<_>>()
                         .join("\n  ")
                 );

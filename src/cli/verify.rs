@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use giaouoc::pki;
 use giaouoc::verify::{
-    ModificationLevel, SignatureReport, Verdict, VerificationReport, VerifyOptions, verify_pdf,
+    Lang as VLang, ModificationLevel, SignatureReport, Verdict, VerificationReport, VerifyOptions,
+    verify_pdf,
 };
 
 use super::EXIT_INPUT;
@@ -29,7 +30,7 @@ pub(crate) struct Args {
     /// Certificate revocation list(s) of the CA.
     #[arg(long)]
     crl: Vec<PathBuf>,
-    /// Print the report as JSON (format giaouoc.verification/1).
+    /// Print the report as JSON (format giaouoc.verification/2).
     #[arg(long)]
     json: bool,
     /// Language of the text report.
@@ -231,12 +232,12 @@ fn signature_text(i: usize, n: usize, s: &SignatureReport, lang: Lang, out: &mut
             }
         );
     }
-    if !vi {
-        // The technical details are in English; the Vietnamese report's sentence below and the
-        // changes above say the same for a reader.
-        for p in &s.problems {
-            let _ = writeln!(out, "    ! {p}");
-        }
+    let lang_of = if vi { VLang::Vi } else { VLang::En };
+    for p in &s.problems {
+        let _ = writeln!(out, "    ! {}", p.text(lang_of));
+    }
+    for n in &s.notes {
+        let _ = writeln!(out, "    · {}", n.text(lang_of));
     }
     let _ = writeln!(
         out,
@@ -284,13 +285,14 @@ fn text(r: &VerificationReport, lang: Lang) -> String {
             r.unsigned_fields.join(", ")
         );
     }
+    let lang_of = if vi { VLang::Vi } else { VLang::En };
     for p in &r.problems {
-        let label = if vi {
-            "Chi tiết kỹ thuật"
-        } else {
-            "Problem"
-        };
-        let _ = writeln!(out, "! {label}: {p}");
+        let label = if vi { "Vấn đề" } else { "Problem" };
+        let _ = writeln!(out, "! {label}: {}", p.text(lang_of));
+    }
+    for n in &r.notes {
+        let label = if vi { "Ghi chú" } else { "Note" };
+        let _ = writeln!(out, "· {label}: {}", n.text(lang_of));
     }
     let _ = writeln!(
         out,

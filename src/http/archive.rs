@@ -73,7 +73,7 @@ pub(crate) async fn archive_covenant(
             details: report
                 .problems
                 .iter()
-                .map(|p| super::error::Detail::new("", p.clone()))
+                .map(|p| super::error::Detail::new("", p.vi.clone()))
                 .collect(),
         });
     }

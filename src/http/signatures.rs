@@ -358,10 +358,9 @@ fn check_report(report: &verify::VerificationReport, field: &str) -> ApiResult<(
     if report.verdict == Verdict::Valid && ours.is_some() {
         return Ok(());
     }
-    let mut problems: Vec<String> = report.problems.clone();
+    let mut problems: Vec<String> = report.problems.iter().map(|m| m.vi.clone()).collect();
     if let Some(s) = ours {
-        problems.extend(s.problems.iter().cloned());
-        problems.extend(s.chain_problems.iter().map(|p| format!("{p:?}")));
+        problems.extend(s.problems.iter().map(|m| m.vi.clone()));
     }
     let (code, message) = if ours.is_some() && !trusted {
         (

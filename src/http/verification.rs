@@ -1,5 +1,5 @@
 //! `POST /verify` (public): a PDF as the raw body or as the first file of a multipart form;
-//! the answer is the verifier's report (`giaouoc.verification/1`) with the bloc CAs as trust
+//! the answer is the verifier's report (`giaouoc.verification/2`) with the bloc CAs as trust
 //! roots. Bodies over the configured limit get 413.
 
 use std::sync::Arc;

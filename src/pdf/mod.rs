@@ -17,18 +17,21 @@
 //! # Ok(()) }
 //! ```
 
+mod date;
 mod error;
 mod filters;
 mod lexer;
 mod object;
 mod reader;
 mod text;
+pub mod walk;
 mod writer;
 mod xref;
 
 #[cfg(test)]
 mod tests;
 
+pub use date::{format_date, parse_date};
 pub use error::{PdfError, PdfErrorKind};
 pub use object::{Dict, ObjRef, Object, PdfString, Stream};
 pub use reader::{

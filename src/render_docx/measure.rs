@@ -2,50 +2,18 @@
 //! Times New Roman, so Word with the real font breaks lines at the same places) and greedy line
 //! breaking at spaces, which is what Word and LibreOffice do with Vietnamese text.
 
-use std::sync::OnceLock;
-
-use ttf_parser::Face;
-
 use crate::document::Run;
-
-/// Regular, bold, italic, bold italic.
-static FONT_DATA: [&[u8]; 4] = [
-    include_bytes!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fonts/LiberationSerif-Regular.ttf"
-    )),
-    include_bytes!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fonts/LiberationSerif-Bold.ttf"
-    )),
-    include_bytes!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fonts/LiberationSerif-Italic.ttf"
-    )),
-    include_bytes!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fonts/LiberationSerif-BoldItalic.ttf"
-    )),
-];
+use crate::fonts::{Face, Fonts, Style};
 
 /// Advance used when a font or a glyph is missing, in em.
 const FALLBACK_ADVANCE_EM: f32 = 0.5;
 
-/// The four faces, parsed once; `None` for a face that does not parse.
-fn faces() -> &'static [Option<Face<'static>>; 4] {
-    static FACES: OnceLock<[Option<Face<'static>>; 4]> = OnceLock::new();
-    FACES.get_or_init(|| FONT_DATA.map(|data| Face::parse(data, 0).ok()))
-}
-
-/// Advance of `c` in em in the given style.
-fn advance_em(face: Option<&Face<'_>>, c: char) -> f32 {
-    let Some(face) = face else {
-        return FALLBACK_ADVANCE_EM;
-    };
-    let upem = f32::from(face.units_per_em().max(1));
-    face.glyph_index(c)
-        .and_then(|g| face.glyph_hor_advance(g))
-        .map_or(FALLBACK_ADVANCE_EM, |a| f32::from(a) / upem)
+/// Advance of `c` in em in the given face.
+fn advance_em(face: Option<&Face>, c: char) -> f32 {
+    match face.map(|f| f.glyph(c)) {
+        Some((gid, advance)) if gid != 0 => advance,
+        _ => FALLBACK_ADVANCE_EM,
+    }
 }
 
 /// How a paragraph breaks into lines.
@@ -72,7 +40,7 @@ pub(super) fn last_line(
     width_pt: f32,
     first_indent_pt: f32,
 ) -> LastLine {
-    let faces = faces();
+    let fonts = Fonts::get();
     let mut lines = Lines {
         width: width_pt,
         first_indent: first_indent_pt.max(0.0),
@@ -84,9 +52,7 @@ pub(super) fn last_line(
         in_word: false,
     };
     for run in runs {
-        let face = faces
-            .get(usize::from(run.bold) + 2 * usize::from(run.italic))
-            .and_then(Option::as_ref);
+        let face = fonts.map(|f| f.face(Style::of(run.bold, run.italic)));
         for c in run.text.chars() {
             match c {
                 '\n' => lines.break_line(),

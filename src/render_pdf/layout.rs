@@ -7,10 +7,10 @@
 
 use unicode_linebreak::{BreakOpportunity, linebreaks};
 
-use super::fonts::{Fonts, Style};
 use crate::document::{
     Align, Block, Document, PageSetup, Paragraph, RuleWidth, SignatureCell, SignatureGrid, Table,
 };
+use crate::fonts::{Fonts, Style};
 
 /// Millimetres to points.
 pub(crate) const MM: f32 = 72.0 / 25.4;

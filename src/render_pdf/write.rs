@@ -9,10 +9,10 @@ use printpdf::{
 };
 use sha2::{Digest, Sha256};
 
-use super::fonts::{Fonts, Style, Subset, subset};
 use super::layout::{Item, Layout, MM};
 use super::{FieldPlacement, PdfOptions, RenderError, RenderedPdf};
 use crate::document::Document;
+use crate::fonts::{Fonts, Style, Subset, subset};
 
 /// The `/Producer` of our PDFs.
 pub const PRODUCER: &str = concat!("giaouoc ", env!("CARGO_PKG_VERSION"), " (printpdf)");
@@ -188,24 +188,6 @@ pub(crate) fn text_string(s: &str) -> Object {
         (bytes, false) => Object::String(bytes, StringFormat::Literal),
         (bytes, true) => Object::String(bytes, StringFormat::Hexadecimal),
     }
-}
-
-/// `D:YYYYMMDDHHmmSS+07'00'` (ISO 32000-2 §7.9.4).
-pub fn pdf_date(t: time::OffsetDateTime) -> String {
-    let off = t.offset();
-    let (h, m, _) = off.as_hms();
-    let sign = if off.is_negative() { '-' } else { '+' };
-    format!(
-        "D:{:04}{:02}{:02}{:02}{:02}{:02}{sign}{:02}'{:02}'",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        h.unsigned_abs(),
-        m.unsigned_abs()
-    )
 }
 
 fn xmp_date(t: time::OffsetDateTime) -> String {
@@ -397,7 +379,7 @@ fn finish(
     info.set("Keywords", text_string(&m.keywords));
     info.set("Creator", text_string("giaouoc"));
     info.set("Producer", text_string(PRODUCER));
-    let date = pdf_date(m.date);
+    let date = crate::pdf::format_date(m.date);
     info.set(
         "CreationDate",
         Object::String(date.clone().into_bytes(), StringFormat::Literal),

@@ -4,8 +4,8 @@
 
 use std::io::Write;
 
+use crate::fonts::{SmallFont, small_font};
 use crate::pdf::{Dict, IncrementalUpdate, ObjRef, Object, PdfString};
-use crate::render_pdf::{SmallFont, small_font};
 
 use super::SignError;
 

@@ -343,7 +343,7 @@ fn signature_dict_body(opts: &SignOptions, info: &pki::CertInfo) -> Vec<u8> {
     d.extend_from_slice(b">");
     let mut rest = Dict::new().with(
         "M",
-        Object::String(PdfString::literal(crate::render_pdf::pdf_date(opts.time))),
+        Object::String(PdfString::literal(crate::pdf::format_date(opts.time))),
     );
     if let Some(n) = &info.subject_cn {
         rest.set("Name", text_string(n));

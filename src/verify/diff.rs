@@ -25,11 +25,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::pdf::{Dict, ObjRef, Object, PdfFile, XrefEntry, XrefKind, parse_indirect_object_at};
 
-use super::fields::{FieldScan, PageIndex, deref, index_pages, resolve, root_ref, scan_fields};
+use super::finding::{Finding, ObjectRole};
 use super::report::{Change, ChangeKind};
 use super::util::{
     Budget, key_index, same, same_opt, show_keys, show_name, text_string, type_hint,
 };
+use crate::pdf::walk::{FieldScan, PageIndex, deref, index_pages, resolve, root_ref, scan_fields};
 
 /// Changes introduced by each revision after `from` (0-based indices), in order.
 pub(crate) fn analyse(
@@ -235,12 +236,12 @@ impl<'a> Transition<'a> {
         self.j.saturating_add(1)
     }
 
-    fn illegal(&mut self, object: Option<u32>, kind: ChangeKind, en: String, vi: String) {
-        self.push(Change::illegal(Some(self.label()), object, kind, en, vi));
+    fn illegal(&mut self, object: Option<u32>, kind: ChangeKind, finding: Finding) {
+        self.push(Change::illegal(Some(self.label()), object, kind, finding));
     }
 
-    fn allowed(&mut self, object: Option<u32>, kind: ChangeKind, en: String, vi: String) {
-        self.push(Change::allowed(Some(self.label()), object, kind, en, vi));
+    fn allowed(&mut self, object: Option<u32>, kind: ChangeKind, finding: Finding) {
+        self.push(Change::allowed(Some(self.label()), object, kind, finding));
     }
 
     /// Records a change; past [`MAX_CHANGES`] only the illegal ones are counted.
@@ -288,8 +289,7 @@ impl<'a> Transition<'a> {
                 Some(_) => self.illegal(
                     Some(num),
                     ChangeKind::ObjectChanged,
-                    format!("object {num} replaced by an object with another generation number"),
-                    format!("Đối tượng {num} bị thay bằng đối tượng có số thế hệ khác"),
+                    Finding::GenerationChanged { object: num },
                 ),
             }
         }
@@ -313,12 +313,11 @@ impl<'a> Transition<'a> {
             }
         }
         for num in freed {
-            let what = describe_role(state.role(file, num, self.budget).as_ref());
+            let was = object_role(state.role(file, num, self.budget).as_ref());
             self.illegal(
                 Some(num),
                 ChangeKind::ObjectFreed,
-                format!("object {num}{} deleted", what.0),
-                format!("Đối tượng {num}{} bị xoá", what.1),
+                Finding::ObjectFreed { object: num, was },
             );
         }
         let new_objs: Vec<u32> = self.new_objs.iter().copied().collect();
@@ -339,8 +338,7 @@ impl<'a> Transition<'a> {
                     self.illegal(
                         Some(num),
                         ChangeKind::ObjectAdded,
-                        format!("new object {num} ({hint}) that no signature accounts for"),
-                        format!("Thêm đối tượng mới {num} ({hint}) không thuộc chữ ký nào"),
+                        Finding::ObjectAdded { object: num, hint },
                     );
                 }
                 None => self.unreadable(num),
@@ -351,8 +349,7 @@ impl<'a> Transition<'a> {
             self.illegal(
                 None,
                 ChangeKind::RevisionWithoutSignature,
-                format!("revision {l} fills no signature field"),
-                format!("Phiên bản {l} không thêm chữ ký nào"),
+                Finding::RevisionWithoutSignature { revision: l },
             );
         }
         if self.dropped > 0 {
@@ -361,16 +358,14 @@ impl<'a> Transition<'a> {
                 Some(self.label()),
                 None,
                 ChangeKind::ObjectChanged,
-                format!("{n} more illegal changes not listed"),
-                format!("Còn {n} thay đổi không hợp lệ khác không được liệt kê"),
+                Finding::MoreChangesNotListed { count: n },
             ));
         }
         if self.budget.exhausted() {
             self.illegal(
                 None,
                 ChangeKind::AnalysisIncomplete,
-                "work limit reached: the changes were not fully analysed".to_owned(),
-                "Vượt giới hạn xử lý: chưa phân tích hết các thay đổi".to_owned(),
+                Finding::ChangesNotFullyAnalysed,
             );
         }
     }
@@ -380,8 +375,10 @@ impl<'a> Transition<'a> {
         self.illegal(
             Some(num),
             ChangeKind::AnalysisIncomplete,
-            format!("object {num} in revision {l} cannot be read"),
-            format!("Không đọc được đối tượng {num} trong phiên bản {l}"),
+            Finding::ObjectUnreadable {
+                object: num,
+                revision: l,
+            },
         );
     }
 
@@ -404,8 +401,9 @@ impl<'a> Transition<'a> {
             self.illegal(
                 Some(r.num),
                 ChangeKind::FormFieldChanged,
-                format!("signature field {name} replaced by a non-dictionary"),
-                format!("Ô chữ ký {name} bị thay bằng đối tượng không phải từ điển"),
+                Finding::SignatureFieldReplaced {
+                    field: name.to_owned(),
+                },
             );
             return;
         };
@@ -421,8 +419,10 @@ impl<'a> Transition<'a> {
             self.illegal(
                 Some(r.num),
                 ChangeKind::FormFieldChanged,
-                format!("signature field {name} changed: {keys}"),
-                format!("Ô chữ ký {name} bị thay đổi: {keys}"),
+                Finding::SignatureFieldChanged {
+                    field: name.to_owned(),
+                    keys,
+                },
             );
             return;
         }
@@ -430,8 +430,9 @@ impl<'a> Transition<'a> {
             self.illegal(
                 Some(r.num),
                 ChangeKind::FormFieldChanged,
-                format!("signature field {name} changed without being signed: /AP"),
-                format!("Ô chữ ký {name} bị đổi hình hiển thị mà không được ký"),
+                Finding::AppearanceWithoutSignature {
+                    field: name.to_owned(),
+                },
             );
             return;
         };
@@ -459,18 +460,18 @@ impl<'a> Transition<'a> {
                 self.allowed(
                     Some(r.num),
                     ChangeKind::SignatureAdded,
-                    format!(
-                        "signature added to field {name} (signature dictionary {})",
-                        s.num
-                    ),
-                    format!("Thêm chữ ký vào ô {name} (từ điển chữ ký {})", s.num),
+                    Finding::SignatureAdded {
+                        field: name.to_owned(),
+                        signature_object: s.num,
+                    },
                 );
             }
             _ => self.illegal(
                 Some(r.num),
                 ChangeKind::FormFieldChanged,
-                format!("signature field {name}: /V is not a new signature dictionary"),
-                format!("Ô chữ ký {name}: /V không phải từ điển chữ ký mới"),
+                Finding::ValueNotNewSignature {
+                    field: name.to_owned(),
+                },
             ),
         }
     }
@@ -515,46 +516,43 @@ impl<'a> Transition<'a> {
             Some(Role::Info) if is_plain_info(&old) && is_plain_info(&new) => self.allowed(
                 Some(n),
                 ChangeKind::InfoUpdated,
-                format!("document information (/Info) changed: {keys}"),
-                format!("Thông tin tài liệu (/Info) thay đổi: {keys}"),
+                Finding::InfoChanged { keys },
             ),
             Some(Role::Info) => self.illegal(
                 Some(n),
                 ChangeKind::ObjectChanged,
-                format!("object {n}, the document information (/Info), changed into more than text: {keys}"),
-                format!("Đối tượng {n} (thông tin tài liệu /Info) bị đổi thành nội dung khác văn bản: {keys}"),
+                Finding::InfoNotText { object: n, keys },
             ),
             Some(Role::PagesNode) => self.illegal(
                 Some(n),
                 ChangeKind::PageTreeChanged,
-                format!("page tree changed (object {n}): {keys}"),
-                format!("Cây trang bị thay đổi (đối tượng {n}): {keys}"),
+                Finding::PageTreeChanged { object: n, keys },
             ),
             Some(Role::Page(p)) => self.page(n, p, od, nd),
             Some(Role::Contents(p)) => self.illegal(
                 Some(n),
                 ChangeKind::PageContentChanged,
-                format!("page content changed (page {p}, content stream {n})"),
-                format!("Nội dung trang {p} bị thay đổi (luồng nội dung {n})"),
+                Finding::ContentStreamChanged { page: p, object: n },
             ),
             Some(Role::AnnotsArray(p)) => self.annots(p, Some(&old), Some(&new)),
             Some(Role::Annotation(p)) => self.illegal(
                 Some(n),
                 ChangeKind::AnnotationChanged,
-                format!("annotation {n} on page {p} changed: {keys}"),
-                format!("Chú thích {n} trên trang {p} bị thay đổi: {keys}"),
+                Finding::AnnotationChanged {
+                    object: n,
+                    page: p,
+                    keys,
+                },
             ),
             Some(Role::SigFieldEmpty(name) | Role::SigFieldSigned(name)) => self.illegal(
                 Some(n),
                 ChangeKind::FormFieldChanged,
-                format!("signed field {name} changed: {keys}"),
-                format!("Ô chữ ký đã ký {name} bị thay đổi: {keys}"),
+                Finding::SignedFieldChanged { field: name, keys },
             ),
             Some(Role::Field(name)) => self.illegal(
                 Some(n),
                 ChangeKind::FormFieldChanged,
-                format!("form field {name} changed: {keys}"),
-                format!("Trường biểu mẫu {name} bị thay đổi: {keys}"),
+                Finding::FormFieldChanged { field: name, keys },
             ),
             Some(Role::Widget { field, field_obj }) => {
                 let only_ap = changed_keys(self.file, od, nd)
@@ -565,31 +563,30 @@ impl<'a> Transition<'a> {
                         self.allow_reachable(ap);
                     }
                 } else {
-                    let page = state
-                        .page_of_annot(self.file, n, self.budget)
-                        .map(|p| format!(" on page {p}"))
-                        .unwrap_or_default();
+                    let page = state.page_of_annot(self.file, n, self.budget);
                     self.illegal(
                         Some(n),
                         ChangeKind::AnnotationChanged,
-                        format!("widget {n}{page} of field {field} changed: {keys}"),
-                        format!("Vùng hiển thị {n} của trường {field} bị thay đổi: {keys}"),
+                        Finding::WidgetChanged {
+                            object: n,
+                            page,
+                            field,
+                            keys,
+                        },
                     );
                 }
             }
             Some(Role::SigDict(name)) => self.illegal(
                 Some(n),
                 ChangeKind::SignatureChanged,
-                format!("signature dictionary of field {name} changed: {keys}"),
-                format!("Từ điển chữ ký của ô {name} bị thay đổi: {keys}"),
+                Finding::SignatureDictionaryChanged { field: name, keys },
             ),
             None => {
                 let hint = type_hint(&new);
                 self.illegal(
                     Some(n),
                     ChangeKind::ObjectChanged,
-                    format!("object {n} ({hint}) changed"),
-                    format!("Đối tượng {n} ({hint}) bị thay đổi"),
+                    Finding::ObjectChanged { object: n, hint },
                 );
             }
         }
@@ -607,8 +604,7 @@ impl<'a> Transition<'a> {
                     self.allowed(
                         Some(n),
                         ChangeKind::CatalogUpdated,
-                        format!("catalog updated: {k}"),
-                        format!("Danh mục gốc (catalog) được cập nhật: {k}"),
+                        Finding::CatalogUpdated { key: k },
                     );
                 }
                 b"AcroForm" => match (od.get(b"AcroForm"), nd.get(b"AcroForm")) {
@@ -618,26 +614,18 @@ impl<'a> Transition<'a> {
                     (None, Some(new)) => {
                         let fields = new.as_dict().and_then(|d| d.get(b"Fields")).cloned();
                         self.fields_list(None, fields.as_ref());
-                        self.illegal(
-                            Some(n),
-                            ChangeKind::CatalogChanged,
-                            "catalog changed: /AcroForm added (a new interactive form)".to_owned(),
-                            "Danh mục gốc bị thay đổi: thêm biểu mẫu tương tác /AcroForm"
-                                .to_owned(),
-                        );
+                        self.illegal(Some(n), ChangeKind::CatalogChanged, Finding::AcroFormAdded);
                     }
                     _ => self.illegal(
                         Some(n),
                         ChangeKind::CatalogChanged,
-                        "catalog changed: /AcroForm replaced or removed".to_owned(),
-                        "Danh mục gốc bị thay đổi: /AcroForm bị thay hoặc bị xoá".to_owned(),
+                        Finding::AcroFormReplaced,
                     ),
                 },
                 _ => self.illegal(
                     Some(n),
                     ChangeKind::CatalogChanged,
-                    format!("catalog changed: {k}"),
-                    format!("Danh mục gốc (catalog) bị thay đổi: {k}"),
+                    Finding::CatalogChanged { key: k },
                 ),
             }
         }
@@ -651,15 +639,13 @@ impl<'a> Transition<'a> {
                 b"SigFlags" => self.allowed(
                     Some(n),
                     ChangeKind::CatalogUpdated,
-                    "catalog updated: /AcroForm /SigFlags".to_owned(),
-                    "Danh mục gốc được cập nhật: /AcroForm /SigFlags".to_owned(),
+                    Finding::SigFlagsUpdated,
                 ),
                 b"Fields" => self.fields_list(od.get(b"Fields"), nd.get(b"Fields")),
                 _ => self.illegal(
                     Some(n),
                     ChangeKind::CatalogChanged,
-                    format!("catalog changed: /AcroForm {k}"),
-                    format!("Danh mục gốc bị thay đổi: /AcroForm {k}"),
+                    Finding::AcroFormChanged { key: k },
                 ),
             }
         }
@@ -690,35 +676,27 @@ impl<'a> Transition<'a> {
             if let Some(r) = r {
                 self.explained.insert(r.num);
             }
-            let obj = r
-                .map(|r| format!(" (object {})", r.num))
-                .unwrap_or_default();
             self.illegal(
                 r.map(|r| r.num),
                 ChangeKind::FormFieldAdded,
-                format!("new form field '{name}'{obj} in /AcroForm /Fields"),
-                format!("Thêm trường biểu mẫu mới '{name}'{obj}"),
+                Finding::FieldAdded {
+                    name,
+                    object: r.map(|r| r.num),
+                },
             );
         }
         for item in &removed {
             let r = item.as_reference();
-            let obj = r
-                .map(|r| format!(" (object {})", r.num))
-                .unwrap_or_default();
             self.illegal(
                 r.map(|r| r.num),
                 ChangeKind::FormFieldChanged,
-                format!("form field{obj} removed from /AcroForm /Fields"),
-                format!("Trường biểu mẫu{obj} bị xoá khỏi /AcroForm /Fields"),
+                Finding::FieldRemoved {
+                    object: r.map(|r| r.num),
+                },
             );
         }
         if added.is_empty() && removed.is_empty() {
-            self.illegal(
-                None,
-                ChangeKind::FormFieldChanged,
-                "/AcroForm /Fields changed (reordered or replaced)".to_owned(),
-                "Danh sách trường biểu mẫu /AcroForm /Fields bị thay đổi".to_owned(),
-            );
+            self.illegal(None, ChangeKind::FormFieldChanged, Finding::FieldsReordered);
         }
     }
 
@@ -729,30 +707,25 @@ impl<'a> Transition<'a> {
             match key.as_slice() {
                 b"Contents" => {
                     let new = self.new_content_streams(nd.get(b"Contents"));
-                    let (en, vi) = if new.is_empty() {
-                        (String::new(), String::new())
-                    } else {
-                        (format!(", new stream {new}"), format!(", luồng mới {new}"))
-                    };
                     self.illegal(
                         Some(n),
                         ChangeKind::PageContentChanged,
-                        format!("page content changed (page {p}: /Contents replaced{en})"),
-                        format!("Nội dung trang {p} bị thay đổi (/Contents bị thay{vi})"),
+                        Finding::PageContentReplaced {
+                            page: p,
+                            new_streams: new,
+                        },
                     );
                 }
                 b"Annots" => self.annots(p, od.get(b"Annots"), nd.get(b"Annots")),
                 b"Resources" => self.illegal(
                     Some(n),
                     ChangeKind::PageResourcesChanged,
-                    format!("page resources changed (page {p})"),
-                    format!("Tài nguyên (phông chữ, hình ảnh) của trang {p} bị thay đổi"),
+                    Finding::PageResourcesChanged { page: p },
                 ),
                 _ => self.illegal(
                     Some(n),
                     ChangeKind::PageChanged,
-                    format!("page {p} changed: {k}"),
-                    format!("Trang {p} bị thay đổi: {k}"),
+                    Finding::PageChanged { page: p, key: k },
                 ),
             }
         }
@@ -804,39 +777,44 @@ impl<'a> Transition<'a> {
                 self.explained.insert(r.num);
             }
             let num = r.map(|r| r.num);
-            let at = num.map(|n| format!("object {n}, ")).unwrap_or_default();
-            let at_vi = num.map(|n| format!("đối tượng {n}, ")).unwrap_or_default();
             match field {
                 Some(name) => self.illegal(
                     num,
                     ChangeKind::FormFieldAdded,
-                    format!("new form field '{name}' on page {p} ({at}widget {subtype})"),
-                    format!("Thêm trường biểu mẫu mới '{name}' trên trang {p} ({at_vi}{subtype})"),
+                    Finding::FieldWidgetAdded {
+                        name,
+                        page: p,
+                        object: num,
+                        subtype,
+                    },
                 ),
                 None => self.illegal(
                     num,
                     ChangeKind::AnnotationAdded,
-                    format!("annotation added to page {p} ({at}{subtype})"),
-                    format!("Thêm chú thích vào trang {p} ({at_vi}{subtype})"),
+                    Finding::AnnotationAdded {
+                        page: p,
+                        object: num,
+                        subtype,
+                    },
                 ),
             }
         }
         for item in &removed {
             let num = item.as_reference().map(|r| r.num);
-            let at = num.map(|n| format!(" (object {n})")).unwrap_or_default();
             self.illegal(
                 num,
                 ChangeKind::AnnotationRemoved,
-                format!("annotation removed from page {p}{at}"),
-                format!("Xoá chú thích khỏi trang {p}{at}"),
+                Finding::AnnotationRemoved {
+                    page: p,
+                    object: num,
+                },
             );
         }
         if added.is_empty() && removed.is_empty() {
             self.illegal(
                 None,
                 ChangeKind::PageChanged,
-                format!("annotations of page {p} reordered or replaced"),
-                format!("Danh sách chú thích của trang {p} bị thay đổi"),
+                Finding::AnnotationsReordered { page: p },
             );
         }
     }
@@ -861,8 +839,7 @@ impl<'a> Transition<'a> {
                     self.illegal(
                         value.map(|r| r.num),
                         ChangeKind::CatalogChanged,
-                        "catalog replaced: the trailer's /Root points at another object".to_owned(),
-                        "Danh mục gốc (catalog) bị thay bằng đối tượng khác".to_owned(),
+                        Finding::CatalogReplaced,
                     );
                 }
                 b"Info" => {
@@ -883,24 +860,20 @@ impl<'a> Transition<'a> {
                         self.allowed(
                             value.map(|r| r.num),
                             ChangeKind::InfoUpdated,
-                            "document information (/Info) replaced".to_owned(),
-                            "Thông tin tài liệu (/Info) được thay".to_owned(),
+                            Finding::InfoReplaced,
                         );
                     } else {
                         self.illegal(
                             value.map(|r| r.num),
                             ChangeKind::TrailerChanged,
-                            "trailer /Info points at an existing or non-text object".to_owned(),
-                            "Trailer /Info trỏ tới đối tượng có sẵn hoặc không phải văn bản"
-                                .to_owned(),
+                            Finding::InfoPointsAtExisting,
                         );
                     }
                 }
                 _ => self.illegal(
                     None,
                     ChangeKind::TrailerChanged,
-                    format!("trailer changed: {k}"),
-                    format!("Phần trailer bị thay đổi: {k}"),
+                    Finding::TrailerChanged { key: k },
                 ),
             }
         }
@@ -924,16 +897,14 @@ impl<'a> Transition<'a> {
             self.illegal(
                 None,
                 ChangeKind::MalformedRevision,
-                format!("revision {l} has no %%EOF"),
-                format!("Phiên bản {l} không có dấu kết thúc %%EOF"),
+                Finding::UpdateWithoutEof { revision: l },
             );
         }
         if section.0 < start {
             self.illegal(
                 None,
                 ChangeKind::MalformedRevision,
-                format!("revision {l} overlaps the revision before it"),
-                format!("Phiên bản {l} chồng lên phiên bản trước"),
+                Finding::UpdateOverlaps { revision: l },
             );
             unusable.extend(rev.xref.keys().copied());
             return unusable;
@@ -942,8 +913,7 @@ impl<'a> Transition<'a> {
             self.illegal(
                 None,
                 ChangeKind::MalformedRevision,
-                format!("revision {l} has an empty cross-reference section"),
-                format!("Phiên bản {l} có bảng tham chiếu chéo rỗng"),
+                Finding::UpdateEmptyXref { revision: l },
             );
         }
         let mut spans = vec![section];
@@ -972,10 +942,11 @@ impl<'a> Transition<'a> {
                         self.illegal(
                             Some(num),
                             ChangeKind::ObjectRedirected,
-                            format!("object {num} points at byte {offset}, outside revision {l}"),
-                            format!(
-                                "Đối tượng {num} trỏ tới byte {offset}, nằm ngoài phiên bản {l}"
-                            ),
+                            Finding::ObjectOutsideRevision {
+                                object: num,
+                                offset,
+                                revision: l,
+                            },
                         );
                     } else {
                         located.push((offset, ObjRef::new(num, generation)));
@@ -988,12 +959,11 @@ impl<'a> Transition<'a> {
                         self.illegal(
                             Some(num),
                             ChangeKind::ObjectRedirected,
-                            format!(
-                                "object {num} is stored in object stream {stream}, which revision {l} does not define"
-                            ),
-                            format!(
-                                "Đối tượng {num} nằm trong luồng đối tượng {stream} không thuộc phiên bản {l}"
-                            ),
+                            Finding::ObjectInForeignStream {
+                                object: num,
+                                stream,
+                                revision: l,
+                            },
                         );
                     }
                 }
@@ -1032,8 +1002,7 @@ impl<'a> Transition<'a> {
                 self.illegal(
                     None,
                     ChangeKind::MalformedRevision,
-                    format!("objects of revision {l} overlap at byte {s}"),
-                    format!("Các đối tượng của phiên bản {l} chồng lên nhau tại byte {s}"),
+                    Finding::ObjectsOverlap { revision: l, at: s },
                 );
             } else {
                 self.gap(pos, s);
@@ -1056,8 +1025,11 @@ impl<'a> Transition<'a> {
             self.illegal(
                 None,
                 ChangeKind::UnaccountedBytes,
-                format!("{n} bytes in revision {l} from byte {at} belong to no object"),
-                format!("{n} byte trong phiên bản {l} (từ byte {at}) không thuộc đối tượng nào"),
+                Finding::UnaccountedBytes {
+                    revision: l,
+                    at,
+                    count: n,
+                },
             );
         }
     }
@@ -1139,27 +1111,20 @@ fn list_diff(file: &PdfFile, old: &[Object], new: &[Object]) -> (Vec<Object>, Ve
     )
 }
 
-fn describe_role(role: Option<&Role>) -> (String, String) {
-    match role {
-        Some(Role::Catalog) => (" (the catalog)".into(), " (danh mục gốc)".into()),
-        Some(Role::Page(p)) => (format!(" (page {p})"), format!(" (trang {p})")),
-        Some(Role::Contents(p)) => (
-            format!(" (content of page {p})"),
-            format!(" (nội dung trang {p})"),
-        ),
-        Some(Role::Annotation(p)) => (
-            format!(" (annotation on page {p})"),
-            format!(" (chú thích trên trang {p})"),
-        ),
-        Some(Role::SigFieldEmpty(name) | Role::SigFieldSigned(name) | Role::Field(name)) => {
-            (format!(" (field {name})"), format!(" (trường {name})"))
+fn object_role(role: Option<&Role>) -> Option<ObjectRole> {
+    Some(match role? {
+        Role::Catalog => ObjectRole::Catalog,
+        Role::Page(p) => ObjectRole::Page { page: *p },
+        Role::Contents(p) => ObjectRole::PageContent { page: *p },
+        Role::Annotation(p) => ObjectRole::Annotation { page: *p },
+        Role::SigFieldEmpty(name) | Role::SigFieldSigned(name) | Role::Field(name) => {
+            ObjectRole::Field { name: name.clone() }
         }
-        Some(Role::SigDict(name)) => (
-            format!(" (signature of field {name})"),
-            format!(" (chữ ký của ô {name})"),
-        ),
-        _ => (String::new(), String::new()),
-    }
+        Role::SigDict(name) => ObjectRole::Signature {
+            field: name.clone(),
+        },
+        _ => return None,
+    })
 }
 
 fn is_white(b: u8) -> bool {

@@ -13,23 +13,24 @@
 
 use crate::pdf::{Dict, Object, PdfFile};
 
-use super::fields::{catalog, deref};
+use super::finding::{Finding, Message};
 use super::report::Change;
 use super::signature::Checked;
-use super::util::Budget;
+use crate::pdf::walk::Budget;
+use crate::pdf::walk::{catalog, deref};
 
 /// Most `/Reference` entries read from one signature dictionary.
 const MAX_REFERENCES: usize = 16;
 
 /// The DocMDP transform of a signature dictionary: `None` without one, else
 /// its `/P` (2 when absent) or why it is unusable.
-pub(crate) fn transform_of(file: &PdfFile, sig: &Dict, rev: usize) -> Option<Result<u8, String>> {
+pub(crate) fn transform_of(file: &PdfFile, sig: &Dict, rev: usize) -> Option<Result<u8, Finding>> {
     let mut budget = Budget::new(1000);
     let refs = match deref(file, sig.get(b"Reference")?, rev, &mut budget)? {
         Object::Array(items) => items,
-        _ => return Some(Err("/Reference is not an array".to_owned())),
+        _ => return Some(Err(Finding::ReferenceNotArray)),
     };
-    let mut found: Option<Result<u8, String>> = None;
+    let mut found: Option<Result<u8, Finding>> = None;
     for item in refs.iter().take(MAX_REFERENCES) {
         let Some(Object::Dictionary(d)) = deref(file, item, rev, &mut budget) else {
             continue;
@@ -38,9 +39,7 @@ pub(crate) fn transform_of(file: &PdfFile, sig: &Dict, rev: usize) -> Option<Res
             continue;
         }
         if found.is_some() {
-            return Some(Err(
-                "/Reference holds more than one DocMDP transform".to_owned()
-            ));
+            return Some(Err(Finding::ReferenceTwoDocMdp));
         }
         let params = d
             .get(b"TransformParams")
@@ -53,10 +52,10 @@ pub(crate) fn transform_of(file: &PdfFile, sig: &Dict, rev: usize) -> Option<Res
                     Some(1) => Ok(1),
                     Some(2) => Ok(2),
                     Some(3) => Ok(3),
-                    _ => Err("DocMDP /TransformParams /P is not 1, 2 or 3".to_owned()),
+                    _ => Err(Finding::DocMdpPermissionBad),
                 },
             },
-            Some(_) => Err("DocMDP /TransformParams is not a dictionary".to_owned()),
+            Some(_) => Err(Finding::DocMdpParamsNotDictionary),
         };
         found = Some(p);
     }
@@ -69,23 +68,21 @@ pub(crate) fn perms_docmdp(
     file: &PdfFile,
     rev: usize,
     budget: &mut Budget,
-) -> Option<Result<u32, String>> {
+) -> Option<Result<u32, Finding>> {
     let cat = catalog(file, rev, budget)?;
     let perms = match deref(file, cat.get(b"Perms")?, rev, budget) {
         Some(Object::Dictionary(d)) => d,
-        _ => return Some(Err("the catalog's /Perms is not a dictionary".to_owned())),
+        _ => return Some(Err(Finding::PermsNotDictionary)),
     };
     match perms.get(b"DocMDP")? {
         Object::Reference(r) => Some(Ok(r.num)),
-        _ => Some(Err(
-            "the catalog's /Perms /DocMDP is not a reference to a signature dictionary".to_owned(),
-        )),
+        _ => Some(Err(Finding::PermsDocMdpNotReference)),
     }
 }
 
-fn fail(c: &mut Checked, msg: String) {
+fn fail(c: &mut Checked, finding: Finding) {
     c.report.valid = false;
-    c.report.problems.push(msg);
+    c.report.problems.push(finding.into());
 }
 
 /// Matches the signatures' DocMDP transforms with the catalog's `/Perms`:
@@ -93,13 +90,13 @@ fn fail(c: &mut Checked, msg: String) {
 /// certification that cannot be relied on invalid. `checked` is in revision order.
 pub(crate) fn check_certification(
     checked: &mut [Checked],
-    perms: Option<Result<u32, String>>,
-    problems: &mut Vec<String>,
+    perms: Option<Result<u32, Finding>>,
+    problems: &mut Vec<Message>,
 ) {
     let named = match &perms {
         Some(Ok(n)) => Some(*n),
         Some(Err(e)) => {
-            problems.push(e.clone());
+            problems.push(e.clone().into());
             None
         }
         None => None,
@@ -107,10 +104,7 @@ pub(crate) fn check_certification(
     if let Some(n) = named
         && !checked.iter().any(|c| c.report.signature_object == Some(n))
     {
-        problems.push(format!(
-            "the catalog's /Perms /DocMDP points at object {n}, which is not the value of a \
-             signature field"
-        ));
+        problems.push(Finding::PermsNamesNoSignature { object: n }.into());
     }
     let first_from = checked.iter().map(|c| c.from).min();
     let mut seen_first = false;
@@ -120,45 +114,16 @@ pub(crate) fn check_certification(
         let is_named = named.is_some() && c.report.signature_object == named;
         match (c.docmdp.clone(), is_named) {
             (None, false) => {}
-            (None, true) => fail(
-                c,
-                "the catalog's /Perms /DocMDP names this signature, but its dictionary has no \
-                 DocMDP transform (/Reference)"
-                    .to_owned(),
-            ),
-            (Some(_), false) => fail(
-                c,
-                "the signature claims a DocMDP certification (/Reference) that the catalog's \
-                 /Perms /DocMDP does not name"
-                    .to_owned(),
-            ),
-            (Some(Err(e)), true) => fail(c, format!("certification signature: {e}")),
+            (None, true) => fail(c, Finding::DocMdpWithoutTransform),
+            (Some(_), false) => fail(c, Finding::DocMdpNotNamed),
+            (Some(Err(e)), true) => fail(c, e),
             (Some(Ok(p)), true) => {
                 c.report.certification = Some(p);
-                c.report.notes.push(format!(
-                    "certification signature (DocMDP /P {p}): {}",
-                    permission_text(p)
-                ));
+                c.report.notes.push(Finding::Certification { p }.into());
                 if !is_first {
-                    fail(
-                        c,
-                        "a certification signature (DocMDP) must be the first signature of \
-                         the document"
-                            .to_owned(),
-                    );
+                    fail(c, Finding::CertificationNotFirst);
                 }
             }
-        }
-    }
-}
-
-fn permission_text(p: u8) -> &'static str {
-    match p {
-        1 => "no change is permitted after it",
-        2 => "only filling in forms and signing are permitted after it",
-        _ => {
-            "filling in forms, signing and annotations are permitted after it; this verifier \
-             still treats any annotation change as illegal"
         }
     }
 }
@@ -170,23 +135,6 @@ pub(crate) fn restrict(p: u8, changes: &mut [Change]) {
         return;
     }
     for ch in changes.iter_mut().filter(|ch| ch.allowed) {
-        ch.allowed = false;
-        ch.description = format!(
-            "{}, which the certification (DocMDP /P 1) does not permit: it permits no change",
-            ch.description
-        );
-        ch.description_vi = format!(
-            "{}, điều mà chữ ký chứng nhận (DocMDP /P 1) không cho phép: không được thay đổi gì",
-            ch.description_vi
-        );
+        ch.forbid_by_certification();
     }
-}
-
-/// The problem of a certification whose permissions were exceeded.
-pub(crate) fn violation(p: u8) -> String {
-    format!(
-        "the certification (DocMDP /P {p}) is broken: the document was changed after it in a \
-         way it does not permit ({})",
-        permission_text(p)
-    )
 }

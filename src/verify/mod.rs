@@ -52,9 +52,9 @@
 //! after that revision are then a problem and an illegal change for every
 //! signature, so the signatures are still listed but the file is invalid.
 //!
-//! # The report (`giaouoc.verification/1`)
+//! # The report (`giaouoc.verification/2`)
 //! ```json
-//! { "format": "giaouoc.verification/1", "file_sha256": "…", "file_size": 123456,
+//! { "format": "giaouoc.verification/2", "file_sha256": "…", "file_size": 123456,
 //!   "revisions": 4, "trailing_bytes": 0, "verdict": "valid",
 //!   "unsigned_fields": ["U04", …], "problems": [], "notes": [],
 //!   "signatures": [{
@@ -68,9 +68,15 @@
 //!     "trusted": true, "chain_problems": [], "field_matches_certificate": true,
 //!     "modifications": "later_signatures_only",
 //!     "changes_after": [{ "revision": 3, "object": 5, "kind": "signature_added",
-//!                         "allowed": true, "description": "…", "description_vi": "…" }],
-//!     "problems": [], "notes": [], "certification": null }] }
+//!                         "allowed": true,
+//!                         "finding": { "code": "signature_added", "field": "U02",
+//!                                      "signature_object": 88 },
+//!                         "description": "…", "description_vi": "…" }],
+//!     "problems": [{ "code": "digest_mismatch", "en": "…", "vi": "…" }],
+//!     "notes": [], "certification": null }] }
 //! ```
+//! Every problem and note is a finding ([`Finding`]: `code` and its data) with its text in
+//! English (`en`) and Vietnamese (`vi`); version 1 had plain English strings there.
 //! `verdict` is `valid`, `invalid`, `no_signatures` or `untrusted`;
 //! `modifications` is `none`, `later_signatures_only` or `illegal`; `revision`
 //! is 1-based (the original file is revision 1). Fields are only ever added
@@ -78,6 +84,7 @@
 
 mod diff;
 mod fields;
+mod finding;
 mod mdp;
 mod report;
 mod signature;
@@ -88,9 +95,11 @@ mod tests;
 
 use sha2::{Digest, Sha256};
 
+use crate::pdf::walk::WalkProblem;
 use crate::pdf::{Anomaly, Limits, PdfError, PdfFile};
 use crate::pki::Crl;
 
+pub use finding::{Finding, Lang, Message, ObjectRole};
 pub use report::{
     Change, ChangeKind, ModificationLevel, REPORT_FORMAT, SignatureReport, SigningTime, Verdict,
     VerificationReport,
@@ -135,22 +144,18 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
     if fields::catalog(&file, last, &mut budget).is_none() {
         return Err(VerifyError::NoCatalog);
     }
-    let mut problems: Vec<String> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
+    let mut problems: Vec<Message> = Vec::new();
+    let mut notes: Vec<Message> = Vec::new();
     if !bytes.starts_with(b"%PDF-") {
-        notes.push("the file does not start with a %PDF- header".to_owned());
+        notes.push(Finding::NoPdfHeader.into());
     }
     if file.trailer().and_then(|t| t.get(b"Encrypt")).is_some() {
-        problems.push(
-            "the file is encrypted; encrypted documents are not supported, so its signatures \
-             cannot be relied on"
-                .to_owned(),
-        );
+        problems.push(Finding::Encrypted.into());
     }
 
     // 1. Signature fields as of the newest revision, and hidden signatures.
     let scan = fields::scan_fields(&file, last, &mut budget);
-    problems.extend(scan.problems.iter().cloned());
+    problems.extend(scan.problems.iter().map(walk_finding));
     let unsigned_fields: Vec<String> = scan
         .fields
         .iter()
@@ -158,13 +163,16 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
         .map(|f| f.name.clone())
         .collect();
     let pages = fields::index_pages(&file, last, &mut budget);
-    problems.extend(pages.problems.iter().cloned());
+    problems.extend(pages.problems.iter().map(walk_finding));
     let hidden = fields::hidden_signatures(&file, last, &pages, &scan, &mut budget);
     for (a, page) in &hidden {
-        problems.push(format!(
-            "annotation {} on page {page} holds a signature but is not a field of /AcroForm",
-            a.num
-        ));
+        problems.push(
+            Finding::HiddenSignature {
+                annotation: a.num,
+                page: *page,
+            }
+            .into(),
+        );
     }
 
     // 2-4. Each signature on its own.
@@ -182,9 +190,7 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
     // 5. Modifications after each signature.
     let trailing = file.trailing_bytes_after_last_eof().unwrap_or(0);
     if trailing > 0 {
-        problems.push(format!(
-            "{trailing} bytes after the last %%EOF belong to no revision"
-        ));
+        problems.push(Finding::TrailingBytes { count: trailing }.into());
     }
     // The end of the file that does not read as a revision (see `PdfFile::parse_recovering`).
     let unreadable_tail = recovery.map(|r| {
@@ -192,22 +198,15 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
             .revisions()
             .last()
             .map_or(0, |rev| rev.end_offset.unwrap_or(rev.section_span.1));
-        let n = bytes.len().saturating_sub(from);
-        let en = format!(
-            "the end of the file cannot be read as a revision ({}); the file was read from the \
-             startxref at byte {} instead, so the {n} bytes from byte {from} belong to no \
-             revision and no signature covers them",
-            r.error, r.startxref_at
-        );
-        let vi = format!(
-            "Phần cuối tệp không đọc được thành một phiên bản ({}); {n} byte từ byte {from} \
-             không thuộc phiên bản nào và không được chữ ký nào bảo vệ",
-            r.error
-        );
-        (en, vi)
+        Finding::UnreadableTail {
+            error: r.error.to_string(),
+            startxref_at: r.startxref_at,
+            from,
+            count: bytes.len().saturating_sub(from),
+        }
     });
-    if let Some((en, _)) = &unreadable_tail {
-        problems.push(en.clone());
+    if let Some(f) = &unreadable_tail {
+        problems.push(f.clone().into());
     }
     if let Some(first) = checked.iter().map(|c| c.from).min() {
         structure_findings(&file, first, &mut problems, &mut notes);
@@ -222,17 +221,15 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
                     None,
                     None,
                     ChangeKind::TrailingBytes,
-                    format!("{trailing} bytes after the last %%EOF, outside any revision"),
-                    format!("{trailing} byte nằm sau %%EOF cuối cùng, ngoài mọi phiên bản"),
+                    Finding::TrailingBytesChange { count: trailing },
                 ));
             }
-            if let Some((en, vi)) = &unreadable_tail {
+            if let Some(f) = &unreadable_tail {
                 changes.push(Change::illegal(
                     None,
                     None,
                     ChangeKind::MalformedRevision,
-                    en.clone(),
-                    vi.clone(),
+                    f.clone(),
                 ));
             }
             if let Some(p) = c.report.certification {
@@ -248,18 +245,18 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
             if c.report.modifications == ModificationLevel::Illegal {
                 c.report
                     .problems
-                    .push("the document was changed after this signature".to_owned());
+                    .push(Finding::ChangedAfterSignature.into());
                 if let Some(p) = c.report.certification {
-                    c.report.problems.push(mdp::violation(p));
+                    c.report
+                        .problems
+                        .push(Finding::CertificationBroken { p }.into());
                 }
             }
             c.report.changes_after = changes;
         }
     }
     if budget.exhausted() {
-        problems.push(format!(
-            "work limit reached ({MAX_WORK} objects read); the analysis is incomplete"
-        ));
+        problems.push(Finding::WorkLimit { max: MAX_WORK }.into());
     }
 
     let signatures: Vec<SignatureReport> = checked.into_iter().map(|c| c.report).collect();
@@ -303,42 +300,76 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
 fn structure_findings(
     file: &PdfFile,
     first_signed: usize,
-    problems: &mut Vec<String>,
-    notes: &mut Vec<String>,
+    problems: &mut Vec<Message>,
+    notes: &mut Vec<Message>,
 ) {
     for a in file.anomalies() {
-        let (rev, text) = match a {
+        let (rev, finding) = match a {
             Anomaly::RevisionOutOfOrder { revision } => (
                 *revision,
-                "starts before the previous revision ends".to_owned(),
+                Finding::RevisionOutOfOrder {
+                    revision: revision.saturating_add(1),
+                },
             ),
-            Anomaly::MissingEof { revision } => (*revision, "has no %%EOF".to_owned()),
+            Anomaly::MissingEof { revision } => (
+                *revision,
+                Finding::RevisionWithoutEof {
+                    revision: revision.saturating_add(1),
+                },
+            ),
             Anomaly::StartxrefMismatch { revision, found } => (
                 *revision,
-                format!(
-                    "has a startxref ({}) that does not point at its section",
-                    found.map_or_else(|| "missing".to_owned(), |f| f.to_string())
-                ),
+                Finding::StartxrefMismatch {
+                    revision: revision.saturating_add(1),
+                    found: *found,
+                },
             ),
             Anomaly::DuplicateXrefEntry { revision, num } => (
                 *revision,
-                format!("lists object {num} twice in its cross-reference section"),
+                Finding::DuplicateXrefEntry {
+                    revision: revision.saturating_add(1),
+                    object: *num,
+                },
             ),
             Anomaly::XrefOffsetImprecise { revision, .. } => {
-                notes.push(format!(
-                    "revision {}: startxref points at white space before the section",
-                    revision.saturating_add(1)
-                ));
+                notes.push(
+                    Finding::XrefOffsetImprecise {
+                        revision: revision.saturating_add(1),
+                    }
+                    .into(),
+                );
                 continue;
             }
         };
-        let msg = format!("revision {} {text}", rev.saturating_add(1));
         if rev > first_signed {
-            problems.push(msg);
+            problems.push(finding.into());
         } else {
-            notes.push(msg);
+            notes.push(finding.into());
         }
     }
+}
+
+/// A problem of the form or page walk, as a finding.
+fn walk_finding(p: &WalkProblem) -> Message {
+    use crate::pdf::walk::{MAX_WALK_DEPTH, MAX_WALK_NODES};
+    match p {
+        WalkProblem::TooManyFieldNodes => Finding::TooManyFieldNodes {
+            max: MAX_WALK_NODES,
+        },
+        WalkProblem::FieldTooDeep { field } => Finding::FieldTooDeep {
+            field: field.clone(),
+            max: MAX_WALK_DEPTH,
+        },
+        WalkProblem::FieldReachedTwice { object } => Finding::FieldReachedTwice { object: *object },
+        WalkProblem::FieldsWorkLimit => Finding::FieldsWorkLimit,
+        WalkProblem::PageTreeTooLarge => Finding::PageTreeTooLarge {
+            max_nodes: MAX_WALK_NODES,
+            max_depth: MAX_WALK_DEPTH,
+        },
+        WalkProblem::PageTreeLoop { object } => Finding::PageTreeLoop { object: *object },
+        WalkProblem::PagesWorkLimit => Finding::PagesWorkLimit,
+    }
+    .into()
 }
 
 /// Two fields pointing at one signature dictionary: neither counts.
@@ -354,9 +385,9 @@ fn flag_shared_dictionaries(checked: &mut [signature::Checked]) {
             .any(|(k, other)| k != i && *other == Some(o));
         if shared {
             c.report.valid = false;
-            c.report.problems.push(format!(
-                "signature dictionary {o} is the value of more than one field"
-            ));
+            c.report
+                .problems
+                .push(Finding::SharedSignatureDictionary { object: o }.into());
         }
     }
 }
@@ -368,9 +399,7 @@ fn note_time_order(checked: &mut [signature::Checked]) {
         if let (Some(p), Some(t)) = (previous, c.time)
             && t < p
         {
-            c.report.notes.push(
-                "the claimed signing time /M is earlier than the previous signature's".to_owned(),
-            );
+            c.report.notes.push(Finding::TimeBeforePrevious.into());
         }
         if c.time.is_some() {
             previous = c.time;

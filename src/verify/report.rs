@@ -1,12 +1,14 @@
 //! The verification report: a value with independent facts per signature
-//! (habit 7), serialised as the stable JSON format `giaouoc.verification/1`.
+//! (habit 7), serialised as the stable JSON format `giaouoc.verification/2`.
 
 use serde::{Deserialize, Serialize};
 
+use super::finding::{Finding, Lang, Message};
 use crate::pki::{CertInfo, ChainProblem};
 
-/// Value of [`VerificationReport::format`].
-pub const REPORT_FORMAT: &str = "giaouoc.verification/1";
+/// Value of [`VerificationReport::format`]. Version 2: problems and notes are typed
+/// findings with their texts ([`Message`]), changes carry their finding.
+pub const REPORT_FORMAT: &str = "giaouoc.verification/2";
 
 /// What [`verify_pdf`](super::verify_pdf) found in one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,9 +30,9 @@ pub struct VerificationReport {
     /// The bottom line.
     pub verdict: Verdict,
     /// Document-level problems; any of them prevents [`Verdict::Valid`].
-    pub problems: Vec<String>,
+    pub problems: Vec<Message>,
     /// Document-level observations that do not affect the verdict.
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
 }
 
 /// The bottom line of a [`VerificationReport`].
@@ -129,6 +131,8 @@ pub struct Change {
     pub kind: ChangeKind,
     /// Allowed by a rule (a later signature, an allowed catalog or `/Info` update).
     pub allowed: bool,
+    /// What changed, as a typed finding.
+    pub finding: Finding,
     /// What changed, in English (names object, page, key or field).
     pub description: String,
     /// What changed, in Vietnamese.
@@ -182,9 +186,9 @@ pub struct SignatureReport {
     /// Every change after this signature's revision, allowed or not.
     pub changes_after: Vec<Change>,
     /// Why this signature is not acceptable (empty when it is).
-    pub problems: Vec<String>,
+    pub problems: Vec<Message>,
     /// Observations that do not make the signature unacceptable.
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
     /// For the certification signature (named by the catalog's `/Perms
     /// /DocMDP`, ISO 32000-2 12.8.2.2): its `/P`, what it permits after it
     /// (1: no change; 2: filling in forms and signing; 3: also annotations).
@@ -202,117 +206,6 @@ impl SignatureReport {
             && self.field_matches_certificate
             && self.modifications != ModificationLevel::Illegal
     }
-
-    fn signer_label(&self) -> String {
-        let name = self.signer.as_ref().and_then(|s| s.subject_cn.clone());
-        let unit = self.signer.as_ref().and_then(|s| s.unit_name.clone());
-        match (name, unit) {
-            (Some(n), Some(u)) => format!("{n} ({u})"),
-            (Some(n), None) => n,
-            (None, Some(u)) => u,
-            (None, None) => String::from("?"),
-        }
-    }
-
-    /// One Vietnamese sentence: the main finding for this signature.
-    pub fn message_vi(&self) -> String {
-        let who = self.signer_label();
-        let field = &self.field;
-        if !self.valid {
-            format!("Ô {field}: Chữ ký không hợp lệ.")
-        } else if !self.intact || self.modifications == ModificationLevel::Illegal {
-            format!("Ô {field}: Tài liệu bị thay đổi sau khi ký (người ký: {who}).")
-        } else if !self.field_matches_certificate {
-            let unit = self.unit_id.as_deref().unwrap_or("?");
-            format!(
-                "Ô {field}: Chữ ký không đúng đơn vị (chứng thư của đơn vị {unit}, người ký: {who})."
-            )
-        } else if !self.trusted {
-            format!("Ô {field}: Chứng thư không được tin cậy (người ký: {who}).")
-        } else {
-            format!("Ô {field}: Chữ ký hợp lệ của {who}.")
-        }
-    }
-
-    /// One English sentence: the main finding for this signature.
-    pub fn message_en(&self) -> String {
-        let who = self.signer_label();
-        let field = &self.field;
-        if !self.valid {
-            format!("Field {field}: the signature is not valid.")
-        } else if !self.intact || self.modifications == ModificationLevel::Illegal {
-            format!("Field {field}: the document was changed after signing (signer: {who}).")
-        } else if !self.field_matches_certificate {
-            let unit = self.unit_id.as_deref().unwrap_or("?");
-            format!(
-                "Field {field}: signed by another unit (certificate of unit {unit}, signer: {who})."
-            )
-        } else if !self.trusted {
-            format!("Field {field}: the certificate is not trusted (signer: {who}).")
-        } else {
-            format!("Field {field}: valid signature by {who}.")
-        }
-    }
-}
-
-impl Verdict {
-    /// The verdict as a Vietnamese sentence.
-    pub fn message_vi(self) -> &'static str {
-        match self {
-            Verdict::Valid => {
-                "Tất cả chữ ký hợp lệ, được tin cậy và tài liệu không bị thay đổi sau khi ký."
-            }
-            Verdict::Invalid => {
-                "Tài liệu không hợp lệ: có chữ ký sai hoặc tài liệu bị thay đổi sau khi ký."
-            }
-            Verdict::NoSignatures => "Tài liệu chưa có chữ ký số.",
-            Verdict::Untrusted => {
-                "Chữ ký nguyên vẹn nhưng chứng thư không được tin cậy (hoặc đã bị thu hồi)."
-            }
-        }
-    }
-
-    /// The verdict as an English sentence.
-    pub fn message_en(self) -> &'static str {
-        match self {
-            Verdict::Valid => {
-                "All signatures are valid and trusted, and the document was not changed after signing."
-            }
-            Verdict::Invalid => {
-                "The document is not valid: a signature is wrong or the document was changed after signing."
-            }
-            Verdict::NoSignatures => "The document has no digital signature.",
-            Verdict::Untrusted => {
-                "The signatures are intact but a certificate is not trusted (or was revoked)."
-            }
-        }
-    }
-}
-
-impl VerificationReport {
-    /// The verdict, the signature count and the empty fields, in Vietnamese.
-    pub fn summary_vi(&self) -> String {
-        let ok = self.signatures.iter().filter(|s| s.is_acceptable()).count();
-        format!(
-            "{} {}/{} chữ ký đạt yêu cầu; {} ô chữ ký còn trống.",
-            self.verdict.message_vi(),
-            ok,
-            self.signatures.len(),
-            self.unsigned_fields.len()
-        )
-    }
-
-    /// The verdict, the signature count and the empty fields, in English.
-    pub fn summary_en(&self) -> String {
-        let ok = self.signatures.iter().filter(|s| s.is_acceptable()).count();
-        format!(
-            "{} {}/{} signatures acceptable; {} signature fields still empty.",
-            self.verdict.message_en(),
-            ok,
-            self.signatures.len(),
-            self.unsigned_fields.len()
-        )
-    }
 }
 
 impl Change {
@@ -321,16 +214,16 @@ impl Change {
         revision: Option<usize>,
         object: Option<u32>,
         kind: ChangeKind,
-        description: String,
-        description_vi: String,
+        finding: Finding,
     ) -> Self {
         Self {
             revision,
             object,
             kind,
             allowed: false,
-            description,
-            description_vi,
+            description: finding.text(Lang::En),
+            description_vi: finding.text(Lang::Vi),
+            finding,
         }
     }
 
@@ -339,12 +232,32 @@ impl Change {
         revision: Option<usize>,
         object: Option<u32>,
         kind: ChangeKind,
-        description: String,
-        description_vi: String,
+        finding: Finding,
     ) -> Self {
         Self {
             allowed: true,
-            ..Self::illegal(revision, object, kind, description, description_vi)
+            ..Self::illegal(revision, object, kind, finding)
         }
+    }
+
+    /// The change's text in `lang`.
+    pub fn text(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Vi => &self.description_vi,
+            Lang::En => &self.description,
+        }
+    }
+
+    /// The same change, now not allowed because a certification forbids it.
+    pub(crate) fn forbid_by_certification(&mut self) {
+        let inner = std::mem::replace(&mut self.finding, Finding::ChangedAfterSignature);
+        *self = Self::illegal(
+            self.revision,
+            self.object,
+            self.kind,
+            Finding::NotPermittedByCertification {
+                change: Box::new(inner),
+            },
+        );
     }
 }

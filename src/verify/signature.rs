@@ -7,14 +7,15 @@
 //! chain and revocation are judged at a time the signer chose.
 
 use sha2::{Digest, Sha512};
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+use time::OffsetDateTime;
 
 use crate::pdf::{Object, PdfFile};
 use crate::pki::{cert_info, validate_chain};
-use crate::sign::cms::{CmsProblem, parse_signed_data, trim_der_padding, verify_signer_info};
+use crate::sign::cms::{parse_signed_data, trim_der_padding, verify_signer_info};
 
 use super::VerifyOptions;
 use super::fields::FieldNode;
+use super::finding::Finding;
 use super::report::{ModificationLevel, SignatureReport, SigningTime};
 use super::util::{show_name, text_string};
 
@@ -31,7 +32,7 @@ pub(crate) struct Checked {
     pub time: Option<OffsetDateTime>,
     /// The DocMDP transform of the signature dictionary, if it has one:
     /// its `/P`, or why it is unusable (see `mdp`).
-    pub docmdp: Option<Result<u8, String>>,
+    pub docmdp: Option<Result<u8, Finding>>,
 }
 
 /// Checks the signature held by a filled signature field.
@@ -93,42 +94,47 @@ pub(crate) fn check_signature(
     };
     let rep = &mut c.report;
     let Some(Object::Reference(sig_ref)) = field.value else {
-        rep.problems.push(
-            "the field's /V is not an indirect reference to a signature dictionary".to_owned(),
-        );
+        rep.problems.push(Finding::ValueNotReference.into());
         return c;
     };
     rep.signature_object = Some(sig_ref.num);
     let Some((def_rev, _)) = file.xref_entry(sig_ref.num, last) else {
-        rep.problems.push(format!(
-            "signature dictionary {} does not exist",
-            sig_ref.num
-        ));
+        rep.problems.push(
+            Finding::SignatureDictionaryMissing {
+                object: sig_ref.num,
+            }
+            .into(),
+        );
         return c;
     };
     c.from = def_rev;
     let sig = match file.resolve(sig_ref, last) {
         Ok(Object::Dictionary(d)) => d,
         Ok(_) => {
-            rep.problems.push(format!(
-                "object {} is not a signature dictionary",
-                sig_ref.num
-            ));
+            rep.problems.push(
+                Finding::NotSignatureDictionary {
+                    object: sig_ref.num,
+                }
+                .into(),
+            );
             return c;
         }
         Err(e) => {
-            rep.problems.push(format!(
-                "signature dictionary {} cannot be read: {e}",
-                sig_ref.num
-            ));
+            rep.problems.push(
+                Finding::SignatureDictionaryUnreadable {
+                    object: sig_ref.num,
+                    error: e.to_string(),
+                }
+                .into(),
+            );
             return c;
         }
     };
     c.docmdp = super::mdp::transform_of(file, &sig, last);
     let mut structure_ok = true;
-    let mut fail = |rep: &mut SignatureReport, msg: String| {
+    let mut fail = |rep: &mut SignatureReport, finding: Finding| {
         structure_ok = false;
-        rep.problems.push(msg);
+        rep.problems.push(finding.into());
     };
 
     // Where the dictionary is: its offsets must be file offsets.
@@ -136,11 +142,9 @@ pub(crate) fn check_signature(
     if obj_span.is_none() {
         fail(
             rep,
-            format!(
-                "signature dictionary {} is not stored as a plain object (e.g. it is inside an \
-                 object stream), so its /Contents cannot be located in the file",
-                sig_ref.num
-            ),
+            Finding::SignatureDictionaryNotPlain {
+                object: sig_ref.num,
+            },
         );
     }
 
@@ -148,38 +152,39 @@ pub(crate) fn check_signature(
     if let Some(t) = sig.get(b"Type")
         && t.as_name() != Some(b"Sig")
     {
-        fail(rep, "signature dictionary /Type is not /Sig".to_owned());
+        fail(rep, Finding::TypeNotSig);
     }
     match sig.get(b"Filter").and_then(Object::as_name) {
         Some(b"Adobe.PPKLite") => {}
         Some(other) => fail(
             rep,
-            format!("/Filter is {}, not /Adobe.PPKLite", show_name(other)),
+            Finding::FilterNotPpkLite {
+                filter: show_name(other),
+            },
         ),
-        None => fail(rep, "/Filter is missing".to_owned()),
+        None => fail(rep, Finding::FilterMissing),
     }
     match sig.get(b"SubFilter").and_then(Object::as_name) {
         Some(sf) => {
             rep.sub_filter = Some(String::from_utf8_lossy(sf).into_owned());
             match sf {
                 b"ETSI.CAdES.detached" => {}
-                b"adbe.pkcs7.detached" => rep.notes.push(
-                    "/SubFilter is /adbe.pkcs7.detached (accepted; PAdES uses /ETSI.CAdES.detached)"
-                        .to_owned(),
-                ),
+                b"adbe.pkcs7.detached" => rep.notes.push(Finding::SubFilterPkcs7Detached.into()),
                 other => fail(
                     rep,
-                    format!("/SubFilter {} is not supported", show_name(other)),
+                    Finding::SubFilterUnsupported {
+                        sub_filter: show_name(other),
+                    },
                 ),
             }
         }
-        None => fail(rep, "/SubFilter is missing".to_owned()),
+        None => fail(rep, Finding::SubFilterMissing),
     }
 
     // /M: claimed signing time (7.9.4 date string).
     if let Some(m) = sig.get(b"M").and_then(Object::as_string) {
         let as_given = text_string(&m.bytes);
-        c.time = parse_pdf_date(&as_given);
+        c.time = crate::pdf::parse_date(&as_given);
         rep.signing_time = Some(SigningTime {
             rfc3339: c.time.and_then(|t| crate::pki::util::rfc3339(t).ok()),
             as_given,
@@ -192,19 +197,13 @@ pub(crate) fn check_signature(
     rep.byte_range = range;
     let mut signed: Option<(usize, usize, usize)> = None;
     match range {
-        None => fail(
-            rep,
-            "/ByteRange is not an array of four non-negative integers".to_owned(),
-        ),
+        None => fail(rep, Finding::ByteRangeMalformed),
         Some([first, a, b, c_len]) => {
             let end = b.checked_add(c_len);
             if first != 0 {
-                fail(rep, "/ByteRange does not start at byte 0".to_owned());
+                fail(rep, Finding::ByteRangeNotFromStart);
             } else if a == 0 || b <= a {
-                fail(
-                    rep,
-                    "/ByteRange gap is empty or its ranges are out of order".to_owned(),
-                );
+                fail(rep, Finding::ByteRangeGapBad);
             } else {
                 match end.and_then(|e| usize::try_from(e).ok()) {
                     Some(e) if e <= len => {
@@ -212,13 +211,7 @@ pub(crate) fn check_signature(
                             signed = Some((a, b, e));
                         }
                     }
-                    _ => fail(
-                        rep,
-                        format!(
-                            "/ByteRange ends at byte {}, after the end of the file ({len} bytes)",
-                            end.map_or_else(|| "?".to_owned(), |e| e.to_string())
-                        ),
-                    ),
+                    _ => fail(rep, Finding::ByteRangePastEnd { end, len }),
                 }
             }
         }
@@ -233,50 +226,43 @@ pub(crate) fn check_signature(
                 if def_rev > i {
                     fail(
                         rep,
-                        format!(
-                            "signature dictionary {} is defined in revision {}, after the \
-                             revision it signs",
-                            sig_ref.num,
-                            def_rev.saturating_add(1)
-                        ),
+                        Finding::SignatureDictionaryAfterSignedRevision {
+                            object: sig_ref.num,
+                            revision: def_rev.saturating_add(1),
+                        },
                     );
                 }
             }
-            None => fail(
-                rep,
-                format!("the signed range ends at byte {end}, which is not the end of a revision"),
-            ),
+            None => fail(rep, Finding::SignedRangeNotRevisionEnd { end }),
         }
         if let Some(span) = obj_span
             && span.1 > end
         {
-            fail(
-                rep,
-                "the signature dictionary lies outside the signed range".to_owned(),
-            );
+            fail(rep, Finding::SignatureDictionaryOutsideRange);
         }
     }
     let contents = match sig.get(b"Contents") {
         Some(Object::String(s)) => {
             if !s.hex {
-                fail(rep, "/Contents is not a hexadecimal string".to_owned());
+                fail(rep, Finding::ContentsNotHex);
             }
             if let (Some(_), Some((a, b, _))) = (obj_span, signed)
                 && s.span != (a, b)
             {
                 fail(
                     rep,
-                    format!(
-                        "the unsigned gap [{a}, {b}) is not exactly this signature's /Contents \
-                         string (at [{}, {}))",
-                        s.span.0, s.span.1
-                    ),
+                    Finding::GapNotContents {
+                        a,
+                        b,
+                        contents_from: s.span.0,
+                        contents_to: s.span.1,
+                    },
                 );
             }
             Some(s.bytes.as_slice())
         }
         _ => {
-            fail(rep, "/Contents is missing or not a string".to_owned());
+            fail(rep, Finding::ContentsMissing);
             None
         }
     };
@@ -291,23 +277,23 @@ pub(crate) fn check_signature(
     let parsed = match trim_der_padding(contents).and_then(parse_signed_data) {
         Ok(p) => p,
         Err(e) => {
-            rep.problems
-                .push(format!("/Contents is not one CMS SignedData: {e}"));
+            rep.problems.push(
+                Finding::NotSignedData {
+                    error: e.to_string(),
+                }
+                .into(),
+            );
             return c;
         }
     };
     match digest {
         Some(d) if d.as_slice() == parsed.message_digest.as_slice() => rep.intact = true,
-        Some(_) => rep.problems.push(
-            "the signed bytes do not match the message digest: the document was altered".to_owned(),
-        ),
-        None => rep
-            .problems
-            .push("the signed bytes cannot be read, so the digest was not checked".to_owned()),
+        Some(_) => rep.problems.push(Finding::DigestMismatch.into()),
+        None => rep.problems.push(Finding::SignedBytesUnreadable.into()),
     }
     let check = verify_signer_info(&parsed);
     for p in &check.problems {
-        rep.problems.push(cms_problem(p));
+        rep.problems.push(Finding::Cms(p.clone()).into());
     }
     rep.valid = structure_ok && check.is_ok();
 
@@ -320,11 +306,13 @@ pub(crate) fn check_signature(
     rep.signer = Some(info);
     rep.field_matches_certificate = rep.unit_id.as_deref() == Some(field.name.as_str());
     if !rep.field_matches_certificate {
-        rep.problems.push(format!(
-            "field {} is signed with a certificate of unit {}",
-            field.name,
-            rep.unit_id.as_deref().unwrap_or("(none)")
-        ));
+        rep.problems.push(
+            Finding::WrongUnit {
+                field: field.name.clone(),
+                certificate_unit: rep.unit_id.clone(),
+            }
+            .into(),
+        );
     }
     match c.time {
         Some(at) => {
@@ -338,16 +326,13 @@ pub(crate) fn check_signature(
             rep.trusted = status.trusted;
             rep.chain_problems = status.problems;
             if !rep.trusted {
-                rep.problems.push(
-                    "the certificate does not chain to a trusted root at the signing time \
-                     (see chain_problems)"
-                        .to_owned(),
-                );
+                rep.problems.push(Finding::NotTrusted.into());
+                for p in rep.chain_problems.iter().filter(|p| p.is_fatal()) {
+                    rep.problems.push(Finding::Chain(p.clone()).into());
+                }
             }
         }
-        None => rep.problems.push(
-            "no readable signing time /M, so the certificate chain was not validated".to_owned(),
-        ),
+        None => rep.problems.push(Finding::NoSigningTime.into()),
     }
     c
 }
@@ -403,103 +388,4 @@ fn revision_ending_at(file: &PdfFile, end: usize) -> Option<usize> {
         }
         _ => false,
     })
-}
-
-fn cms_problem(p: &CmsProblem) -> String {
-    match p {
-        CmsProblem::SignerCertificateMissing => {
-            "CMS: the signer's certificate is not included".to_owned()
-        }
-        CmsProblem::UnsupportedSignatureAlgorithm { oid } => {
-            format!("CMS: signature algorithm {oid} is not Ed25519")
-        }
-        CmsProblem::UnsupportedDigestAlgorithm { oid } => {
-            format!("CMS: digest algorithm {oid} is not SHA-512")
-        }
-        CmsProblem::MessageDigestLength => "CMS: the message digest is not 64 bytes".to_owned(),
-        CmsProblem::SignerKeyNotEd25519 => "CMS: the signer's key is not Ed25519".to_owned(),
-        CmsProblem::BadSignature => {
-            "CMS: the Ed25519 signature does not verify with the certificate's key".to_owned()
-        }
-        CmsProblem::ContentTypeMismatch => {
-            "CMS: content-type attribute differs from the content type".to_owned()
-        }
-        CmsProblem::NotDetachedData => "CMS: not a detached signature over id-data".to_owned(),
-        CmsProblem::SignedAttributesNotDer => {
-            "CMS: signed attributes are not DER-encoded".to_owned()
-        }
-        CmsProblem::SigningCertificateAttributeMissing => {
-            "CMS: signing-certificate-v2 attribute is missing".to_owned()
-        }
-        CmsProblem::UnsupportedEssHashAlgorithm { oid } => {
-            format!("CMS: signing-certificate-v2 uses unsupported hash {oid}")
-        }
-        CmsProblem::SigningCertificateMismatch => {
-            "CMS: signing-certificate-v2 names another certificate than the signer's".to_owned()
-        }
-    }
-}
-
-/// A PDF date `D:YYYYMMDDHHmmSSOHH'mm'` (ISO 32000-2 7.9.4): every field
-/// after the year is optional; without an offset the time is taken as UTC.
-pub(crate) fn parse_pdf_date(s: &str) -> Option<OffsetDateTime> {
-    let s = s.trim();
-    let s = s.strip_prefix("D:").unwrap_or(s);
-    let bytes = s.as_bytes();
-    let mut pos = 0usize;
-    let digits = |n: usize, pos: &mut usize| -> Option<u32> {
-        let part = bytes.get(*pos..pos.checked_add(n)?)?;
-        if !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        *pos = pos.checked_add(n)?;
-        part.iter()
-            .try_fold(0u32, |acc, d| Some(acc * 10 + u32::from(d - b'0')))
-    };
-    let year = digits(4, &mut pos)?;
-    let field = |default: u32, pos: &mut usize| -> Option<u32> {
-        match bytes.get(*pos) {
-            Some(b) if b.is_ascii_digit() => digits(2, pos),
-            _ => Some(default),
-        }
-    };
-    let month = field(1, &mut pos)?;
-    let day = field(1, &mut pos)?;
-    let hour = field(0, &mut pos)?;
-    let minute = field(0, &mut pos)?;
-    let second = field(0, &mut pos)?;
-    let offset = match bytes.get(pos) {
-        None | Some(b'Z') => UtcOffset::UTC,
-        Some(sign @ (b'+' | b'-')) => {
-            let rest = bytes.get(pos.saturating_add(1)..)?;
-            let num = |r: &[u8]| -> Option<i8> {
-                match r {
-                    [a, b, ..] if a.is_ascii_digit() && b.is_ascii_digit() => {
-                        i8::try_from((a - b'0') * 10 + (b - b'0')).ok()
-                    }
-                    _ => None,
-                }
-            };
-            let hh = num(rest)?;
-            let after = rest.get(2..).unwrap_or_default();
-            let after = after.strip_prefix(b"'").unwrap_or(after);
-            let mm = if after.is_empty() { 0 } else { num(after)? };
-            let (hh, mm) = if *sign == b'-' { (-hh, -mm) } else { (hh, mm) };
-            UtcOffset::from_hms(hh, mm, 0).ok()?
-        }
-        Some(_) => return None,
-    };
-    let date = Date::from_calendar_date(
-        i32::try_from(year).ok()?,
-        Month::try_from(u8::try_from(month).ok()?).ok()?,
-        u8::try_from(day).ok()?,
-    )
-    .ok()?;
-    let time = Time::from_hms(
-        u8::try_from(hour).ok()?,
-        u8::try_from(minute).ok()?,
-        u8::try_from(second).ok()?,
-    )
-    .ok()?;
-    Some(PrimitiveDateTime::new(date, time).assume_offset(offset))
 }

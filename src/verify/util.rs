@@ -1,78 +1,14 @@
-//! Small helpers: a work budget, PDF text strings and names, and object
-//! comparison that ignores where things are stored.
+//! Small helpers: PDF text strings and names, and object comparison that
+//! ignores where things are stored.
 
 use std::collections::BTreeMap;
 
 use crate::pdf::{Object, PdfFile};
 
-/// Work allowed for one verification, in units of objects read: each
-/// object resolved costs one plus the number of values it holds, a failed
-/// read costs [`FAILED_READ_COST`]. Shared by all walks and the modification
-/// analysis, so hostile files stay bounded in time.
-pub(crate) const MAX_WORK: usize = 5_000_000;
-
-/// Cost of an object that fails to parse (the parser may have scanned far).
-pub(crate) const FAILED_READ_COST: usize = 5_000;
-
-/// Most nodes in one tree walk (fields, pages).
-pub(crate) const MAX_WALK_NODES: usize = 10_000;
-
-/// Deepest tree walk (fields, pages).
-pub(crate) const MAX_WALK_DEPTH: usize = 32;
+pub(crate) use crate::pdf::walk::{Budget, MAX_WORK};
 
 /// Deepest nesting compared by [`same`].
 const MAX_COMPARE_DEPTH: usize = 64;
-
-/// Work left for one verification; once spent, the analysis stops and says so.
-#[derive(Debug)]
-pub(crate) struct Budget {
-    left: usize,
-    exhausted: bool,
-}
-
-impl Budget {
-    pub(crate) fn new(units: usize) -> Self {
-        Self {
-            left: units,
-            exhausted: false,
-        }
-    }
-
-    /// Takes `n` units of work; false (and exhausted from then on) if they are not left.
-    pub(crate) fn take(&mut self, n: usize) -> bool {
-        if self.exhausted || n > self.left {
-            self.left = 0;
-            self.exhausted = true;
-            return false;
-        }
-        self.left = self.left.saturating_sub(n);
-        true
-    }
-
-    /// Whether some work was refused.
-    pub(crate) fn exhausted(&self) -> bool {
-        self.exhausted
-    }
-}
-
-/// Number of values in an object, nested ones included (counting stops at `cap`).
-pub(crate) fn weight(obj: &Object, cap: usize) -> usize {
-    let mut n = 0usize;
-    let mut stack = vec![obj];
-    while let Some(o) = stack.pop() {
-        n = n.saturating_add(1);
-        if n > cap {
-            break;
-        }
-        match o {
-            Object::Array(items) => stack.extend(items.iter()),
-            Object::Dictionary(d) => stack.extend(d.entries.iter().map(|(_, v)| v)),
-            Object::Stream(s) => stack.extend(s.dict.entries.iter().map(|(_, v)| v)),
-            _ => {}
-        }
-    }
-    n
-}
 
 /// A PDF text string (ISO 32000-2 7.9.2.2), decoded.
 pub(crate) fn text_string(bytes: &[u8]) -> String {

@@ -358,7 +358,15 @@ fn web_interface_registration_review_signing_and_verification_in_chromium() {
     let verdict = b.wait_text("#ket-luan", "KHÔNG HỢP LỆ");
     assert!(verdict.contains("không hợp lệ"), "{verdict}");
     assert!(b.count(".sig-card.sig-bad") >= 1);
-    assert!(b.text(".sig-cards").contains("Không"));
+    let cards = b.text(".sig-cards");
+    assert!(cards.contains("Không"), "{cards}");
+    // Every signature's problems, in Vietnamese.
+    assert!(
+        cards.contains("Vấn đề của chữ ký này")
+            && cards.contains("Dữ liệu được ký không khớp với giá trị băm trong chữ ký"),
+        "{cards}"
+    );
+    assert!(!cards.contains("message digest"), "{cards}");
     let class = b.attribute("#ket-luan", "class").unwrap();
     assert!(class.contains("verdict-invalid"), "{class}");
     b.screenshot("18-kiem-tra-bi-sua");

@@ -71,7 +71,10 @@ pub fn pdf_text(pdf: &Path) -> String {
 /// `pdftotext -raw` page by page, without the page-number line that starts each page from
 /// page 2 (so a paragraph split by a page break reads as one), whitespace folded, NFC.
 pub fn pdf_text_without_page_numbers(pdf: &Path) -> String {
-    let out = tool("pdftotext", &["-raw", "-enc", "UTF-8", pdf.to_str().unwrap(), "-"]);
+    let out = tool(
+        "pdftotext",
+        &["-raw", "-enc", "UTF-8", pdf.to_str().unwrap(), "-"],
+    );
     assert!(out.status.success(), "pdftotext failed");
     let text = String::from_utf8(out.stdout).unwrap();
     let mut all = String::new();

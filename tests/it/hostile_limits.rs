@@ -76,13 +76,13 @@ fn judged(name: &str, bytes: &[u8], trust: &x509_cert::Certificate) -> String {
             let reasons: Vec<String> = report
                 .problems
                 .iter()
-                .cloned()
+                .map(|m| m.en.clone())
                 .chain(report.signatures.iter().flat_map(|s| {
                     s.changes_after
                         .iter()
                         .filter(|c| !c.allowed)
                         .map(|c| c.description.clone())
-                        .chain(s.problems.iter().cloned())
+                        .chain(s.problems.iter().map(|m| m.en.clone()))
                 }))
                 .collect();
             assert!(!reasons.is_empty(), "{name}: invalid without a reason");

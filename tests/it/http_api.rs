@@ -674,7 +674,7 @@ async fn verify_uploads_have_a_limit_and_accept_multipart() {
         .await
         .expect(StatusCode::OK)
         .json();
-    assert_eq!(report["format"], "giaouoc.verification/1");
+    assert_eq!(report["format"], "giaouoc.verification/2");
     assert_eq!(report["verdict"], "no_signatures");
     assert_eq!(report["unsigned_fields"].as_array().unwrap().len(), 16);
 }

@@ -1,7 +1,6 @@
 //! The whole chain on the reference covenant: CA, 16 leaders, 16 sequential signatures,
 //! checked by pyHanko (the third-party judge), qpdf and pdftotext.
 
-
 use ed25519_dalek::SigningKey;
 use time::macros::datetime;
 use x509_cert::Certificate;

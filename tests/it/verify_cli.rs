@@ -66,7 +66,7 @@ fn verify_exit_codes_and_reports() {
     assert!(text.contains("KẾT LUẬN: Tất cả chữ ký hợp lệ"), "{text}");
     let out = giaouoc(&["verify", path.to_str().unwrap(), "--trust", ca, "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["format"], "giaouoc.verification/1");
+    assert_eq!(json["format"], "giaouoc.verification/2");
     assert_eq!(json["verdict"], "valid");
     assert_eq!(json["signatures"].as_array().unwrap().len(), 2);
     assert_eq!(json["unsigned_fields"].as_array().unwrap().len(), 14);
@@ -99,6 +99,23 @@ fn verify_exit_codes_and_reports() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["verdict"], "invalid");
     assert_eq!(json["signatures"][0]["intact"], false);
+    // Each problem carries its code and both texts.
+    let problem = &json["signatures"][0]["problems"][0];
+    assert_eq!(problem["code"], "digest_mismatch");
+    assert!(
+        problem["vi"]
+            .as_str()
+            .unwrap()
+            .contains("tài liệu đã bị sửa")
+    );
+    // The Vietnamese text report names every problem of every signature, in Vietnamese.
+    let out = giaouoc(&["verify", t.to_str().unwrap(), "--trust", ca]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("! Dữ liệu được ký không khớp với giá trị băm trong chữ ký"),
+        "{text}"
+    );
+    assert!(!text.contains("the document was altered"), "{text}");
 
     // Not a PDF → 2.
     let junk = path.with_file_name("junk.pdf");

@@ -10,8 +10,8 @@ use time::macros::datetime;
 
 use crate::pki::ChainProblem;
 
-use super::signature::parse_pdf_date;
 use super::*;
+use crate::pdf::parse_date as parse_pdf_date;
 use attacks::*;
 use support::*;
 
@@ -39,7 +39,7 @@ fn illegal_descriptions(s: &SignatureReport) -> String {
 /// Every reason the report gives: document problems, signature problems
 /// and illegal changes (with their object numbers).
 fn reasons(r: &VerificationReport) -> String {
-    let mut out: Vec<String> = r.problems.clone();
+    let mut out: Vec<String> = r.problems.iter().map(|m| m.en.clone()).collect();
     for s in &r.signatures {
         out.extend(s.problems.iter().map(|p| format!("{}: {p}", s.field)));
         for c in s.changes_after.iter().filter(|c| !c.allowed) {
@@ -304,7 +304,7 @@ fn byte_flipped_in_signed_range_is_not_intact() {
         assert!(!s.intact, "{s:#?}");
         assert!(s.valid, "the CMS itself still verifies");
         assert!(
-            s.problems.iter().any(|p| p.contains("message digest")),
+            s.problems.iter().any(|p| p.en.contains("message digest")),
             "{:?}",
             s.problems
         );
@@ -392,7 +392,7 @@ fn signature_wrapping_contents_moved_inside_the_gap_is_invalid() {
     assert!(
         s.problems
             .iter()
-            .any(|p| p.contains("not exactly this signature's /Contents")),
+            .any(|p| p.en.contains("not exactly this signature's /Contents")),
         "{:?}",
         s.problems
     );
@@ -415,7 +415,7 @@ fn bytes_after_the_last_eof_are_reported() {
     assert!(
         r.problems
             .iter()
-            .any(|p| p.contains("after the last %%EOF")),
+            .any(|p| p.en.contains("after the last %%EOF")),
         "{:?}",
         r.problems
     );
@@ -438,12 +438,12 @@ fn cut_off_last_revision_makes_its_range_exceed_the_file() {
     assert!(
         last.problems
             .iter()
-            .any(|p| p.contains("after the end of the file")),
+            .any(|p| p.en.contains("after the end of the file")),
         "{:?}",
         last.problems
     );
     assert!(
-        r.problems.iter().any(|p| p.contains("no %%EOF")),
+        r.problems.iter().any(|p| p.en.contains("no %%EOF")),
         "{:?}",
         r.problems
     );
@@ -620,7 +620,7 @@ fn hidden_signature_outside_the_form_is_reported() {
     assert!(
         r.problems
             .iter()
-            .any(|p| p.contains("not a field of /AcroForm")),
+            .any(|p| p.en.contains("not a field of /AcroForm")),
         "{:?}",
         r.problems
     );
@@ -630,7 +630,7 @@ fn hidden_signature_outside_the_form_is_reported() {
 fn report_round_trips_through_json() {
     let r = verify(&fixture().signed[1]);
     let json = serde_json::to_string_pretty(&r).unwrap();
-    assert!(json.contains("\"format\": \"giaouoc.verification/1\""));
+    assert!(json.contains("\"format\": \"giaouoc.verification/2\""));
     assert!(json.contains("\"verdict\": \"valid\""));
     assert!(json.contains("\"modifications\": \"later_signatures_only\""));
     assert!(json.contains("\"kind\": \"signature_added\""));
@@ -755,7 +755,7 @@ fn certification_signature_is_reported_with_its_permissions() {
         r.signatures[0]
             .notes
             .iter()
-            .any(|n| n.contains("certification signature (DocMDP /P 2)")),
+            .any(|n| n.en.contains("certification signature (DocMDP /P 2)")),
         "{:?}",
         r.signatures[0].notes
     );

@@ -20,8 +20,8 @@ use crate::sign::cms::{build_signed_data, signed_attributes_der};
 use crate::template::Template;
 
 use super::super::VerifyOptions;
-use super::super::fields::scan_fields;
-use super::super::util::{Budget, MAX_WORK};
+use crate::pdf::walk::scan_fields;
+use crate::pdf::walk::{Budget, MAX_WORK};
 
 pub const BLOC: &str = "Khối thi đua các đơn vị thuộc Sở, ngành Văn hóa - Xã hội tỉnh Quảng Ninh";
 
@@ -214,7 +214,7 @@ pub fn root_of(file: &PdfFile) -> ObjRef {
 /// Page object `n` (1-based) as of the newest revision.
 pub fn page_ref(file: &PdfFile, n: usize) -> ObjRef {
     let mut budget = Budget::new(MAX_WORK);
-    let idx = super::super::fields::index_pages(file, file.last_revision(), &mut budget);
+    let idx = crate::pdf::walk::index_pages(file, file.last_revision(), &mut budget);
     let (&num, _) = idx.page_no.iter().find(|(_, p)| **p == n).unwrap();
     ObjRef::new(num, 0)
 }
@@ -235,7 +235,7 @@ pub fn sign_field(bytes: &[u8], field: &str, who: &Identity, time: &str) -> Vec<
     if unit.as_deref() == Some(field) {
         let opts = crate::sign::SignOptions {
             field: field.to_owned(),
-            time: crate::verify::signature::parse_pdf_date(time).unwrap(),
+            time: crate::pdf::parse_date(time).unwrap(),
             reason: None,
             location: None,
             image: None,

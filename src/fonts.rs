@@ -1,4 +1,6 @@
-//! The bundled Liberation Serif faces: metrics for layout, glyph ids, subsetting.
+//! The bundled Liberation Serif faces (SIL OFL, metric-compatible with Times New Roman), parsed
+//! once per process: metrics and glyph ids for the PDF layout, the DOCX rule measurement and the
+//! signature appearance, and subsetting for embedding (ISO 32000-2 §9.9).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -43,10 +45,10 @@ impl Style {
     }
 }
 
-const REGULAR: &[u8] = include_bytes!("../../fonts/LiberationSerif-Regular.ttf");
-const BOLD: &[u8] = include_bytes!("../../fonts/LiberationSerif-Bold.ttf");
-const ITALIC: &[u8] = include_bytes!("../../fonts/LiberationSerif-Italic.ttf");
-const BOLD_ITALIC: &[u8] = include_bytes!("../../fonts/LiberationSerif-BoldItalic.ttf");
+const REGULAR: &[u8] = include_bytes!("../fonts/LiberationSerif-Regular.ttf");
+const BOLD: &[u8] = include_bytes!("../fonts/LiberationSerif-Bold.ttf");
+const ITALIC: &[u8] = include_bytes!("../fonts/LiberationSerif-Italic.ttf");
+const BOLD_ITALIC: &[u8] = include_bytes!("../fonts/LiberationSerif-BoldItalic.ttf");
 
 /// Characters below this are looked up in a table built once.
 const TABLE_CHARS: usize = 0x2100;
@@ -188,4 +190,109 @@ pub(crate) fn subset(face: &Face, used: &BTreeMap<u16, char>) -> Result<Subset, 
         .filter_map(|(i, g)| u16::try_from(i).ok().map(|n| (*g, n)))
         .collect();
     Ok(Subset { bytes, new_gid })
+}
+
+/// The bundled fonts cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FontError {
+    /// The bundled fonts could not be parsed (a broken build).
+    #[error("không đọc được phông chữ đi kèm")]
+    Unreadable,
+    /// Subsetting a font failed.
+    #[error("không tạo được tập con phông chữ: {0}")]
+    Subset(String),
+    /// The text contains characters the fonts cannot show.
+    #[error("văn bản có ký tự không có trong phông chữ: {0}")]
+    MissingGlyphs(String),
+}
+
+/// Characters of `text` that the bundled fonts cannot show.
+pub fn unsupported_chars(text: &str) -> Vec<char> {
+    let Some(fonts) = Fonts::get() else {
+        return Vec::new();
+    };
+    let face = fonts.face(Style::Regular);
+    let mut out: Vec<char> = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && !face.covers(*c))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// A subset of Liberation Serif Regular for a few lines of text (a signature appearance):
+/// the font program and, per character, its glyph id in the subset and advance.
+#[derive(Debug, Clone)]
+pub struct SmallFont {
+    /// TrueType font program of the subset.
+    pub program: Vec<u8>,
+    /// PostScript name with a subset tag, e.g. `ABCDEF+LiberationSerif`.
+    pub name: String,
+    /// Character → (glyph id in the subset, advance in 1/1000 em).
+    pub glyphs: std::collections::BTreeMap<char, (u16, u16)>,
+    /// Ascender and descender in 1/1000 em.
+    pub ascent: i32,
+    /// Descender (negative) in 1/1000 em.
+    pub descent: i32,
+}
+
+impl SmallFont {
+    /// Width of `text` at `size` points.
+    pub fn width(&self, text: &str, size: f32) -> f32 {
+        text.chars()
+            .map(|c| self.glyphs.get(&c).map(|g| f32::from(g.1)).unwrap_or(500.0))
+            .sum::<f32>()
+            * size
+            / 1000.0
+    }
+}
+
+/// Subsets the regular face to the characters of `text`.
+///
+/// # Errors
+/// Characters the font lacks, or a subsetting failure.
+pub fn small_font(text: &str) -> Result<SmallFont, FontError> {
+    let fonts = Fonts::get().ok_or(FontError::Unreadable)?;
+    let face = fonts.face(Style::Regular);
+    let mut used = std::collections::BTreeMap::new();
+    let mut missing = Vec::new();
+    for c in text.chars() {
+        let (gid, _) = face.glyph(c);
+        if gid == 0 {
+            missing.push(c);
+        } else {
+            used.entry(gid).or_insert(c);
+        }
+    }
+    if !missing.is_empty() {
+        return Err(FontError::MissingGlyphs(missing.into_iter().collect()));
+    }
+    let sub = subset(face, &used).map_err(FontError::Subset)?;
+    let mut glyphs = std::collections::BTreeMap::new();
+    for c in text.chars() {
+        let (gid, adv) = face.glyph(c);
+        let new = sub.new_gid.get(&gid).copied().unwrap_or(0);
+        glyphs.insert(c, (new, (adv * 1000.0).round() as u16));
+    }
+    let tag: String = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for g in used.keys() {
+            h.update(g.to_be_bytes());
+        }
+        h.finalize()
+            .iter()
+            .take(6)
+            .map(|b| char::from(b'A' + b % 26))
+            .collect()
+    };
+    Ok(SmallFont {
+        program: sub.bytes,
+        name: format!("{tag}+LiberationSerif"),
+        glyphs,
+        ascent: (face.ascender * 1000.0).round() as i32,
+        descent: (face.descender * 1000.0).round() as i32,
+    })
 }
