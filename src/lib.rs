@@ -10,6 +10,8 @@
 //!
 //! [`render`] runs steps 1-3 in one call.
 
+pub mod ca;
+pub mod cms;
 pub mod covenant;
 pub mod document;
 pub mod fonts;
@@ -25,3 +27,4 @@ pub mod template;
 #[doc(hidden)]
 pub mod test_support;
 pub mod verify;
+pub mod workflow;

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use giaouoc::ca::BlocCa;
 use giaouoc::pki;
 
 #[derive(clap::Subcommand)]
@@ -92,37 +93,19 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-pub(crate) fn write_secret(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    opts.mode(0o600);
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("không tạo được {} (tệp đã tồn tại?)", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
+fn write_secret(path: &Path, text: &str) -> Result<()> {
+    giaouoc::ca::write_secret(path, text.as_bytes())
+        .with_context(|| format!("không tạo được {} (tệp đã tồn tại?)", path.display()))
 }
 
 fn write_new(path: &Path, text: &str) -> Result<()> {
     super::write_atomic(&[(path, text.as_bytes())]).map_err(anyhow::Error::msg)
 }
 
-fn load_ca(dir: &Path) -> Result<(ed25519_dalek::SigningKey, x509_cert::Certificate, CaState)> {
-    let key = std::fs::read_to_string(dir.join("ca.key"))
-        .with_context(|| format!("không đọc được {}/ca.key", dir.display()))?;
-    let key = pki::signing_key_from_pem(&key)?;
-    let cert = std::fs::read(dir.join("ca.crt"))?;
-    let cert = pki::certificates_from_pem_or_der(&cert)?
-        .into_iter()
-        .next()
-        .context("ca.crt không có chứng thư")?;
+fn load_ca(dir: &Path) -> Result<(BlocCa, CaState)> {
+    let ca = BlocCa::open(dir)?;
     let state: CaState = serde_json::from_slice(&std::fs::read(dir.join("state.json"))?)?;
-    Ok((key, cert, state))
+    Ok((ca, state))
 }
 
 fn save_state(dir: &Path, state: &CaState) -> Result<()> {
@@ -135,23 +118,10 @@ fn save_state(dir: &Path, state: &CaState) -> Result<()> {
 pub(crate) fn ca(cmd: CaCommand) -> Result<()> {
     match cmd {
         CaCommand::Init { dir, name, days } => {
-            if dir.join("ca.key").exists() {
-                bail!("{} đã có CA (ca.key)", dir.display());
-            }
-            std::fs::create_dir_all(&dir)?;
             let key = pki::generate_signing_key(&mut rand_core::OsRng);
             let start = now();
-            let cert = pki::create_ca_certificate(
-                &key,
-                &pki::CaSubject {
-                    name: giaouoc::covenant::nfc(&name),
-                },
-                1,
-                start,
-                start + time::Duration::days(days),
-            )?;
-            write_secret(&dir.join("ca.key"), &pki::signing_key_to_pem(&key)?)?;
-            write_new(&dir.join("ca.crt"), &pki::certificate_to_pem(&cert)?)?;
+            let ca = BlocCa::create(key, &name, start, start + time::Duration::days(days))?;
+            ca.write_new(&dir)?;
             save_state(
                 &dir,
                 &CaState {
@@ -174,7 +144,7 @@ pub(crate) fn ca(cmd: CaCommand) -> Result<()> {
             out,
             days,
         } => {
-            let (ca_key, ca_cert, mut state) = load_ca(&dir)?;
+            let (ca, mut state) = load_ca(&dir)?;
             let public_key = match (&r#pub, &csr) {
                 (Some(p), _) => pki::verifying_key_from_pem(&std::fs::read_to_string(p)?)?,
                 (None, Some(c)) => {
@@ -195,9 +165,7 @@ pub(crate) fn ca(cmd: CaCommand) -> Result<()> {
             };
             let start = now();
             let serial = state.next_serial;
-            let cert = pki::issue_leader_certificate(
-                &ca_key,
-                &ca_cert,
+            let cert = ca.issue(
                 &public_key,
                 &subject,
                 serial,
@@ -217,7 +185,7 @@ pub(crate) fn ca(cmd: CaCommand) -> Result<()> {
             Ok(())
         }
         CaCommand::Revoke { dir, serial } => {
-            let (ca_key, ca_cert, mut state) = load_ca(&dir)?;
+            let (ca, mut state) = load_ca(&dir)?;
             let serial = u64::from_str_radix(serial.trim_start_matches("0x"), 16)
                 .context("số hiệu chứng thư phải là hệ 16")?;
             let at = now();
@@ -235,14 +203,7 @@ pub(crate) fn ca(cmd: CaCommand) -> Result<()> {
                 ));
             }
             state.crl_number += 1;
-            let crl = pki::create_crl(
-                &ca_key,
-                &ca_cert,
-                &list,
-                at,
-                at + time::Duration::days(30),
-                state.crl_number,
-            )?;
+            let crl = ca.crl(&list, at, at + time::Duration::days(30), state.crl_number)?;
             write_new(&dir.join("ca.crl"), &pki::crl_der_to_pem(&crl)?)?;
             save_state(&dir, &state)?;
             println!("Đã thu hồi {serial:x}; CRL: {}/ca.crl", dir.display());

@@ -12,8 +12,9 @@ use super::covenants::rfc3339;
 use super::documents::{self, PDF_TYPE};
 use super::error::{ApiError, ApiResult};
 use super::{AppState, Routes, at, blocking};
-use crate::store::{ArchiveRow, Blobs, Stamp, State as CState, is_sha256};
+use crate::store::{ArchiveRow, Blobs, Stamp, is_sha256};
 use crate::verify::{self, Verdict, VerifyOptions};
+use crate::workflow::Action;
 
 pub(super) fn routes(r: Routes) -> Routes {
     r.post("/covenants/{id}/archive", archive)
@@ -40,15 +41,7 @@ pub(crate) async fn archive_covenant(
 ) -> ApiResult<ArchiveRow> {
     let covenant = state.store.get_covenant(id).await?;
     caller.require_leader_unit(state, &covenant.bloc_id).await?;
-    if covenant.state != CState::Completed {
-        return Err(ApiError::conflict(
-            "wrong_state",
-            format!(
-                "giao ước \"{id}\" đang ở trạng thái {}; chỉ lưu trữ được khi mọi đơn vị đã ký (completed)",
-                covenant.state
-            ),
-        ));
-    }
+    super::require_action(Action::Archive, &covenant)?;
     let ca = state.shared.cas.require(&covenant.bloc_id)?;
     let doc = documents::current(state, id).await?;
     let pdf = doc.pdf.clone();

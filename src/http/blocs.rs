@@ -269,7 +269,7 @@ pub(crate) async fn approve_enrolment(
     };
     let ca = state.shared.cas.require(&row.bloc_id)?;
     let now = state.now();
-    let (cert, serial) = ca.issue(&public_key, &subject, now)?;
+    let (cert, serial) = super::ca::issue_leader(&ca, &public_key, &subject, now)?;
     let pem = pki::certificate_to_pem(&cert).map_err(ApiError::internal)?;
     let actor = caller.actor();
     Ok(state

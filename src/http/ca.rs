@@ -1,60 +1,52 @@
-//! The blocs' certificate authorities, kept under `<data_dir>/ca/<bloc id>/`: `ca.key`
-//! (PKCS#8 PEM, mode 0600) and `ca.crt`. The certificate is also recorded in the store's
-//! bloc row; a folder whose certificate does not match its bloc (a creation that failed
-//! half-way) is ignored.
+//! The blocs' certificate authorities held by the service, one [`crate::ca::BlocCa`] per bloc
+//! in `<data_dir>/ca/<bloc id>/`. The certificate is also recorded in the store's bloc row; a
+//! folder whose certificate does not match its bloc (a creation that failed half-way) is
+//! ignored.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use ed25519_dalek::SigningKey;
 use rand_core::{OsRng, RngCore};
 use time::{Duration, OffsetDateTime};
 use x509_cert::Certificate;
 
 use super::error::{ApiError, ApiResult};
+use crate::ca::{BlocCa, CaError};
 use crate::pki;
 use crate::store::{Stamp, Store, StoreError};
+
+pub use crate::ca::write_secret;
 
 /// CA certificates are valid this long from their creation.
 const CA_YEARS: i64 = 10;
 /// Leaders' certificates are valid this long from their approval (within the CA's validity).
 const LEADER_DAYS: i64 = 2 * 366;
 
-/// One bloc's CA.
-pub struct BlocCa {
-    pub bloc_id: String,
-    pub cert: Certificate,
-    pub cert_pem: String,
-    key: SigningKey,
-}
-
-impl BlocCa {
-    /// Issues a leader certificate for `public_key`; returns it with its serial (hex).
-    pub fn issue(
-        &self,
-        public_key: &pki::VerifyingKey,
-        subject: &pki::LeaderSubject,
-        now: OffsetDateTime,
-    ) -> ApiResult<(Certificate, String)> {
-        let validity = &self.cert.tbs_certificate.validity;
-        let ca_from = pki_time(&validity.not_before)?;
-        let ca_until = pki_time(&validity.not_after)?;
-        // An hour of slack before now (clocks differ), never outside the CA's validity.
-        let not_before = (now - Duration::hours(1)).max(ca_from);
-        let not_after = (now + Duration::days(LEADER_DAYS)).min(ca_until);
-        let serial = random_serial();
-        let cert = pki::issue_leader_certificate(
-            &self.key, &self.cert, public_key, subject, serial, not_before, not_after,
+/// Issues a leader certificate for `public_key` with a random serial, valid from an hour
+/// before `now` (clocks differ) for [`LEADER_DAYS`]; returns it with its serial (hex).
+pub(crate) fn issue_leader(
+    ca: &BlocCa,
+    public_key: &pki::VerifyingKey,
+    subject: &pki::LeaderSubject,
+    now: OffsetDateTime,
+) -> ApiResult<(Certificate, String)> {
+    let serial = random_serial();
+    let cert = ca
+        .issue(
+            public_key,
+            subject,
+            serial,
+            now - Duration::hours(1),
+            now + Duration::days(LEADER_DAYS),
         )
         .map_err(|e| match e {
-            pki::PkiError::Name { .. } => {
+            CaError::Pki(pki::PkiError::Name { .. }) => {
                 ApiError::invalid("invalid_subject", "", format!("tên trong chứng thư: {e}"))
             }
             other => ApiError::internal(format!("issuing a certificate: {other}")),
         })?;
-        Ok((cert, format!("{serial:x}")))
-    }
+    Ok((cert, format!("{serial:x}")))
 }
 
 /// Every bloc CA this service holds the key of.
@@ -86,7 +78,7 @@ impl CaRing {
                 }
                 Err(e) => return Err(e),
             };
-            match load(&entry.path(), &bloc_id) {
+            match BlocCa::open(&entry.path()) {
                 Ok(ca) if same_cert(&ca.cert, &bloc.ca_cert_pem) => {
                     cas.insert(bloc_id, Arc::new(ca));
                 }
@@ -153,36 +145,26 @@ impl CaRing {
         }
         let key = pki::generate_signing_key(&mut OsRng);
         let now = stamp.at;
-        let cert = pki::create_ca_certificate(
-            &key,
-            &pki::CaSubject {
-                name: crate::covenant::nfc(name),
-            },
-            1,
+        let ca = BlocCa::create(
+            key,
+            name,
             now - Duration::days(1),
             now + Duration::days(365 * CA_YEARS),
         )
         .map_err(|e| ApiError::invalid("invalid_bloc", "bloc.name", e.to_string()))?;
-        let cert_pem = pki::certificate_to_pem(&cert).map_err(ApiError::internal)?;
-        let key_pem = pki::signing_key_to_pem(&key).map_err(ApiError::internal)?;
         let folder = self.dir.join(bloc_id);
-        let written = write_ca(&folder, &key_pem, &cert_pem).await;
+        let written = write_ca(&folder, &ca).await;
         if let Err(e) = written {
             let _ = tokio::fs::remove_dir_all(&folder).await;
             return Err(ApiError::internal(format!(
                 "writing the CA of {bloc_id}: {e}"
             )));
         }
-        if let Err(e) = store.create_bloc(stamp, bloc_id, name, &cert_pem).await {
+        if let Err(e) = store.create_bloc(stamp, bloc_id, name, &ca.cert_pem).await {
             let _ = tokio::fs::remove_dir_all(&folder).await;
             return Err(e.into());
         }
-        let ca = Arc::new(BlocCa {
-            bloc_id: bloc_id.to_owned(),
-            cert,
-            cert_pem,
-            key,
-        });
+        let ca = Arc::new(ca);
         if let Ok(mut cas) = self.cas.write() {
             cas.insert(bloc_id.to_owned(), Arc::clone(&ca));
         }
@@ -191,55 +173,15 @@ impl CaRing {
     }
 }
 
-async fn write_ca(folder: &Path, key_pem: &str, cert_pem: &str) -> std::io::Result<()> {
+async fn write_ca(folder: &Path, ca: &BlocCa) -> Result<(), CaError> {
     // A leftover of an earlier failed creation (its bloc is not in the store) is replaced.
-    if tokio::fs::try_exists(folder).await? {
-        tokio::fs::remove_dir_all(folder).await?;
+    if folder.exists() {
+        std::fs::remove_dir_all(folder).map_err(|source| CaError::Io {
+            path: folder.display().to_string(),
+            source,
+        })?;
     }
-    tokio::fs::create_dir_all(folder).await?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tokio::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700)).await?;
-    }
-    write_secret(&folder.join("ca.key"), key_pem.as_bytes())?;
-    write_secret(&folder.join("ca.crt"), cert_pem.as_bytes())?;
-    Ok(())
-}
-
-/// Creates `path` (it must not exist) readable by the owner only, and syncs it.
-pub(crate) fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    opts.mode(0o600);
-    let mut file = opts.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-fn load(folder: &Path, bloc_id: &str) -> Result<BlocCa, String> {
-    let key_pem = std::fs::read_to_string(folder.join("ca.key")).map_err(|e| e.to_string())?;
-    let key = pki::signing_key_from_pem(&key_pem).map_err(|e| e.to_string())?;
-    let cert_pem = std::fs::read_to_string(folder.join("ca.crt")).map_err(|e| e.to_string())?;
-    let cert = pki::certificates_from_pem_or_der(cert_pem.as_bytes())
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .next()
-        .ok_or("ca.crt holds no certificate")?;
-    let cert_key = pki::certificate_verifying_key(&cert).map_err(|e| e.to_string())?;
-    if cert_key != key.verifying_key() {
-        return Err("ca.key does not match ca.crt".into());
-    }
-    Ok(BlocCa {
-        bloc_id: bloc_id.to_owned(),
-        cert,
-        cert_pem,
-        key,
-    })
+    ca.write_new(folder)
 }
 
 fn same_cert(cert: &Certificate, pem: &str) -> bool {
@@ -247,13 +189,6 @@ fn same_cert(cert: &Certificate, pem: &str) -> bool {
         .ok()
         .and_then(|v| v.into_iter().next())
         .is_some_and(|c| &c == cert)
-}
-
-fn pki_time(t: &x509_cert::time::Time) -> ApiResult<OffsetDateTime> {
-    i64::try_from(t.to_unix_duration().as_secs())
-        .ok()
-        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
-        .ok_or_else(|| ApiError::internal("CA validity out of range"))
 }
 
 /// A positive 63-bit serial number.

@@ -20,6 +20,7 @@ use crate::store::{
     Blobs, CovenantRow, RegistrationRow, RegistrationStatus, RevisionRow, Stamp, State as CState,
     StoreError, UnitRole, UnitRow,
 };
+use crate::workflow::Action;
 
 pub(super) fn routes(r: Routes) -> Routes {
     r.post("/covenants", create)
@@ -180,6 +181,7 @@ pub(crate) async fn open_registration_for(
 ) -> ApiResult<CovenantRow> {
     let row = state.store.get_covenant(id).await?;
     caller.require_leader_unit(state, &row.bloc_id).await?;
+    super::require_action(Action::OpenRegistration, &row)?;
     let actor = caller.actor();
     state
         .store
@@ -211,15 +213,7 @@ pub(crate) async fn freeze_covenant(
 ) -> ApiResult<CovenantRow> {
     let row = state.store.get_covenant(id).await?;
     caller.require_leader_unit(state, &row.bloc_id).await?;
-    if row.state != CState::Registration {
-        return Err(ApiError::conflict(
-            "wrong_state",
-            format!(
-                "giao ước \"{id}\" đang ở trạng thái {}; chỉ khóa được khi đang đăng ký (registration)",
-                row.state
-            ),
-        ));
-    }
+    super::require_action(Action::Freeze, &row)?;
     let registrations = state.store.list_registrations(id).await?;
     let final_json = final_covenant(&row.input, &registrations)?;
     let st = state.clone();

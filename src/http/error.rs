@@ -178,11 +178,15 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { what, id } => {
                 ApiError::NotFound(format!("không tìm thấy {} \"{id}\"", what_vi(what)))
             }
-            StoreError::Conflict(reason) if reason.starts_with("stale") => ApiError::Conflict {
+            e @ StoreError::Stale { .. } => ApiError::Conflict {
                 code: "stale",
                 message: format!(
-                    "tài liệu đã có phiên bản mới (có người ký trước); hãy chuẩn bị lại chữ ký ({reason})"
+                    "tài liệu đã có phiên bản mới (có người ký trước); hãy chuẩn bị lại chữ ký ({e})"
                 ),
+            },
+            StoreError::WrongState { covenant, wrong } => ApiError::Conflict {
+                code: "wrong_state",
+                message: wrong.message_vi(&covenant),
             },
             StoreError::Conflict(reason) => ApiError::Conflict {
                 code: "conflict",

@@ -119,6 +119,17 @@ pub(crate) struct Shared {
     pub(crate) admin_secret_sha256: Option<[u8; 32]>,
 }
 
+/// `Ok` when the covenant's state allows `action`, else 409 `wrong_state` saying why in
+/// Vietnamese (the rules are [`crate::workflow`]'s).
+pub(crate) fn require_action(
+    action: crate::workflow::Action,
+    covenant: &crate::store::CovenantRow,
+) -> ApiResult<()> {
+    action
+        .check(covenant.state)
+        .map_err(|wrong| ApiError::conflict("wrong_state", wrong.message_vi(&covenant.id)))
+}
+
 /// The service could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -197,7 +208,7 @@ impl AppState {
     }
 
     /// The CA of a bloc, if this service holds it.
-    pub fn bloc_ca(&self, bloc_id: &str) -> Option<Arc<ca::BlocCa>> {
+    pub fn bloc_ca(&self, bloc_id: &str) -> Option<Arc<crate::ca::BlocCa>> {
         self.shared.cas.get(bloc_id)
     }
 }

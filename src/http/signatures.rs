@@ -11,7 +11,8 @@
 //!    else the signature is embedded, the result verified with the bloc CA as trust root, and
 //!    appended as the next revision with a compare-and-swap on the base.
 //!
-//! The prepared blob is `PREPARE_MAGIC`, one line of JSON ([`PreparedHeader`]), then the PDF.
+//! The prepared state is kept as one JSON blob ([`StoredPrepare`]): the serialised
+//! [`PreparedSignature`] with the preparation's id and the signer's certificate.
 
 use std::sync::Arc;
 
@@ -27,36 +28,34 @@ use time::format_description::well_known::Rfc3339;
 use x509_cert::Certificate;
 
 use super::auth::Caller;
-use super::ca::BlocCa;
 use super::covenants::{input_units, rfc3339};
 use super::documents;
 use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
 use super::ops::incr;
 use super::{AppState, Routes, at, blocking, hex};
+use crate::ca::BlocCa;
 use crate::pki;
 use crate::sign::{self, PreparedSignature, SignOptions};
-use crate::store::{Blobs, CovenantRow, PrepareRow, Stamp, State as CState};
+use crate::store::{Blobs, CovenantRow, PrepareRow, Stamp};
 use crate::verify::{self, Verdict, VerifyOptions};
+use crate::workflow::Action;
 
 pub(super) fn routes(r: Routes) -> Routes {
     r.post("/covenants/{id}/signatures/{unit}/prepare", prepare)
         .post("/covenants/{id}/signatures/{unit}/complete", complete)
 }
 
-const PREPARE_MAGIC: &[u8] = b"giaouoc.prepare/1\n";
-
-/// What besides the PDF a completion needs.
+/// What a completion needs besides the current revision, kept as one blob between prepare and
+/// complete.
 #[derive(Serialize, Deserialize)]
-struct PreparedHeader {
+struct StoredPrepare {
     /// Makes every prepared blob unique, so removing it after use touches nothing else.
     prepare_id: String,
-    field: String,
-    base_len: usize,
-    byte_range: [usize; 4],
-    message_digest: String,
-    signed_attributes: String,
+    /// The signer's certificate.
     certificate_pem: String,
+    /// The prepared revision and what to sign.
+    prepared: PreparedSignature,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,15 +110,7 @@ pub async fn prepare_signature(
             "giao ước \"{id}\" không có đơn vị \"{unit}\""
         )));
     }
-    if !matches!(covenant.state, CState::Frozen | CState::Signing) {
-        return Err(ApiError::conflict(
-            "wrong_state",
-            format!(
-                "giao ước \"{id}\" đang ở trạng thái {}; chỉ ký được khi đã khóa (frozen) hoặc đang ký (signing)",
-                covenant.state
-            ),
-        ));
-    }
+    super::require_action(Action::Sign, &covenant)?;
     let ca = state.shared.cas.require(&covenant.bloc_id)?;
     let cert_pem = match body.certificate_pem {
         Some(pem) => pem,
@@ -147,7 +138,7 @@ pub async fn prepare_signature(
         })?,
         None => vietnam_time(state.now()),
     };
-    check_trusted(&cert, &ca, time)?;
+    check_trusted(&cert, &ca, &covenant.bloc_id, time)?;
     check_not_revoked(state, &covenant.bloc_id, &cert).await?;
     let doc = documents::current(state, id).await?;
     let base_sha = doc.pdf_sha256.clone();
@@ -167,19 +158,13 @@ pub async fn prepare_signature(
     let mut id_bytes = [0_u8; 16];
     OsRng.fill_bytes(&mut id_bytes);
     let prepare_id = hex(&id_bytes);
-    let header = PreparedHeader {
+    let to_sign = B64.encode(&prepared.signed_attributes);
+    let stored = StoredPrepare {
         prepare_id: prepare_id.clone(),
-        field: prepared.field.clone(),
-        base_len: prepared.base_len,
-        byte_range: prepared.byte_range,
-        message_digest: B64.encode(&prepared.message_digest),
-        signed_attributes: B64.encode(&prepared.signed_attributes),
         certificate_pem: cert_pem,
+        prepared,
     };
-    let mut blob = PREPARE_MAGIC.to_vec();
-    serde_json::to_writer(&mut blob, &header).map_err(ApiError::internal)?;
-    blob.push(b'\n');
-    blob.extend_from_slice(&prepared.pdf);
+    let blob = serde_json::to_vec(&stored).map_err(ApiError::internal)?;
     let prepared_sha = state.blobs.put(&blob).await?;
     let evicted = state
         .store
@@ -202,7 +187,7 @@ pub async fn prepare_signature(
         prepare_id,
         base_revision_sha256: base_sha,
         base_revision_index: base_index,
-        to_sign: header.signed_attributes,
+        to_sign,
         field: unit.to_owned(),
         signing_time: rfc3339(time),
     })
@@ -385,7 +370,12 @@ fn check_report(report: &verify::VerificationReport, field: &str) -> ApiResult<(
 
 /// The certificate must chain to the bloc CA at the signing time (checked before anything
 /// is prepared, and again by the verifier at completion).
-fn check_trusted(cert: &Certificate, ca: &Arc<BlocCa>, at: OffsetDateTime) -> ApiResult<()> {
+fn check_trusted(
+    cert: &Certificate,
+    ca: &Arc<BlocCa>,
+    bloc_id: &str,
+    at: OffsetDateTime,
+) -> ApiResult<()> {
     let status = pki::validate_chain(cert, &[], std::slice::from_ref(&ca.cert), at, &[]);
     if status.trusted {
         return Ok(());
@@ -393,8 +383,7 @@ fn check_trusted(cert: &Certificate, ca: &Arc<BlocCa>, at: OffsetDateTime) -> Ap
     Err(ApiError::Invalid {
         code: "untrusted_certificate",
         message: format!(
-            "chứng thư số không do CA của khối thi đua \"{}\" cấp, hoặc không có hiệu lực vào thời điểm ký",
-            ca.bloc_id
+            "chứng thư số không do CA của khối thi đua \"{bloc_id}\" cấp, hoặc không có hiệu lực vào thời điểm ký"
         ),
         details: status
             .problems
@@ -437,33 +426,16 @@ fn parse_certificate(pem: &str) -> ApiResult<Certificate> {
         })
 }
 
+/// The prepared signature and the signer's certificate from a stored blob. A blob that does not
+/// read (written by an older version) counts as an expired preparation.
 fn decode_prepared(blob: &[u8]) -> ApiResult<(PreparedSignature, Certificate)> {
-    let corrupt = |what: &str| ApiError::internal(format!("prepared blob: {what}"));
-    let rest = blob
-        .strip_prefix(PREPARE_MAGIC)
-        .ok_or_else(|| corrupt("magic"))?;
-    let nl = rest
-        .iter()
-        .position(|&b| b == b'\n')
-        .ok_or_else(|| corrupt("header"))?;
-    let (header, pdf) = rest.split_at(nl);
-    let header: PreparedHeader =
-        serde_json::from_slice(header).map_err(|e| corrupt(&e.to_string()))?;
-    let pdf = pdf.get(1..).unwrap_or_default().to_vec();
-    let cert = parse_certificate(&header.certificate_pem)?;
-    let prepared = PreparedSignature {
-        field: header.field,
-        base_len: header.base_len,
-        pdf,
-        byte_range: header.byte_range,
-        message_digest: B64
-            .decode(&header.message_digest)
-            .map_err(|e| corrupt(&e.to_string()))?,
-        signed_attributes: B64
-            .decode(&header.signed_attributes)
-            .map_err(|e| corrupt(&e.to_string()))?,
-    };
-    Ok((prepared, cert))
+    let stored: StoredPrepare = serde_json::from_slice(blob).map_err(|_| {
+        ApiError::not_found(
+            "chữ ký đang chuẩn bị không còn dùng được (đã hết hạn); hãy chuẩn bị lại",
+        )
+    })?;
+    let cert = parse_certificate(&stored.certificate_pem)?;
+    Ok((stored.prepared, cert))
 }
 
 /// A time shown in Vietnam's offset (UTC+7), for the signature appearance.

@@ -8,7 +8,8 @@
 //! reserved bytes. A preparation made against another revision of the file is refused.
 
 mod appearance;
-pub mod cms;
+
+use crate::cms;
 
 pub use appearance::SignatureImage;
 
@@ -81,20 +82,40 @@ pub struct SignOptions {
 }
 
 /// A prepared signature: the new revision with a zeroed `/Contents`, and what to sign.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// It serialises (bytes as base64), so a service can keep it while the signer signs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PreparedSignature {
     /// The field being signed.
     pub field: String,
     /// Length of the file the revision was appended to (its first `base_len` bytes).
     pub base_len: usize,
     /// The file with the new revision, `/Contents` still zero.
+    #[serde(with = "base64_bytes")]
     pub pdf: Vec<u8>,
     /// `/ByteRange` of the new signature.
     pub byte_range: [usize; 4],
     /// SHA-512 of the bytes the byte range covers.
+    #[serde(with = "base64_bytes")]
     pub message_digest: Vec<u8>,
     /// The DER signed attributes (a SET, tag 0x31): the bytes to sign with Ed25519.
+    #[serde(with = "base64_bytes")]
     pub signed_attributes: Vec<u8>,
+}
+
+/// Bytes as a base64 string in serialised forms.
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Prepares the signature of `opts.field` by the holder of `signer_cert`.
@@ -136,25 +157,18 @@ pub fn prepare(
         .as_dict()
         .ok_or_else(|| SignError::NoSuchField(opts.field.clone()))?
         .clone();
-    let fields = acro
-        .get(b"Fields")
-        .and_then(Object::as_array)
-        .unwrap_or(&[]);
+    // The field, found by the same walk as the verifier's (`/Kids` included, bounded).
+    let mut budget = crate::pdf::walk::Budget::new(crate::pdf::walk::MAX_WORK);
+    let scan = crate::pdf::walk::scan_fields(&file, last, &mut budget);
     let mut found = None;
-    for f in fields.iter().take(10_000) {
-        let Some(r) = f.as_reference() else { continue };
-        let obj = file.resolve(r, last)?;
-        let Some(d) = obj.as_dict() else { continue };
-        let name = d
-            .get(b"T")
-            .and_then(Object::as_string)
-            .map(|s| crate::pdf::decode_text_string(&s.bytes));
-        if name.as_deref() == Some(opts.field.as_str())
-            && d.get(b"FT") == Some(&Object::name("Sig"))
-        {
-            found = Some((r, d.clone()));
-            break;
-        }
+    if let Some(node) = scan
+        .fields
+        .iter()
+        .find(|f| f.is_signature && f.name == opts.field)
+        && let Some(r) = node.obj
+        && let Object::Dictionary(d) = file.resolve(r, last)?
+    {
+        found = Some((r, d));
     }
     let (field_ref, mut field) = found.ok_or_else(|| SignError::NoSuchField(opts.field.clone()))?;
     if field.get(b"V").is_some() {

@@ -13,6 +13,7 @@ use super::{
     Result, Store, StoreError, canonical_json, check_id, check_sha256, get_enum, get_json,
     get_time, parse_time, timestamp, unique_conflict,
 };
+use crate::workflow::Action;
 
 /// Signatures in progress a unit may have at once (see [`Store::save_prepare`]).
 pub const MAX_PENDING_PREPARES: u32 = 4;
@@ -111,13 +112,7 @@ impl Store {
             )));
         }
         let mut tx = self.begin_write().await?;
-        let (bloc_id, _) = require_state(
-            tx.conn(),
-            covenant_id,
-            &[State::Registration],
-            "editing a registration",
-        )
-        .await?;
+        let (bloc_id, _) = require_state(tx.conn(), covenant_id, Action::EditRegistration).await?;
         unit_exists(tx.conn(), &bloc_id, unit_id).await?;
         if let Some(current) = registration_in(tx.conn(), covenant_id, unit_id).await?
             && current.status == RegistrationStatus::Accepted
@@ -174,13 +169,7 @@ impl Store {
             ));
         }
         let mut tx = self.begin_write().await?;
-        require_state(
-            tx.conn(),
-            covenant_id,
-            &[State::Registration],
-            "reviewing a registration",
-        )
-        .await?;
+        require_state(tx.conn(), covenant_id, Action::ReviewRegistration).await?;
         let current = registration_in(tx.conn(), covenant_id, unit_id)
             .await?
             .ok_or_else(|| not_found("registration", &format!("{covenant_id}/{unit_id}")))?;
@@ -263,8 +252,7 @@ impl Store {
         }
         let at = timestamp(stamp.at)?;
         let mut tx = self.begin_write().await?;
-        let (bloc_id, _) =
-            require_state(tx.conn(), covenant_id, &[State::Registration], "freezing").await?;
+        let (bloc_id, _) = require_state(tx.conn(), covenant_id, Action::Freeze).await?;
         for unit in signers {
             unit_exists(tx.conn(), &bloc_id, unit).await?;
             sqlx::query("INSERT INTO signers (covenant_id, unit_id) VALUES (?1, ?2)")
@@ -339,13 +327,7 @@ impl Store {
         check_sha256(expected_base_sha256)?;
         check_sha256(new_pdf_sha256)?;
         let mut tx = self.begin_write().await?;
-        let (_, state) = require_state(
-            tx.conn(),
-            covenant_id,
-            &[State::Frozen, State::Signing],
-            "signing",
-        )
-        .await?;
+        let (_, state) = require_state(tx.conn(), covenant_id, Action::Sign).await?;
         let current = current_in(tx.conn(), covenant_id).await?;
         if current.signed_units.iter().any(|u| u == unit_id) {
             return Err(StoreError::Conflict(format!(
@@ -358,10 +340,12 @@ impl Store {
             )));
         }
         if current.pdf_sha256 != expected_base_sha256 {
-            return Err(StoreError::Conflict(format!(
-                "stale base: the current revision of {covenant_id} is {} ({}), not {expected_base_sha256}",
-                current.index, current.pdf_sha256
-            )));
+            return Err(StoreError::Stale {
+                covenant: covenant_id.to_owned(),
+                current_index: current.index,
+                current_sha256: current.pdf_sha256,
+                expected: expected_base_sha256.to_owned(),
+            });
         }
         let index = current.index + 1;
         sqlx::query(
@@ -416,13 +400,7 @@ impl Store {
         check_sha256(&prepare.base_sha256)?;
         check_sha256(&prepare.prepared_sha256)?;
         let mut tx = self.begin_write().await?;
-        require_state(
-            tx.conn(),
-            &prepare.covenant_id,
-            &[State::Frozen, State::Signing],
-            "preparing a signature",
-        )
-        .await?;
+        require_state(tx.conn(), &prepare.covenant_id, Action::Sign).await?;
         let signer = sqlx::query("SELECT 1 FROM signers WHERE covenant_id = ?1 AND unit_id = ?2")
             .bind(&prepare.covenant_id)
             .bind(&prepare.unit_id)
@@ -514,7 +492,7 @@ impl Store {
     ) -> Result<ArchiveRow> {
         check_sha256(pdf_sha256)?;
         let mut tx = self.begin_write().await?;
-        require_state(tx.conn(), covenant_id, &[State::Completed], "archiving").await?;
+        require_state(tx.conn(), covenant_id, Action::Archive).await?;
         let current = current_in(tx.conn(), covenant_id).await?;
         if current.pdf_sha256 != pdf_sha256 {
             return Err(StoreError::Conflict(format!(
@@ -596,18 +574,16 @@ async fn covenant_state(conn: &mut SqliteConnection, id: &str) -> Result<(String
 async fn require_state(
     conn: &mut SqliteConnection,
     id: &str,
-    allowed: &[State],
-    doing: &str,
+    action: Action,
 ) -> Result<(String, State)> {
     let (bloc_id, state) = covenant_state(conn, id).await?;
-    if allowed.contains(&state) {
-        return Ok((bloc_id, state));
-    }
-    let allowed: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-    Err(StoreError::Conflict(format!(
-        "covenant {id} is {state}; {doing} needs {}",
-        allowed.join(" or ")
-    )))
+    action
+        .check(state)
+        .map_err(|wrong| StoreError::WrongState {
+            covenant: id.to_owned(),
+            wrong,
+        })?;
+    Ok((bloc_id, state))
 }
 
 /// One step of the state graph inside the caller's transaction; the UPDATE matches only if

@@ -47,7 +47,35 @@ pub use sessions::{NewSession, SessionRow};
 pub enum StoreError {
     #[error("{what} {id:?} not found")]
     NotFound { what: &'static str, id: String },
-    /// Wrong state for the operation, duplicate, or a stale revision.
+    /// The covenant's state does not allow the operation.
+    #[error(
+        "covenant {covenant} is {}; {} needs {}",
+        wrong.state,
+        wrong.action.label_en(),
+        wrong.action.states().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ")
+    )]
+    WrongState {
+        /// The covenant.
+        covenant: String,
+        /// The action and the state.
+        wrong: crate::workflow::WrongState,
+    },
+    /// The revision a signature was prepared against is no longer the current one.
+    #[error(
+        "stale base: the current revision of {covenant} is {current_index} ({current_sha256}), \
+         not {expected}"
+    )]
+    Stale {
+        /// The covenant.
+        covenant: String,
+        /// The current revision's index.
+        current_index: i64,
+        /// The current revision's SHA-256.
+        current_sha256: String,
+        /// The revision the caller expected.
+        expected: String,
+    },
+    /// A duplicate, or another conflict with what is stored.
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("invalid: {0}")]

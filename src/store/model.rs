@@ -32,37 +32,7 @@ macro_rules! text_enum {
     };
 }
 
-text_enum! {
-    /// A covenant's life cycle: each state has exactly one successor ([`State::next`]).
-    State {
-        /// Created, not yet open to the units.
-        Draft = "draft",
-        /// Units submit their registrations; the leader unit reviews them.
-        Registration = "registration",
-        /// Content fixed, PDF and DOCX rendered (revision 0).
-        Frozen = "frozen",
-        /// At least one leader has signed.
-        Signing = "signing",
-        /// Every expected unit has signed.
-        Completed = "completed",
-        /// The final PDF and its verification report are archived.
-        Archived = "archived",
-    }
-}
-
-impl State {
-    /// The only allowed next state (mirrors the `covenant_transitions` table).
-    pub const fn next(self) -> Option<State> {
-        match self {
-            State::Draft => Some(State::Registration),
-            State::Registration => Some(State::Frozen),
-            State::Frozen => Some(State::Signing),
-            State::Signing => Some(State::Completed),
-            State::Completed => Some(State::Archived),
-            State::Archived => None,
-        }
-    }
-}
+pub use crate::workflow::State;
 
 text_enum! {
     /// A unit's role in its bloc.

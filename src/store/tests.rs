@@ -112,9 +112,11 @@ async fn frozen(store: &Store, n: usize) -> String {
     rev.pdf_sha256
 }
 
+/// The message of a refusal: a conflict, a stale base or a wrong state.
 fn conflict(e: StoreError) -> String {
     match e {
         StoreError::Conflict(m) => m,
+        e @ (StoreError::Stale { .. } | StoreError::WrongState { .. }) => e.to_string(),
         other => panic!("expected Conflict, got {other:?}"),
     }
 }
@@ -496,7 +498,9 @@ async fn sixteen_concurrent_signers_each_retrying_on_conflict_make_sixteen_order
                     .await
                 {
                     Ok(rev) => return (attempts, rev),
-                    Err(StoreError::Conflict(m)) => assert!(m.starts_with("stale"), "{m}"),
+                    Err(e @ StoreError::Stale { .. }) => {
+                        assert!(e.to_string().starts_with("stale"), "{e}")
+                    }
                     Err(e) => panic!("{unit}: {e}"),
                 }
             }

@@ -9,8 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::report::{ModificationLevel, SignatureReport, Verdict, VerificationReport};
+use crate::cms::CmsProblem;
 use crate::pki::ChainProblem;
-use crate::sign::cms::CmsProblem;
 
 /// The language of a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

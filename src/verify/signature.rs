@@ -9,9 +9,9 @@
 use sha2::{Digest, Sha512};
 use time::OffsetDateTime;
 
+use crate::cms::{parse_signed_data, trim_der_padding, verify_signer_info};
 use crate::pdf::{Object, PdfFile};
 use crate::pki::{cert_info, validate_chain};
-use crate::sign::cms::{parse_signed_data, trim_der_padding, verify_signer_info};
 
 use super::VerifyOptions;
 use super::fields::FieldNode;

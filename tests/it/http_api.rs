@@ -100,7 +100,7 @@ async fn tokens_units_and_roles_are_enforced() {
             json!({"pledges": []}),
         )
         .await;
-    assert_error(&early, StatusCode::CONFLICT, "conflict");
+    assert_error(&early, StatusCode::CONFLICT, "wrong_state");
     app.post(
         &format!("{base}/open-registration"),
         Some(officer(&tokens, "U01")),
@@ -115,7 +115,7 @@ async fn tokens_units_and_roles_are_enforced() {
             json!({}),
         )
         .await;
-    assert_error(&again, StatusCode::CONFLICT, "conflict");
+    assert_error(&again, StatusCode::CONFLICT, "wrong_state");
 
     // A unit edits only its own registration; only the leader unit reviews.
     let other = app

@@ -21,6 +21,7 @@ use crate::store::{
     Stamp, State as CState, StoreError, UnitKind, is_sha256, verify_exported_chain,
 };
 use crate::verify::VerificationReport;
+use crate::workflow::Action;
 
 pub(super) fn routes(r: Routes) -> Routes {
     r.get("/", home)
@@ -330,15 +331,7 @@ fn action_vi(action: &str, details: &Value) -> String {
 }
 
 pub(super) fn state_vi(state: &str) -> &'static str {
-    match state {
-        "draft" => "Đang soạn",
-        "registration" => "Đang đăng ký",
-        "frozen" => "Đã chốt, chờ ký",
-        "signing" => "Đang ký",
-        "completed" => "Đã ký đủ",
-        "archived" => "Đã lưu trữ",
-        _ => "Không rõ",
-    }
+    CState::parse(state).map_or("Không rõ", CState::label_vi)
 }
 
 async fn registration_page(web: Web, Path((id, unit)): Path<(String, String)>) -> Response {
@@ -355,9 +348,12 @@ async fn registration_body(web: &Web, id: &str, unit: &str) -> PageResult {
     let rights = rights(state, caller, &row.bloc_id).await?;
     let registration = registration_view(state, caller, id, unit).await?;
     let status = at(&registration, "/status").as_str().unwrap_or_default();
-    let open = row.state == CState::Registration;
-    let can_edit = open && rights.acts_for(unit) && status != "accepted";
-    let can_review = open && rights.leader_unit && status == "submitted";
+    let can_edit = Action::EditRegistration.allowed_in(row.state)
+        && rights.acts_for(unit)
+        && status != "accepted";
+    let can_review = Action::ReviewRegistration.allowed_in(row.state)
+        && rights.leader_unit
+        && status == "submitted";
     let unit_json = input_units(&row.input)
         .iter()
         .find(|u| at(u, "/id").as_str() == Some(unit))
@@ -427,7 +423,7 @@ async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
         }
         None => None,
     };
-    let signable = matches!(row.state, CState::Frozen | CState::Signing);
+    let signable = Action::Sign.allowed_in(row.state);
     Ok(web
         .render(
             StatusCode::OK,

@@ -372,7 +372,7 @@ fn wrap(signed: &[u8], literal: bool) -> Vec<u8> {
     let dict_end = part2.windows(7).position(|w| w == b"endobj\n").unwrap() + 7;
     let mut tail = part2[..dict_end].to_vec();
     let mut head = signed[..a].to_vec();
-    let der = crate::sign::cms::trim_der_padding(&hex_decode(&signed[a + 1..b - 1]))
+    let der = crate::cms::trim_der_padding(&hex_decode(&signed[a + 1..b - 1]))
         .unwrap()
         .to_vec();
     let mut contents = Vec::new();
@@ -563,7 +563,7 @@ fn edit_cms(n: usize, edit: impl FnOnce(&mut cms::signed_data::SignedData)) -> V
     use cms::signed_data::SignedData;
     let mut bytes = signed(n);
     let (a, b) = last_gap(&bytes);
-    let der = crate::sign::cms::trim_der_padding(&hex_decode(&bytes[a + 1..b - 1]))
+    let der = crate::cms::trim_der_padding(&hex_decode(&bytes[a + 1..b - 1]))
         .unwrap()
         .to_vec();
     let mut ci = ContentInfo::from_der(&der).unwrap();
@@ -579,7 +579,7 @@ fn edit_cms(n: usize, edit: impl FnOnce(&mut cms::signed_data::SignedData)) -> V
 }
 
 fn cert_choice(c: &x509_cert::Certificate) -> cms::cert::CertificateChoices {
-    cms::cert::CertificateChoices::Certificate(c.clone())
+    ::cms::cert::CertificateChoices::Certificate(c.clone())
 }
 
 /// The certificate of another unit's leader put in place of the signer's,
@@ -593,13 +593,13 @@ pub fn usf_swapped_certificate(n: usize) -> Vec<u8> {
         ));
         let mut infos = sd.signer_infos.0.clone().into_vec();
         infos[0].sid = cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(
-            cms::cert::IssuerAndSerialNumber {
+            ::cms::cert::IssuerAndSerialNumber {
                 issuer: other.tbs_certificate.issuer.clone(),
                 serial_number: other.tbs_certificate.serial_number.clone(),
             },
         );
         sd.signer_infos =
-            cms::signed_data::SignerInfos(der::asn1::SetOfVec::try_from(infos).unwrap());
+            ::cms::signed_data::SignerInfos(der::asn1::SetOfVec::try_from(infos).unwrap());
     })
 }
 

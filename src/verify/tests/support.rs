@@ -10,13 +10,13 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use x509_cert::Certificate;
 
+use crate::cms::{build_signed_data, signed_attributes_der};
 use crate::pdf::{Dict, IncrementalUpdate, Limits, ObjRef, Object, PdfFile, PdfString};
 use crate::pki::{
     CaSubject, Crl, LeaderSubject, create_ca_certificate, create_crl, issue_leader_certificate,
     parse_crl,
 };
 use crate::render_pdf::PdfOptions;
-use crate::sign::cms::{build_signed_data, signed_attributes_der};
 use crate::template::Template;
 
 use super::super::VerifyOptions;

@@ -5,9 +5,9 @@
 //! [`signed_attributes_der`] gives the bytes to sign (PureEdDSA over the DER
 //! SET, RFC 8419 §3.1), [`build_signed_data`] wraps the signature.
 
-use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
-use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{
+use ::cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use ::cms::content_info::{CmsVersion, ContentInfo};
+use ::cms::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedAttributes, SignedData, SignerIdentifier,
     SignerInfo, SignerInfos,
 };

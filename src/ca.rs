@@ -1,0 +1,310 @@
+//! The bloc's certificate authority: its key and certificate, kept in a folder, issuing the
+//! leaders' certificates and the CRL. One implementation for the command line (`giaouoc ca`)
+//! and the service (one CA per bloc under the data folder).
+//!
+//! A CA folder holds `ca.key` (PKCS#8 PEM, mode 0600, written once) and `ca.crt` (PEM). The
+//! profiles are those of [`crate::pki`] (RFC 5280, RFC 8410). Times, serial numbers and keys
+//! are passed in: this module never reads the clock.
+
+use std::path::Path;
+
+use ed25519_dalek::SigningKey;
+use time::OffsetDateTime;
+use x509_cert::Certificate;
+use zeroize::Zeroizing;
+
+use crate::pki::{self, PkiError};
+
+/// File name of the CA's private key in its folder.
+pub const KEY_FILE: &str = "ca.key";
+/// File name of the CA's certificate in its folder.
+pub const CERT_FILE: &str = "ca.crt";
+
+/// Why a CA could not be created, read or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The folder already holds a CA.
+    #[error("{0} đã có CA (ca.key)")]
+    Exists(String),
+    /// A key, certificate, name or time was refused by the PKI profile.
+    #[error("{0}")]
+    Pki(#[from] PkiError),
+    /// `ca.crt` holds no certificate.
+    #[error("ca.crt không có chứng thư")]
+    NoCertificate,
+    /// `ca.key` is not the key of `ca.crt`.
+    #[error("ca.key không khớp với ca.crt")]
+    KeyMismatch,
+    /// The CA's validity does not cover the requested period.
+    #[error("thời hạn yêu cầu nằm ngoài thời hạn của CA")]
+    OutsideValidity,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CaError + '_ {
+    move |source| CaError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// A bloc CA: its signing key and self-signed certificate.
+pub struct BlocCa {
+    /// The CA certificate.
+    pub cert: Certificate,
+    /// The same, PEM.
+    pub cert_pem: String,
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for BlocCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlocCa")
+            .field("subject", &pki::cert_info(&self.cert).subject_cn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlocCa {
+    /// A new CA named `name` (NFC), serial 1, valid from `not_before` to `not_after`.
+    ///
+    /// # Errors
+    /// A name or period the profile refuses.
+    pub fn create(
+        key: SigningKey,
+        name: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<BlocCa, CaError> {
+        let cert = pki::create_ca_certificate(
+            &key,
+            &pki::CaSubject {
+                name: crate::covenant::nfc(name),
+            },
+            1,
+            not_before,
+            not_after,
+        )?;
+        let cert_pem = pki::certificate_to_pem(&cert)?;
+        Ok(BlocCa {
+            cert,
+            cert_pem,
+            key,
+        })
+    }
+
+    /// The CA kept in `dir` (`ca.key`, `ca.crt`); the key must be the certificate's.
+    ///
+    /// # Errors
+    /// Unreadable files, no certificate, or a key of another certificate.
+    pub fn open(dir: &Path) -> Result<BlocCa, CaError> {
+        let key_path = dir.join(KEY_FILE);
+        let key_pem = Zeroizing::new(std::fs::read_to_string(&key_path).map_err(io(&key_path))?);
+        let key = pki::signing_key_from_pem(&key_pem)?;
+        let cert_path = dir.join(CERT_FILE);
+        let cert_pem = std::fs::read_to_string(&cert_path).map_err(io(&cert_path))?;
+        let cert = pki::certificates_from_pem_or_der(cert_pem.as_bytes())?
+            .into_iter()
+            .next()
+            .ok_or(CaError::NoCertificate)?;
+        if pki::certificate_verifying_key(&cert)? != key.verifying_key() {
+            return Err(CaError::KeyMismatch);
+        }
+        Ok(BlocCa {
+            cert,
+            cert_pem,
+            key,
+        })
+    }
+
+    /// Writes `ca.key` (0600, never overwritten) and `ca.crt` into `dir` (created, 0700).
+    ///
+    /// # Errors
+    /// The folder already has a key, or a write fails.
+    pub fn write_new(&self, dir: &Path) -> Result<(), CaError> {
+        let key_path = dir.join(KEY_FILE);
+        if key_path.exists() {
+            return Err(CaError::Exists(dir.display().to_string()));
+        }
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(io(dir))?;
+        }
+        let key_pem = pki::signing_key_to_pem(&self.key)?;
+        write_secret(&key_path, key_pem.as_bytes()).map_err(io(&key_path))?;
+        let cert_path = dir.join(CERT_FILE);
+        write_secret(&cert_path, self.cert_pem.as_bytes()).map_err(io(&cert_path))?;
+        Ok(())
+    }
+
+    /// Issues a leader's certificate for `public_key`, valid from `not_before` to
+    /// `not_after`, both clamped to the CA's own validity.
+    ///
+    /// # Errors
+    /// A subject the profile refuses, or a period outside the CA's validity.
+    pub fn issue(
+        &self,
+        public_key: &pki::VerifyingKey,
+        subject: &pki::LeaderSubject,
+        serial: u64,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Certificate, CaError> {
+        let (ca_from, ca_until) = self.validity()?;
+        let not_before = not_before.max(ca_from);
+        let not_after = not_after.min(ca_until);
+        if not_after <= not_before {
+            return Err(CaError::OutsideValidity);
+        }
+        Ok(pki::issue_leader_certificate(
+            &self.key, &self.cert, public_key, subject, serial, not_before, not_after,
+        )?)
+    }
+
+    /// A CRL (DER) listing `revoked` (serial, revocation time), issued at `at`, valid until
+    /// `next_update`, with CRL number `number` (RFC 5280 §5).
+    ///
+    /// # Errors
+    /// A time or number the profile refuses.
+    pub fn crl(
+        &self,
+        revoked: &[(u64, OffsetDateTime)],
+        at: OffsetDateTime,
+        next_update: OffsetDateTime,
+        number: u64,
+    ) -> Result<Vec<u8>, CaError> {
+        Ok(pki::create_crl(
+            &self.key,
+            &self.cert,
+            revoked,
+            at,
+            next_update,
+            number,
+        )?)
+    }
+
+    /// The CA certificate's notBefore and notAfter.
+    ///
+    /// # Errors
+    /// A validity out of range (a broken certificate).
+    pub fn validity(&self) -> Result<(OffsetDateTime, OffsetDateTime), CaError> {
+        let v = &self.cert.tbs_certificate.validity;
+        let t = |t: &x509_cert::time::Time| {
+            i64::try_from(t.to_unix_duration().as_secs())
+                .ok()
+                .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+                .ok_or(CaError::OutsideValidity)
+        };
+        Ok((t(&v.not_before)?, t(&v.not_after)?))
+    }
+}
+
+/// Creates `path` (it must not exist) readable by the owner only, writes `bytes` and syncs.
+///
+/// # Errors
+/// The file exists or cannot be written.
+pub fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut file = opts.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    #[test]
+    fn a_ca_written_to_a_folder_opens_again_and_is_never_overwritten() {
+        let dir = std::env::temp_dir().join(format!("giaouoc-ca-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let ca = BlocCa::create(
+            key(1),
+            "Khối thi đua thử",
+            datetime!(2026-01-01 0:00 UTC),
+            datetime!(2036-01-01 0:00 UTC),
+        )
+        .unwrap();
+        ca.write_new(&dir).unwrap();
+        let again = BlocCa::open(&dir).unwrap();
+        assert_eq!(again.cert, ca.cert);
+        assert!(matches!(ca.write_new(&dir), Err(CaError::Exists(_))));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // Another CA's key under this certificate is refused.
+        std::fs::remove_file(dir.join(KEY_FILE)).unwrap();
+        let other = pki::signing_key_to_pem(&key(2)).unwrap();
+        write_secret(&dir.join(KEY_FILE), other.as_bytes()).unwrap();
+        assert!(matches!(BlocCa::open(&dir), Err(CaError::KeyMismatch)));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn issued_certificates_stay_inside_the_ca_validity() {
+        let ca = BlocCa::create(
+            key(1),
+            "Khối thi đua thử",
+            datetime!(2026-01-01 0:00 UTC),
+            datetime!(2027-01-01 0:00 UTC),
+        )
+        .unwrap();
+        let subject = pki::LeaderSubject {
+            full_name: "Âu Thị Hải Yến".into(),
+            title: "Phó Giám đốc".into(),
+            unit_name: "Trung tâm Văn hóa".into(),
+            unit_id: "U07".into(),
+        };
+        let cert = ca
+            .issue(
+                &key(3).verifying_key(),
+                &subject,
+                7,
+                datetime!(2025-06-01 0:00 UTC),
+                datetime!(2028-06-01 0:00 UTC),
+            )
+            .unwrap();
+        let info = pki::cert_info(&cert);
+        assert_eq!(info.not_before, "2026-01-01T00:00:00Z");
+        assert_eq!(info.not_after, "2027-01-01T00:00:00Z");
+        assert!(matches!(
+            ca.issue(
+                &key(3).verifying_key(),
+                &subject,
+                8,
+                datetime!(2030-01-01 0:00 UTC),
+                datetime!(2031-01-01 0:00 UTC),
+            ),
+            Err(CaError::OutsideValidity)
+        ));
+    }
+}
