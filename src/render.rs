@@ -30,9 +30,18 @@ pub enum PipelineError {
 /// Invalid input (all problems at once) or a template error.
 pub fn prepare(json: &[u8], template: &Template) -> Result<(Covenant, Document), PipelineError> {
     let covenant = covenant::parse(json)?;
-    let doc = template.fill(&covenant)?;
-    check_glyphs(&doc)?;
+    let doc = document(&covenant, template)?;
     Ok((covenant, doc))
+}
+
+/// Fills a validated covenant and checks that the fonts can show all its text.
+///
+/// # Errors
+/// A template error, or characters the fonts cannot show.
+pub fn document(covenant: &Covenant, template: &Template) -> Result<Document, PipelineError> {
+    let doc = template.fill(covenant)?;
+    check_glyphs(&doc)?;
+    Ok(doc)
 }
 
 /// Renders the PDF of a prepared document.

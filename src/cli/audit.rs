@@ -3,9 +3,10 @@
 //! link to the previous event checked.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use giaouoc::store::{AuditEvent, verify_exported_chain};
+
+use super::{CliError, CliResult, exit};
 
 #[derive(clap::Subcommand)]
 pub(crate) enum AuditCommand {
@@ -16,15 +17,10 @@ pub(crate) enum AuditCommand {
     },
 }
 
-pub(crate) fn run(cmd: AuditCommand) -> ExitCode {
+pub(crate) fn run(cmd: AuditCommand) -> CliResult {
     let AuditCommand::Verify { file } = cmd;
-    let events = match read(&file) {
-        Ok(events) => events,
-        Err(e) => {
-            eprintln!("lỗi: {}: {e}", file.display());
-            return ExitCode::from(super::EXIT_INPUT);
-        }
-    };
+    let events =
+        read(&file).map_err(|e| CliError::input(anyhow::anyhow!("{}: {e}", file.display())))?;
     let check = verify_exported_chain(&events);
     if check.ok {
         let head = events.last().map_or("-", |e| e.hash.as_str());
@@ -33,7 +29,7 @@ pub(crate) fn run(cmd: AuditCommand) -> ExitCode {
             file.display(),
             check.events
         );
-        ExitCode::SUCCESS
+        Ok(exit::OK)
     } else {
         println!(
             "{}: chuỗi nhật ký bị sửa đổi tại sự kiện seq {}: {}",
@@ -43,7 +39,7 @@ pub(crate) fn run(cmd: AuditCommand) -> ExitCode {
                 .map_or_else(|| "?".to_owned(), |s| s.to_string()),
             check.reason.unwrap_or_default()
         );
-        ExitCode::from(1)
+        Ok(exit::NOT_VALID)
     }
 }
 

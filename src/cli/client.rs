@@ -5,13 +5,22 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Context;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::Signer as _;
 use serde::Deserialize;
 
 use giaouoc::pki;
+
+use super::{CliError, CliResult, Failure};
+
+/// `bail!` for [`CliResult`]: a refusal or bad input (exit 2).
+macro_rules! bail {
+    ($($t:tt)*) => {
+        return Err(CliError::input(anyhow::anyhow!($($t)*)))
+    };
+}
 
 #[derive(clap::Subcommand)]
 pub(crate) enum ClientCommand {
@@ -94,7 +103,7 @@ fn error_text(status: u16, body: &str) -> String {
     }
 }
 
-pub(crate) fn run(cmd: ClientCommand) -> Result<()> {
+pub(crate) fn run(cmd: ClientCommand) -> CliResult<()> {
     match cmd {
         ClientCommand::Sign {
             server,
@@ -122,17 +131,23 @@ pub(crate) fn run(cmd: ClientCommand) -> Result<()> {
             if let Some(a) = auth(&token) {
                 req = req.header("Authorization", a);
             }
-            let mut resp = req.call().context("không kết nối được máy chủ")?;
+            let mut resp = req
+                .call()
+                .context("không kết nối được máy chủ")
+                .or_failure()?;
             let status = resp.status().as_u16();
             let body = resp
                 .body_mut()
                 .with_config()
                 .limit(256 * 1024 * 1024)
-                .read_to_vec()?;
+                .read_to_vec()
+                .or_failure()?;
             if status != 200 {
                 bail!("{}", error_text(status, &String::from_utf8_lossy(&body)));
             }
-            super::write_atomic(&[(out.as_path(), body.as_slice())]).map_err(anyhow::Error::msg)?;
+            super::write_atomic(&[(out.as_path(), body.as_slice())])
+                .map_err(anyhow::Error::msg)
+                .or_failure()?;
             println!("Đã tải {} ({} byte)", out.display(), body.len());
             Ok(())
         }
@@ -146,7 +161,7 @@ fn sign(
     key_path: &PathBuf,
     cert_path: Option<&PathBuf>,
     token: &Option<String>,
-) -> Result<()> {
+) -> CliResult<()> {
     let key = pki::signing_key_from_pem(&std::fs::read_to_string(key_path)?)?;
     let cert_pem = match cert_path {
         Some(p) => {
@@ -170,9 +185,12 @@ fn sign(
             req = req.header("Authorization", a);
         }
         let body = serde_json::json!({ "certificate_pem": cert_pem });
-        let mut resp = req.send_json(&body).context("không kết nối được máy chủ")?;
+        let mut resp = req
+            .send_json(&body)
+            .context("không kết nối được máy chủ")
+            .or_failure()?;
         let status = resp.status().as_u16();
-        let text = resp.body_mut().read_to_string()?;
+        let text = resp.body_mut().read_to_string().or_failure()?;
         if status != 200 && status != 201 {
             bail!("chuẩn bị chữ ký thất bại: {}", error_text(status, &text));
         }
@@ -191,9 +209,12 @@ fn sign(
             "prepare_id": prepared.prepare_id,
             "signature": B64.encode(signature),
         });
-        let mut resp = req.send_json(&body).context("không kết nối được máy chủ")?;
+        let mut resp = req
+            .send_json(&body)
+            .context("không kết nối được máy chủ")
+            .or_failure()?;
         let status = resp.status().as_u16();
-        let text = resp.body_mut().read_to_string()?;
+        let text = resp.body_mut().read_to_string().or_failure()?;
         match status {
             200 | 201 => {
                 println!(

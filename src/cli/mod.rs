@@ -44,26 +44,83 @@ enum Command {
     Audit(audit::AuditCommand),
 }
 
-/// Exit code for bad input (invalid data, unreadable file).
-pub(crate) const EXIT_INPUT: u8 = 2;
+/// The exit codes of every command.
+pub(crate) mod exit {
+    /// Done; for `verify` and `audit verify`: valid.
+    pub const OK: u8 = 0;
+    /// Checked, and not valid (`verify`, `audit verify`): a result, not an error.
+    pub const NOT_VALID: u8 = 1;
+    /// Bad input: invalid data, an unreadable or missing file, wrong arguments.
+    pub const INPUT: u8 = 2;
+    /// The environment failed: an address that cannot be bound, a service that does not
+    /// answer, a file that cannot be written, an internal error.
+    pub const FAILURE: u8 = 3;
+}
+
+/// Why a command failed, with the exit code it ends with. Every command returns it to
+/// [`run`], the one place that prints errors and picks exit codes.
+#[derive(Debug)]
+pub(crate) struct CliError {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl CliError {
+    /// Bad input (exit 2).
+    pub(crate) fn input(error: impl Into<anyhow::Error>) -> Self {
+        CliError {
+            code: exit::INPUT,
+            error: error.into(),
+        }
+    }
+
+    /// The environment failed (exit 3).
+    pub(crate) fn failure(error: impl Into<anyhow::Error>) -> Self {
+        CliError {
+            code: exit::FAILURE,
+            error: error.into(),
+        }
+    }
+}
+
+/// Errors without a kind are bad input: most commands fail on what they are given.
+impl<E: Into<anyhow::Error>> From<E> for CliError {
+    fn from(error: E) -> Self {
+        CliError::input(error)
+    }
+}
+
+/// A command's outcome: its exit code, or why it failed.
+pub(crate) type CliResult<T = u8> = Result<T, CliError>;
+
+/// Marks errors of a step as failures of the environment (exit 3).
+pub(crate) trait Failure<T> {
+    fn or_failure(self) -> CliResult<T>;
+}
+
+impl<T, E: Into<anyhow::Error>> Failure<T> for Result<T, E> {
+    fn or_failure(self) -> CliResult<T> {
+        self.map_err(CliError::failure)
+    }
+}
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Render(a) => return render::run(a),
-        Command::Verify(a) => return verify::run(a),
-        Command::Ca(c) => keys::ca(c),
-        Command::Keygen(a) => keys::keygen(a),
-        Command::Sign(a) => sign::run(a),
-        Command::Client(c) => client::run(c),
-        Command::Serve(a) => serve::run(a),
-        Command::Audit(c) => return audit::run(c),
+    let result: CliResult = match cli.command {
+        Command::Render(a) => render::run(a),
+        Command::Verify(a) => verify::run(a),
+        Command::Ca(c) => keys::ca(c).map(|()| exit::OK).map_err(CliError::from),
+        Command::Keygen(a) => keys::keygen(a).map(|()| exit::OK).map_err(CliError::from),
+        Command::Sign(a) => sign::run(a).map(|()| exit::OK).map_err(CliError::from),
+        Command::Client(c) => client::run(c).map(|()| exit::OK),
+        Command::Serve(a) => serve::run(a).map(|()| exit::OK),
+        Command::Audit(c) => audit::run(c),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("lỗi: {e:#}");
-            ExitCode::from(EXIT_INPUT)
+            eprintln!("lỗi: {:#}", e.error);
+            ExitCode::from(e.code)
         }
     }
 }

@@ -1,13 +1,13 @@
 //! `giaouoc render`.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
+use anyhow::anyhow;
 use giaouoc::render::{self, PipelineError};
 use giaouoc::render_pdf::PdfOptions;
 use giaouoc::template::Template;
 
-use super::{EXIT_INPUT, write_atomic};
+use super::{CliError, CliResult, Failure, exit, write_atomic};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -28,26 +28,16 @@ pub(crate) struct Args {
     fields: bool,
 }
 
-pub(crate) fn run(a: Args) -> ExitCode {
+pub(crate) fn run(a: Args) -> CliResult {
     if a.pdf.is_none() && a.docx.is_none() && !a.fields {
-        eprintln!("lỗi: cần ít nhất một trong --pdf, --docx, --fields");
-        return ExitCode::from(EXIT_INPUT);
+        return Err(CliError::input(anyhow!(
+            "cần ít nhất một trong --pdf, --docx, --fields"
+        )));
     }
-    let json = match std::fs::read(&a.input) {
-        Ok(j) => j,
-        Err(e) => {
-            eprintln!("lỗi: không đọc được {}: {e}", a.input.display());
-            return ExitCode::from(EXIT_INPUT);
-        }
-    };
+    let json = std::fs::read(&a.input)
+        .map_err(|e| CliError::input(anyhow!("không đọc được {}: {e}", a.input.display())))?;
     let template = match &a.template {
-        Some(dir) => match Template::from_dir(dir) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("lỗi: {e}");
-                return ExitCode::from(EXIT_INPUT);
-            }
-        },
+        Some(dir) => Template::from_dir(dir).map_err(CliError::input)?,
         None => Template::builtin(),
     };
     // Render everything in memory first: nothing is written unless all outputs succeed.
@@ -63,17 +53,15 @@ pub(crate) fn run(a: Args) -> ExitCode {
     let (pdf, docx) = match result {
         Ok(r) => r,
         Err(PipelineError::Input(errs)) => {
-            eprint!("{}: {errs}", a.input.display());
-            return ExitCode::from(EXIT_INPUT);
+            let text = errs.to_string();
+            return Err(CliError::input(anyhow!(
+                "{}: {}",
+                a.input.display(),
+                text.trim_end()
+            )));
         }
-        Err(PipelineError::Template(e)) => {
-            eprintln!("lỗi: {e}");
-            return ExitCode::from(EXIT_INPUT);
-        }
-        Err(e) => {
-            eprintln!("lỗi: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e @ PipelineError::Template(_)) => return Err(CliError::input(e)),
+        Err(e) => return Err(CliError::failure(e)),
     };
     let mut outputs: Vec<(&std::path::Path, &[u8])> = Vec::new();
     if let Some(path) = &a.pdf {
@@ -82,18 +70,10 @@ pub(crate) fn run(a: Args) -> ExitCode {
     if let (Some(path), Some(bytes)) = (&a.docx, &docx) {
         outputs.push((path, bytes));
     }
-    if let Err(e) = write_atomic(&outputs) {
-        eprintln!("lỗi: {e}");
-        return ExitCode::FAILURE;
-    }
+    write_atomic(&outputs).map_err(|e| CliError::failure(anyhow!(e)))?;
     if a.fields {
-        match serde_json::to_string_pretty(&pdf.fields) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("lỗi: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
+        let s = serde_json::to_string_pretty(&pdf.fields).or_failure()?;
+        println!("{s}");
     }
-    ExitCode::SUCCESS
+    Ok(exit::OK)
 }

@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use super::{CliError, CliResult, Failure};
 use anyhow::{Context, Result};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -81,8 +82,8 @@ fn settings(a: Args) -> Result<Settings> {
     })
 }
 
-pub(crate) fn run(a: Args) -> Result<()> {
-    let a = settings(a)?;
+pub(crate) fn run(a: Args) -> CliResult<()> {
+    let a = settings(a).map_err(CliError::input)?;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -91,8 +92,9 @@ pub(crate) fn run(a: Args) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("không khởi động được tokio")?;
-    runtime.block_on(serve(a))
+        .context("không khởi động được tokio")
+        .or_failure()?;
+    runtime.block_on(serve(a)).or_failure()
 }
 
 async fn serve(a: Settings) -> Result<()> {

@@ -4,7 +4,8 @@
 //! (or no signature); 2 unreadable file or bad arguments.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
+
+use anyhow::anyhow;
 
 use giaouoc::pki;
 use giaouoc::verify::{
@@ -12,7 +13,7 @@ use giaouoc::verify::{
     verify_pdf,
 };
 
-use super::EXIT_INPUT;
+use super::{CliError, CliResult, Failure, exit};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub(crate) enum Lang {
@@ -38,44 +39,23 @@ pub(crate) struct Args {
     lang: Lang,
 }
 
-pub(crate) fn run(a: Args) -> ExitCode {
-    let opts = match options(&a.trust, &a.crl) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("lỗi: {e}");
-            return ExitCode::from(EXIT_INPUT);
-        }
-    };
-    let bytes = match std::fs::read(&a.file) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("lỗi: không đọc được {}: {e}", a.file.display());
-            return ExitCode::from(EXIT_INPUT);
-        }
-    };
-    let report = match verify_pdf(&bytes, &opts) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("lỗi: {}: {e}", a.file.display());
-            return ExitCode::from(EXIT_INPUT);
-        }
-    };
+pub(crate) fn run(a: Args) -> CliResult {
+    let opts = options(&a.trust, &a.crl).map_err(|e| CliError::input(anyhow!(e)))?;
+    let bytes = std::fs::read(&a.file)
+        .map_err(|e| CliError::input(anyhow!("không đọc được {}: {e}", a.file.display())))?;
+    let report = verify_pdf(&bytes, &opts)
+        .map_err(|e| CliError::input(anyhow!("{}: {e}", a.file.display())))?;
     if a.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("lỗi: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
+        let s = serde_json::to_string_pretty(&report).or_failure()?;
+        println!("{s}");
     } else {
         print!("{}", text(&report, a.lang));
     }
-    if report.verdict == Verdict::Valid {
-        ExitCode::SUCCESS
+    Ok(if report.verdict == Verdict::Valid {
+        exit::OK
     } else {
-        ExitCode::from(1)
-    }
+        exit::NOT_VALID
+    })
 }
 
 /// Reads trust roots and CRLs.

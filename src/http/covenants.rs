@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
 use super::extract::RawJson;
-use super::{AppState, Routes, at, blocking};
-use crate::covenant;
+use super::{AppState, Routes, blocking};
+use crate::covenant::{self, Covenant};
 use crate::render::{self, PipelineError};
 use crate::render_docx::DocxOptions;
 use crate::render_pdf::PdfOptions;
@@ -35,7 +35,7 @@ async fn create(
     caller: Caller,
     RawJson(body): RawJson,
 ) -> ApiResult<impl IntoResponse> {
-    let row = create_covenant(&state, &caller, body).await?;
+    let row = Loaded::from_row(create_covenant(&state, &caller, body).await?)?;
     let view = covenant_view(&state, &row).await?;
     Ok((
         StatusCode::CREATED,
@@ -142,11 +142,12 @@ async fn list(
             Err(e) => return Err(e.into()),
         };
         for row in rows {
+            let row = Loaded::from_row(row)?;
             let current = current_revision(&state, &row.id).await?;
-            let signers = input_units(&row.input).len();
+            let signers = row.covenant.units.len();
             out.push(json!({
                 "id": row.id, "bloc_id": row.bloc_id, "year": row.year, "state": row.state,
-                "title": at(&row.input, "/covenant/title"),
+                "title": row.covenant.covenant.title,
                 "progress": progress(current.as_ref(), signers),
                 "updated_at": rfc3339(row.updated_at),
             }));
@@ -160,7 +161,7 @@ async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let row = state.store.get_covenant(&id).await?;
+    let row = load(&state, &id).await?;
     caller.require_bloc(&row.bloc_id)?;
     Ok(Json(covenant_view(&state, &row).await?))
 }
@@ -178,8 +179,8 @@ pub(crate) async fn open_registration_for(
     state: &AppState,
     caller: &Caller,
     id: &str,
-) -> ApiResult<CovenantRow> {
-    let row = state.store.get_covenant(id).await?;
+) -> ApiResult<Loaded> {
+    let row = load(state, id).await?;
     caller.require_leader_unit(state, &row.bloc_id).await?;
     super::require_action(Action::OpenRegistration, &row)?;
     let actor = caller.actor();
@@ -192,7 +193,7 @@ pub(crate) async fn open_registration_for(
             CState::Registration,
         )
         .await?;
-    Ok(state.store.get_covenant(id).await?)
+    load(state, id).await
 }
 
 async fn freeze(
@@ -210,16 +211,15 @@ pub(crate) async fn freeze_covenant(
     state: &AppState,
     caller: &Caller,
     id: &str,
-) -> ApiResult<CovenantRow> {
-    let row = state.store.get_covenant(id).await?;
+) -> ApiResult<Loaded> {
+    let row = load(state, id).await?;
     caller.require_leader_unit(state, &row.bloc_id).await?;
     super::require_action(Action::Freeze, &row)?;
     let registrations = state.store.list_registrations(id).await?;
-    let final_json = final_covenant(&row.input, &registrations)?;
+    let final_covenant = final_covenant(&row.covenant, &registrations)?;
     let st = state.clone();
     let (pdf, docx) = blocking(move || {
-        let bytes = serde_json::to_vec(&final_json).map_err(ApiError::internal)?;
-        let (_, doc) = render::prepare(&bytes, &st.shared.template).map_err(pipeline_error)?;
+        let doc = render::document(&final_covenant, &st.shared.template).map_err(pipeline_error)?;
         let pdf = render::pdf(&doc, &PdfOptions::default()).map_err(pipeline_error)?;
         let docx = render::docx(&doc, &DocxOptions::default()).map_err(pipeline_error)?;
         Ok((pdf.bytes, docx))
@@ -227,10 +227,7 @@ pub(crate) async fn freeze_covenant(
     .await?;
     let pdf_sha = state.blobs.put(&pdf).await?;
     let docx_sha = state.blobs.put(&docx).await?;
-    let signers: Vec<String> = input_units(&row.input)
-        .iter()
-        .filter_map(|u| at(u, "/id").as_str().map(str::to_owned))
-        .collect();
+    let signers = row.covenant.unit_ids();
     let actor = caller.actor();
     let revision = state
         .store
@@ -251,26 +248,24 @@ pub(crate) async fn freeze_covenant(
         pdf_sha256 = revision.pdf_sha256,
         "covenant frozen"
     );
-    Ok(state.store.get_covenant(id).await?)
+    load(state, id).await
 }
 
-/// The input with every unit's registration replaced by its accepted one; 409 naming the
+/// The covenant with every unit's registration replaced by its accepted one; 409 naming the
 /// units whose registration is missing or not accepted.
-fn final_covenant(input: &Value, registrations: &[RegistrationRow]) -> ApiResult<Value> {
-    let mut out = input.clone();
+fn final_covenant(covenant: &Covenant, registrations: &[RegistrationRow]) -> ApiResult<Covenant> {
+    let mut out = covenant.clone();
     let mut pending = Vec::new();
-    if let Some(units) = out.get_mut("units").and_then(Value::as_array_mut) {
-        for unit in units.iter_mut() {
-            let uid = at(unit, "/id").as_str().unwrap_or_default().to_owned();
-            match registrations.iter().find(|r| r.unit_id == uid) {
-                Some(r) if r.status == RegistrationStatus::Accepted => {
-                    if let Some(obj) = unit.as_object_mut() {
-                        obj.insert("registration".into(), r.data.clone());
-                    }
-                }
-                Some(r) => pending.push(format!("{uid} ({})", r.status)),
-                None => pending.push(format!("{uid} (chưa đăng ký)")),
+    for unit in &mut out.units {
+        match registrations.iter().find(|r| r.unit_id == unit.id) {
+            Some(r) if r.status == RegistrationStatus::Accepted => {
+                // Accepted registrations were validated when they were saved.
+                unit.registration = covenant::registration_from_value(&r.data).map_err(|e| {
+                    ApiError::internal(format!("stored registration of {}: {e}", unit.id))
+                })?;
             }
+            Some(r) => pending.push(format!("{} ({})", unit.id, r.status)),
+            None => pending.push(format!("{} (chưa đăng ký)", unit.id)),
         }
     }
     if !pending.is_empty() {
@@ -286,9 +281,47 @@ fn final_covenant(input: &Value, registrations: &[RegistrationRow]) -> ApiResult
     Ok(out)
 }
 
-/// The units of a covenant input, in roster order.
-pub(crate) fn input_units(input: &Value) -> &[Value] {
-    at(input, "/units").as_array().map_or(&[], Vec::as_slice)
+/// A stored covenant with its input parsed into the validated [`Covenant`] once, where it
+/// comes out of the store; handlers work on the typed value.
+pub(crate) struct Loaded {
+    /// The stored row (state, dates, the input as created).
+    pub row: CovenantRow,
+    /// The validated covenant.
+    pub covenant: Covenant,
+}
+
+impl std::ops::Deref for Loaded {
+    type Target = CovenantRow;
+
+    fn deref(&self) -> &CovenantRow {
+        &self.row
+    }
+}
+
+impl Loaded {
+    /// Parses a stored row; its input was validated when it was created, so a failure here
+    /// is ours (a 500).
+    pub(crate) fn from_row(row: CovenantRow) -> ApiResult<Loaded> {
+        let covenant = covenant::from_value(&row.input).map_err(|e| {
+            ApiError::internal(format!("stored covenant {} does not validate: {e}", row.id))
+        })?;
+        Ok(Loaded { row, covenant })
+    }
+
+    /// The unit `unit` of this covenant, or 404.
+    pub(crate) fn unit(&self, unit: &str) -> ApiResult<&covenant::Unit> {
+        self.covenant.unit(unit).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "giao ước \"{}\" không có đơn vị \"{unit}\"",
+                self.row.id
+            ))
+        })
+    }
+}
+
+/// The covenant `id` from the store, typed.
+pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<Loaded> {
+    Loaded::from_row(state.store.get_covenant(id).await?)
 }
 
 /// The current revision, `None` before freeze.
@@ -312,13 +345,15 @@ pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
 }
 
 /// The covenant as the API shows it.
-pub(crate) async fn covenant_view(state: &AppState, row: &CovenantRow) -> ApiResult<Value> {
+pub(crate) async fn covenant_view(state: &AppState, row: &Loaded) -> ApiResult<Value> {
     let registrations = state.store.list_registrations(&row.id).await?;
     let current = current_revision(state, &row.id).await?;
-    let units: Vec<Value> = input_units(&row.input)
+    let units: Vec<Value> = row
+        .covenant
+        .units
         .iter()
         .map(|u| {
-            let uid = at(u, "/id").as_str().unwrap_or_default();
+            let uid = u.id.as_str();
             let registration = registrations.iter().find(|r| r.unit_id == uid).map(|r| {
                 json!({"status": r.status, "version": r.version, "comment": r.comment,
                        "updated_at": rfc3339(r.updated_at)})
@@ -327,8 +362,8 @@ pub(crate) async fn covenant_view(state: &AppState, row: &CovenantRow) -> ApiRes
                 .as_ref()
                 .is_some_and(|c| c.signed_units.iter().any(|s| s == uid));
             json!({
-                "id": uid, "name": at(u, "/name"), "role": u.get("role").cloned().unwrap_or(json!("member")),
-                "signer": at(u, "/signer/full_name"),
+                "id": uid, "name": u.name, "role": u.role,
+                "signer": u.signer.full_name,
                 "registration": registration,
                 "signed": signed,
             })
@@ -341,7 +376,7 @@ pub(crate) async fn covenant_view(state: &AppState, row: &CovenantRow) -> ApiRes
         "bloc_id": row.bloc_id,
         "year": row.year,
         "state": row.state,
-        "title": at(&row.input, "/covenant/title"),
+        "title": row.covenant.covenant.title,
         "created_at": rfc3339(row.created_at),
         "updated_at": rfc3339(row.updated_at),
         "progress": progress(current.as_ref(), signers),

@@ -45,7 +45,7 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
     let row = covenants::create_covenant(state, &admin, Bytes::from_static(DEMO_COVENANT)).await?;
     let id = row.id.clone();
     let bloc = row.bloc_id.clone();
-    let units: Vec<Value> = covenants::input_units(&row.input).to_vec();
+    let units = covenants::Loaded::from_row(row.clone())?.covenant.units;
     let keys_dir = state.data_dir().join("demo-keys");
     std::fs::create_dir_all(&keys_dir).map_err(io)?;
     #[cfg(unix)]
@@ -60,8 +60,8 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
     let mut officers: BTreeMap<String, Caller> = BTreeMap::new();
     let mut leader_unit = None;
     for unit in &units {
-        let uid = at(unit, "/id").as_str().unwrap_or_default().to_owned();
-        if at(unit, "/role").as_str() == Some("leader") {
+        let uid = unit.id.clone();
+        if unit.role == crate::covenant::Role::Leader {
             leader_unit = Some(uid.clone());
         }
         let key = pki::generate_signing_key(&mut OsRng);
@@ -77,14 +77,8 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
                 unit: uid.clone(),
                 public_key_pem: Some(public_pem),
                 csr_pem: None,
-                full_name: at(unit, "/signer/full_name")
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                title: at(unit, "/signer/position")
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+                full_name: unit.signer.full_name.clone(),
+                title: unit.signer.position.clone(),
             },
         )
         .await?;
@@ -119,8 +113,8 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
         .and_then(|u| officers.get(&u).cloned())
         .unwrap_or_else(|| admin.clone());
     for unit in &units {
-        let uid = at(unit, "/id").as_str().unwrap_or_default();
-        let mut data = unit.get("registration").cloned().unwrap_or(json!({}));
+        let uid = unit.id.as_str();
+        let mut data = serde_json::to_value(&unit.registration).map_err(ApiError::internal)?;
         if let Some(obj) = data.as_object_mut() {
             obj.insert("submit".into(), Value::Bool(true));
         }

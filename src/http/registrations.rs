@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
-use super::covenants::{input_units, rfc3339};
+use super::covenants::{load, rfc3339};
 use super::error::{ApiError, ApiResult, Detail};
 use super::extract::{ApiJson, RawJson, parse_json};
-use super::{AppState, Routes, at};
+use super::{AppState, Routes};
 use crate::covenant;
 use crate::store::{RegistrationRow, RegistrationStatus, Stamp, StoreError};
 
@@ -60,19 +60,14 @@ pub(crate) async fn registration_view(
     id: &str,
     unit: &str,
 ) -> ApiResult<Value> {
-    let row = state.store.get_covenant(id).await?;
+    let row = load(state, id).await?;
     caller.require_bloc(&row.bloc_id)?;
-    let Some(proposed) = input_units(&row.input)
-        .iter()
-        .find(|u| at(u, "/id").as_str() == Some(unit))
-    else {
-        return Err(unit_not_in_covenant(id, unit));
-    };
+    let proposed = &row.unit(unit)?.registration;
     match state.store.get_registration(id, unit).await {
         Ok(r) => Ok(view(&r)),
         Err(StoreError::NotFound { .. }) => Ok(json!({
             "covenant_id": id, "unit_id": unit, "status": "not_started", "version": 0,
-            "comment": null, "data": proposed.get("registration").cloned().unwrap_or(json!({})),
+            "comment": null, "data": proposed,
         })),
         Err(e) => Err(e.into()),
     }
@@ -99,7 +94,7 @@ pub(crate) async fn save_registration(
     unit: &str,
     body: Value,
 ) -> ApiResult<RegistrationRow> {
-    let row = state.store.get_covenant(id).await?;
+    let row = load(state, id).await?;
     caller.require_unit(&row.bloc_id, unit)?;
     let Value::Object(mut data) = body else {
         return Err(ApiError::invalid(
@@ -120,30 +115,12 @@ pub(crate) async fn save_registration(
         }
     };
     let data = Value::Object(data);
-    let index = input_units(&row.input)
-        .iter()
-        .position(|u| at(u, "/id").as_str() == Some(unit))
-        .ok_or_else(|| unit_not_in_covenant(id, unit))?;
-    let mut candidate = row.input.clone();
-    if let Some(u) = candidate
-        .get_mut("units")
-        .and_then(|u| u.get_mut(index))
-        .and_then(Value::as_object_mut)
-    {
-        u.insert("registration".into(), data.clone());
-    }
-    if let Err(errors) = covenant::from_value(&candidate) {
-        let prefix = format!("units[{index}].registration");
+    row.unit(unit)?;
+    if let Err(errors) = covenant::registration_from_value(&data) {
         let details: Vec<Detail> = errors
             .problems
             .into_iter()
-            .map(|p| {
-                let path = match p.path.strip_prefix(&prefix) {
-                    Some(rest) => rest.trim_start_matches('.').to_owned(),
-                    None => p.path,
-                };
-                Detail::new(path, p.message)
-            })
+            .map(|p| Detail::new(p.path, p.message))
             .collect();
         return Err(ApiError::Invalid {
             code: "invalid_registration",
@@ -209,8 +186,4 @@ pub(crate) async fn review_registration(
             comment.as_deref(),
         )
         .await?)
-}
-
-fn unit_not_in_covenant(id: &str, unit: &str) -> ApiError {
-    ApiError::not_found(format!("giao ước \"{id}\" không có đơn vị \"{unit}\""))
 }

@@ -28,16 +28,16 @@ use time::format_description::well_known::Rfc3339;
 use x509_cert::Certificate;
 
 use super::auth::Caller;
-use super::covenants::{input_units, rfc3339};
+use super::covenants::{Loaded, load, rfc3339};
 use super::documents;
 use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
 use super::ops::incr;
-use super::{AppState, Routes, at, blocking, hex};
+use super::{AppState, Routes, blocking, hex};
 use crate::ca::BlocCa;
 use crate::pki;
 use crate::sign::{self, PreparedSignature, SignOptions};
-use crate::store::{Blobs, CovenantRow, PrepareRow, Stamp};
+use crate::store::{Blobs, PrepareRow, Stamp};
 use crate::verify::{self, Verdict, VerifyOptions};
 use crate::workflow::Action;
 
@@ -100,16 +100,9 @@ pub async fn prepare_signature(
     unit: &str,
     body: PrepareRequest,
 ) -> ApiResult<Prepared> {
-    let covenant = state.store.get_covenant(id).await?;
+    let covenant = load(state, id).await?;
     caller.require_unit_leader(&covenant.bloc_id, unit)?;
-    if !input_units(&covenant.input)
-        .iter()
-        .any(|u| at(u, "/id").as_str() == Some(unit))
-    {
-        return Err(ApiError::not_found(format!(
-            "giao ước \"{id}\" không có đơn vị \"{unit}\""
-        )));
-    }
+    covenant.unit(unit)?;
     super::require_action(Action::Sign, &covenant)?;
     let ca = state.shared.cas.require(&covenant.bloc_id)?;
     let cert_pem = match body.certificate_pem {
@@ -147,9 +140,7 @@ pub async fn prepare_signature(
         field: unit.to_owned(),
         time,
         reason: Some(format!("Ký giao ước thi đua năm {}", covenant.year)),
-        location: at(&covenant.input, "/bloc/place_name")
-            .as_str()
-            .map(str::to_owned),
+        location: Some(covenant.covenant.bloc.place_name.clone()),
         image: None,
     };
     let base = doc.pdf.clone();
@@ -238,7 +229,7 @@ pub async fn complete_signature(
             "prepare_id không hợp lệ",
         ));
     }
-    let covenant = state.store.get_covenant(id).await?;
+    let covenant = load(state, id).await?;
     let ca = state.shared.cas.require(&covenant.bloc_id)?;
     let prepare = state
         .store
@@ -305,7 +296,7 @@ pub async fn complete_signature(
         .docs
         .offer(&covenant, &revision, signed.into(), None);
     incr(&state.shared.metrics.signatures_completed);
-    let signers = input_units(&covenant.input).len();
+    let signers = covenant.covenant.units.len();
     tracing::info!(
         covenant = id,
         unit,
@@ -323,8 +314,8 @@ pub async fn complete_signature(
     }))
 }
 
-async fn refresh(state: &AppState, covenant: &CovenantRow) -> ApiResult<CovenantRow> {
-    Ok(state.store.get_covenant(&covenant.id).await?)
+async fn refresh(state: &AppState, covenant: &Loaded) -> ApiResult<Loaded> {
+    load(state, &covenant.id).await
 }
 
 fn stale(current_sha: &str, index: i64) -> ApiError {

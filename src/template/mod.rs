@@ -264,11 +264,7 @@ impl<'a> Context<'a> {
         let view = |u: &'a Unit| UnitView {
             unit: u,
             signature_lines: signature_lines(u),
-            role_label: match u.role {
-                Role::Leader => Some("Trưởng khối"),
-                Role::Deputy => Some("Phó trưởng khối"),
-                Role::Member => None,
-            },
+            role_label: (u.role != Role::Member).then(|| u.role.label_vi()),
         };
         let periodic = c
             .covenant

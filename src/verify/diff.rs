@@ -1,6 +1,6 @@
 //! What changed after a signature: every incremental update is compared
-//! object by object with the revision before it, deny by default (habit 9,
-//! after pyHanko's `diff_analysis`).
+//! object by object with the revision before it, deny by default
+//! (after pyHanko's `diff_analysis`).
 //!
 //! A change is allowed only when a named rule clears it:
 //! - **fill**: an existing, empty signature field (`/FT /Sig`, no `/V`) gains

@@ -1,11 +1,11 @@
 //! Verifying the signatures of a covenant PDF: PAdES B-B with Ed25519, one
 //! incremental revision per signer (ISO 32000-2 12.8, ETSI EN 319 142-1,
-//! RFC 8419). See `docs/SIGNING.md`, "What a verifier must check".
+//! RFC 8419). The module map is in `docs/ARCHITECTURE.md`.
 //!
 //! [`verify_pdf`] reads untrusted bytes only through [`crate::pdf`] (bounded by
 //! [`Limits`]) and returns a [`VerificationReport`]. It returns an error only
 //! when the file cannot be read as a PDF at all: a bad signature is a value in
-//! the report, never an `Err` (habit 7).
+//! the report, never an `Err`.
 //!
 //! The steps, each with the attack it stops:
 //! 1. **Find the signatures** as of the newest revision: walk `/AcroForm
@@ -37,7 +37,7 @@
 //!    whose certificate was revoked can back-date `/M`. The field name must
 //!    equal the certificate's unit id (subject OU): a unit may only fill its
 //!    own field.
-//! 5. **Modifications**, deny by default (habit 9, see `diff`): every
+//! 5. **Modifications**, deny by default (see `diff`): every
 //!    revision after the signed one is compared object by object with the
 //!    revision before it. Only later signatures filling their own empty
 //!    fields (with their appearance), `/Version`, `/Extensions`,

@@ -1,5 +1,5 @@
-//! The verification report: a value with independent facts per signature
-//! (habit 7), serialised as the stable JSON format `giaouoc.verification/2`.
+//! The verification report: a value with independent facts per signature,
+//! serialised as the stable JSON format `giaouoc.verification/2`.
 
 use serde::{Deserialize, Serialize};
 

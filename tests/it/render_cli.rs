@@ -187,3 +187,24 @@ fn an_existing_output_survives_a_failed_render() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&pdf).unwrap(), b"previous");
 }
+
+#[test]
+fn exit_codes_tell_bad_input_from_a_failing_environment() {
+    // Bad input: exit 2.
+    let out = giaouoc(&["verify", "/no/such/file.pdf"]);
+    assert_eq!(out.status.code(), Some(2));
+    // The address is taken: the environment failed, exit 3 (not 2, the input code).
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = temp_dir("serve-bind");
+    let out = giaouoc(&[
+        "serve",
+        "--addr",
+        &addr,
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("không mở được địa chỉ"), "{stderr}");
+}

@@ -93,11 +93,12 @@ fn status_vi(status: &str) -> &'static str {
 
 /// A unit's role in its bloc, in Vietnamese.
 fn role_vi(role: &str) -> &'static str {
-    match role {
-        "leader" => "Trưởng khối",
-        "deputy" => "Phó khối",
-        _ => "Thành viên",
-    }
+    use crate::covenant::Role;
+    [Role::Leader, Role::Deputy, Role::Member]
+        .into_iter()
+        .find(|r| r.as_str() == role)
+        .unwrap_or(Role::Member)
+        .label_vi()
 }
 
 /// An RFC 3339 time as Vietnamese readers write it, in Vietnam time: `15:30 ngày 22/01/2021`.

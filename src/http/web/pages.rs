@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::super::auth::{Caller, SESSION_COOKIE, same_secret};
-use super::super::covenants::{covenant_view, current_revision, input_units, progress, rfc3339};
+use super::super::covenants::{Loaded, covenant_view, current_revision, load, progress, rfc3339};
 use super::super::error::ApiError;
 use super::super::registrations::registration_view;
 use super::super::verification::{first_file, verify_bytes};
@@ -73,12 +73,13 @@ async fn home_body(web: &Web) -> PageResult {
             Err(e) => return Err(e.into()),
         };
         for row in state.store.list_covenants(&bloc).await? {
+            let row = Loaded::from_row(row)?;
             let current = current_revision(state, &row.id).await?;
-            let signers = input_units(&row.input).len();
+            let signers = row.covenant.units.len();
             let signed = current.as_ref().map_or(0, |c| c.signed_units.len());
             covenants.push(json!({
                 "id": row.id, "year": row.year, "state": row.state, "bloc_name": bloc_name,
-                "title": at(&row.input, "/covenant/title"),
+                "title": row.covenant.covenant.title,
                 "progress": progress(current.as_ref(), signers),
                 "signed": signed, "signers": signers,
                 "updated_at": rfc3339(row.updated_at),
@@ -263,7 +264,7 @@ async fn covenant_body(web: &Web, id: &str) -> PageResult {
         return Ok(web.to_login());
     };
     let state = &web.state;
-    let row = state.store.get_covenant(id).await?;
+    let row = load(state, id).await?;
     let rights = rights(state, caller, &row.bloc_id).await?;
     let view = covenant_view(state, &row).await?;
     let events = state.store.audit_events(Some(id)).await?;
@@ -292,9 +293,9 @@ async fn covenant_body(web: &Web, id: &str) -> PageResult {
             "covenant.html",
             json!({
                 "c": view,
-                "sections": at(&row.input, "/covenant/sections"),
-                "preamble": at(&row.input, "/covenant/preamble"),
-                "bloc": at(&row.input, "/bloc"),
+                "sections": row.covenant.covenant.sections,
+                "preamble": row.covenant.covenant.preamble,
+                "bloc": row.covenant.bloc,
                 "rights": rights.json(),
                 "audit": audit,
                 "audit_ok": check.ok,
@@ -344,7 +345,7 @@ async fn registration_body(web: &Web, id: &str, unit: &str) -> PageResult {
         return Ok(web.to_login());
     };
     let state = &web.state;
-    let row = state.store.get_covenant(id).await?;
+    let row = load(state, id).await?;
     let rights = rights(state, caller, &row.bloc_id).await?;
     let registration = registration_view(state, caller, id, unit).await?;
     let status = at(&registration, "/status").as_str().unwrap_or_default();
@@ -354,18 +355,14 @@ async fn registration_body(web: &Web, id: &str, unit: &str) -> PageResult {
     let can_review = Action::ReviewRegistration.allowed_in(row.state)
         && rights.leader_unit
         && status == "submitted";
-    let unit_json = input_units(&row.input)
-        .iter()
-        .find(|u| at(u, "/id").as_str() == Some(unit))
-        .cloned()
-        .unwrap_or(Value::Null);
+    let unit_json = row.unit(unit)?;
     Ok(web
         .render(
             StatusCode::OK,
             "registration.html",
             json!({
                 "covenant": {"id": row.id, "year": row.year, "state": row.state,
-                             "title": at(&row.input, "/covenant/title")},
+                             "title": row.covenant.covenant.title},
                 "unit": unit_json,
                 "r": registration,
                 "can_edit": can_edit,
@@ -386,18 +383,10 @@ async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
         return Ok(web.to_login());
     };
     let state = &web.state;
-    let row = state.store.get_covenant(id).await?;
+    let row = load(state, id).await?;
     caller.require_unit_leader(&row.bloc_id, unit)?;
     let view = covenant_view(state, &row).await?;
-    let Some(unit_json) = input_units(&row.input)
-        .iter()
-        .find(|u| at(u, "/id").as_str() == Some(unit))
-        .cloned()
-    else {
-        return Err(ApiError::not_found(format!(
-            "giao ước \"{id}\" không có đơn vị \"{unit}\""
-        )));
-    };
+    let unit_json = row.unit(unit)?;
     let signed = at(&view, "/units").as_array().is_some_and(|us| {
         us.iter()
             .any(|u| at(u, "/id").as_str() == Some(unit) && at(u, "/signed") == &json!(true))
