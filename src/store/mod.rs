@@ -12,12 +12,15 @@
 //! Times come from the caller ([`Stamp`], `OffsetDateTime` parameters); the store never reads
 //! the clock.
 
+mod archive;
 mod audit;
 mod blob;
 mod covenants;
 mod model;
 mod org;
+mod registrations;
 mod sessions;
+mod signing;
 #[cfg(test)]
 mod tests;
 
@@ -37,9 +40,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use audit::{AuditCheck, AuditEvent, GENESIS_HASH, canonical_json, verify_exported_chain};
 pub use blob::{BlobStore, Blobs, check_sha256, is_sha256};
-pub use covenants::MAX_PENDING_PREPARES;
 pub use model::*;
 pub use sessions::{NewSession, SessionRow};
+pub use signing::MAX_PENDING_PREPARES;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

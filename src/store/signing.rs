@@ -1,0 +1,279 @@
+//! Signing: the frozen documents, PDF revisions (compare-and-swap on the base), signatures
+//! in progress.
+
+use serde_json::json;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use time::OffsetDateTime;
+
+use super::audit::{self};
+use super::covenants::{covenant_state, current_in, require_state, revisions_in, transition_in};
+use super::model::*;
+use super::org::unit_exists;
+use super::{
+    Result, Store, StoreError, check_id, check_sha256, get_time, parse_time, timestamp,
+    unique_conflict,
+};
+use crate::workflow::Action;
+
+/// Signatures in progress a unit may have at once (see [`Store::save_prepare`]).
+pub const MAX_PENDING_PREPARES: u32 = 4;
+
+impl Store {
+    /// Freezes a covenant in `registration`: records the rendered PDF (revision 0) and DOCX
+    /// and the units expected to sign (`signers`, units of the bloc), and moves it to `frozen`.
+    pub async fn freeze(
+        &self,
+        stamp: &Stamp<'_>,
+        covenant_id: &str,
+        pdf_sha256: &str,
+        docx_sha256: &str,
+        signers: &[String],
+    ) -> Result<RevisionRow> {
+        check_sha256(pdf_sha256)?;
+        check_sha256(docx_sha256)?;
+        if signers.is_empty() {
+            return Err(StoreError::Invalid("a covenant needs signers".to_owned()));
+        }
+        let at = timestamp(stamp.at)?;
+        let mut tx = self.begin_write().await?;
+        let (bloc_id, _) = require_state(tx.conn(), covenant_id, Action::Freeze).await?;
+        for unit in signers {
+            unit_exists(tx.conn(), &bloc_id, unit).await?;
+            sqlx::query("INSERT INTO signers (covenant_id, unit_id) VALUES (?1, ?2)")
+                .bind(covenant_id)
+                .bind(unit)
+                .execute(tx.conn())
+                .await
+                .map_err(|e| unique_conflict(e, || format!("signer {unit:?} listed twice")))?;
+        }
+        sqlx::query(
+            "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, created_at)
+             VALUES (?1, 0, ?2, NULL, ?3)",
+        )
+        .bind(covenant_id)
+        .bind(pdf_sha256)
+        .bind(&at)
+        .execute(tx.conn())
+        .await?;
+        sqlx::query("UPDATE covenants SET docx_sha256 = ?2 WHERE id = ?1")
+            .bind(covenant_id)
+            .bind(docx_sha256)
+            .execute(tx.conn())
+            .await?;
+        let details =
+            json!({"pdf_sha256": pdf_sha256, "docx_sha256": docx_sha256, "signers": signers});
+        audit::append(
+            tx.conn(),
+            stamp,
+            Some(covenant_id),
+            "covenant.freeze",
+            details,
+        )
+        .await?;
+        transition_in(
+            tx.conn(),
+            stamp,
+            covenant_id,
+            State::Registration,
+            State::Frozen,
+        )
+        .await?;
+        let current = current_in(tx.conn(), covenant_id).await?;
+        tx.commit().await?;
+        Ok(current)
+    }
+
+    /// The newest PDF revision. `NotFound` before freeze.
+    pub async fn current_revision(&self, covenant_id: &str) -> Result<RevisionRow> {
+        let mut conn = self.pool.acquire().await?;
+        current_in(&mut conn, covenant_id).await
+    }
+
+    /// Every PDF revision, 0 first.
+    pub async fn revisions(&self, covenant_id: &str) -> Result<Vec<RevisionRow>> {
+        let mut conn = self.pool.acquire().await?;
+        covenant_state(&mut conn, covenant_id).await?;
+        revisions_in(&mut conn, covenant_id).await
+    }
+
+    /// Records `unit_id`'s signature as the next revision, if and only if the current
+    /// revision is still `expected_base_sha256` (compare-and-swap): otherwise
+    /// `Conflict("stale …")` and the caller prepares again on the new revision. The first
+    /// signature moves the covenant to `signing`, the last one to `completed`.
+    pub async fn append_revision(
+        &self,
+        stamp: &Stamp<'_>,
+        covenant_id: &str,
+        expected_base_sha256: &str,
+        new_pdf_sha256: &str,
+        unit_id: &str,
+    ) -> Result<RevisionRow> {
+        check_sha256(expected_base_sha256)?;
+        check_sha256(new_pdf_sha256)?;
+        let mut tx = self.begin_write().await?;
+        let (_, state) = require_state(tx.conn(), covenant_id, Action::Sign).await?;
+        let current = current_in(tx.conn(), covenant_id).await?;
+        if current.signed_units.iter().any(|u| u == unit_id) {
+            return Err(StoreError::Conflict(format!(
+                "unit {unit_id} has already signed covenant {covenant_id}"
+            )));
+        }
+        if !current.unsigned_units.iter().any(|u| u == unit_id) {
+            return Err(StoreError::Invalid(format!(
+                "unit {unit_id} is not a signer of covenant {covenant_id}"
+            )));
+        }
+        if current.pdf_sha256 != expected_base_sha256 {
+            return Err(StoreError::Stale {
+                covenant: covenant_id.to_owned(),
+                current_index: current.index,
+                current_sha256: current.pdf_sha256,
+                expected: expected_base_sha256.to_owned(),
+            });
+        }
+        let index = current.index + 1;
+        sqlx::query(
+            "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(covenant_id)
+        .bind(index)
+        .bind(new_pdf_sha256)
+        .bind(unit_id)
+        .bind(timestamp(stamp.at)?)
+        .execute(tx.conn())
+        .await?;
+        let details = json!({
+            "index": index, "unit": unit_id, "base_sha256": expected_base_sha256,
+            "pdf_sha256": new_pdf_sha256,
+        });
+        audit::append(
+            tx.conn(),
+            stamp,
+            Some(covenant_id),
+            "revision.append",
+            details,
+        )
+        .await?;
+        if state == State::Frozen {
+            transition_in(tx.conn(), stamp, covenant_id, State::Frozen, State::Signing).await?;
+        }
+        let new = current_in(tx.conn(), covenant_id).await?;
+        if new.unsigned_units.is_empty() {
+            transition_in(
+                tx.conn(),
+                stamp,
+                covenant_id,
+                State::Signing,
+                State::Completed,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Keeps a signature in progress until [`Store::take_prepare`]. Only while the covenant
+    /// is `frozen` or `signing` and for one of its signers. Not audited.
+    ///
+    /// A unit keeps at most [`MAX_PENDING_PREPARES`] of them: the oldest beyond that are
+    /// forgotten, and their prepared blobs are returned for the caller to remove (preparing
+    /// again and again must not fill the disk).
+    pub async fn save_prepare(&self, prepare: &PrepareRow) -> Result<Vec<String>> {
+        check_id("prepare", &prepare.id)?;
+        check_sha256(&prepare.base_sha256)?;
+        check_sha256(&prepare.prepared_sha256)?;
+        let mut tx = self.begin_write().await?;
+        require_state(tx.conn(), &prepare.covenant_id, Action::Sign).await?;
+        let signer = sqlx::query("SELECT 1 FROM signers WHERE covenant_id = ?1 AND unit_id = ?2")
+            .bind(&prepare.covenant_id)
+            .bind(&prepare.unit_id)
+            .fetch_optional(tx.conn())
+            .await?;
+        if signer.is_none() {
+            return Err(StoreError::Invalid(format!(
+                "unit {} is not a signer of covenant {}",
+                prepare.unit_id, prepare.covenant_id
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO prepares (id, covenant_id, unit_id, base_sha256, prepared_sha256, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .bind(&prepare.id)
+        .bind(&prepare.covenant_id)
+        .bind(&prepare.unit_id)
+        .bind(&prepare.base_sha256)
+        .bind(&prepare.prepared_sha256)
+        .bind(timestamp(prepare.created_at)?)
+        .execute(tx.conn())
+        .await
+        .map_err(|e| unique_conflict(e, || format!("prepare {:?} already exists", prepare.id)))?;
+        let evicted = sqlx::query(
+            "DELETE FROM prepares WHERE id IN (
+                 SELECT id FROM prepares WHERE covenant_id = ?1 AND unit_id = ?2
+                 ORDER BY rowid DESC LIMIT -1 OFFSET ?3)
+             RETURNING prepared_sha256",
+        )
+        .bind(&prepare.covenant_id)
+        .bind(&prepare.unit_id)
+        .bind(i64::from(MAX_PENDING_PREPARES))
+        .fetch_all(tx.conn())
+        .await?
+        .iter()
+        .map(|row| row.try_get("prepared_sha256"))
+        .collect::<std::result::Result<Vec<String>, _>>()?;
+        tx.commit().await?;
+        Ok(evicted)
+    }
+
+    /// Removes and returns a signature in progress (each can be completed once).
+    pub async fn take_prepare(&self, prepare_id: &str) -> Result<Option<PrepareRow>> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("DELETE FROM prepares WHERE id = ?1 RETURNING *")
+            .bind(prepare_id)
+            .fetch_optional(tx.conn())
+            .await?;
+        let prepare = row.as_ref().map(prepare_from_row).transpose()?;
+        tx.commit().await?;
+        Ok(prepare)
+    }
+
+    /// Deletes the signatures in progress created before `before`; returns their prepared
+    /// blobs, which the caller removes from the blob store.
+    pub async fn purge_prepares(&self, before: OffsetDateTime) -> Result<Vec<String>> {
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query("SELECT id, created_at, prepared_sha256 FROM prepares")
+            .fetch_all(tx.conn())
+            .await?;
+        let mut purged = Vec::new();
+        for row in &rows {
+            if get_time(row, "created_at")? < before {
+                let id: String = row.try_get("id")?;
+                let blob: String = row.try_get("prepared_sha256")?;
+                let n = sqlx::query("DELETE FROM prepares WHERE id = ?1")
+                    .bind(id)
+                    .execute(tx.conn())
+                    .await?
+                    .rows_affected();
+                if n > 0 {
+                    purged.push(blob);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(purged)
+    }
+}
+
+fn prepare_from_row(row: &SqliteRow) -> Result<PrepareRow> {
+    Ok(PrepareRow {
+        id: row.try_get("id")?,
+        covenant_id: row.try_get("covenant_id")?,
+        unit_id: row.try_get("unit_id")?,
+        base_sha256: row.try_get("base_sha256")?,
+        prepared_sha256: row.try_get("prepared_sha256")?,
+        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+    })
+}
