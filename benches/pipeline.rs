@@ -5,10 +5,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ed25519_dalek::SigningKey;
 use time::macros::datetime;
 
-use giaouoc::pki;
 use giaouoc::sign::{self, SignOptions};
 use giaouoc::template::Template;
 
@@ -33,38 +31,8 @@ fn signing(c: &mut Criterion) {
     let mut pdf = giaouoc::render::pdf(&doc, &Default::default())
         .unwrap()
         .bytes;
-    let ca_key = SigningKey::from_bytes(&[200; 32]);
-    let ca = pki::create_ca_certificate(
-        &ca_key,
-        &pki::CaSubject {
-            name: cov.bloc.name.clone(),
-        },
-        1,
-        datetime!(2020-12-01 00:00 +07:00),
-        datetime!(2050-12-01 00:00 +07:00),
-    )
-    .unwrap();
-    let mut leaders = Vec::new();
-    for (i, u) in cov.units.iter().enumerate() {
-        let k = SigningKey::from_bytes(&[i as u8 + 1; 32]);
-        let subject = pki::LeaderSubject {
-            full_name: u.signer.full_name.clone(),
-            title: u.signer.position.clone(),
-            unit_name: u.name.clone(),
-            unit_id: u.id.clone(),
-        };
-        let cert = pki::issue_leader_certificate(
-            &ca_key,
-            &ca,
-            &k.verifying_key(),
-            &subject,
-            100 + i as u64,
-            datetime!(2021-01-01 00:00 +07:00),
-            datetime!(2045-01-01 00:00 +07:00),
-        )
-        .unwrap();
-        leaders.push((u.id.clone(), k, cert));
-    }
+    let giaouoc::test_support::TestBloc { ca, leaders, .. } =
+        giaouoc::test_support::test_bloc(&cov);
     let opts = |field: &str| SignOptions {
         field: field.into(),
         time: datetime!(2021-01-22 15:30:45 +07:00),

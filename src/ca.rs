@@ -237,17 +237,18 @@ mod tests {
         SigningKey::from_bytes(&[seed; 32])
     }
 
+    /// A test CA valid from the start of 2026 for `years` years.
+    fn test_ca(years: i32) -> BlocCa {
+        let from = datetime!(2026-01-01 0:00 UTC);
+        let until = from.replace_year(2026 + years).unwrap();
+        BlocCa::create(key(1), "Khối thi đua thử", from, until).unwrap()
+    }
+
     #[test]
     fn a_ca_written_to_a_folder_opens_again_and_is_never_overwritten() {
         let dir = std::env::temp_dir().join(format!("giaouoc-ca-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let ca = BlocCa::create(
-            key(1),
-            "Khối thi đua thử",
-            datetime!(2026-01-01 0:00 UTC),
-            datetime!(2036-01-01 0:00 UTC),
-        )
-        .unwrap();
+        let ca = test_ca(10);
         ca.write_new(&dir).unwrap();
         let again = BlocCa::open(&dir).unwrap();
         assert_eq!(again.cert, ca.cert);
@@ -271,13 +272,7 @@ mod tests {
 
     #[test]
     fn issued_certificates_stay_inside_the_ca_validity() {
-        let ca = BlocCa::create(
-            key(1),
-            "Khối thi đua thử",
-            datetime!(2026-01-01 0:00 UTC),
-            datetime!(2027-01-01 0:00 UTC),
-        )
-        .unwrap();
+        let ca = test_ca(1);
         let subject = pki::LeaderSubject {
             full_name: "Âu Thị Hải Yến".into(),
             title: "Phó Giám đốc".into(),

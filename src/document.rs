@@ -231,3 +231,21 @@ pub struct SignatureCell {
     /// The signer's full name, bold.
     pub signer_name: String,
 }
+
+/// `s` escaped for XML text (the documents' metadata in DOCX parts and PDF XMP), without the characters XML 1.0 cannot carry.
+pub(crate) fn xml_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}

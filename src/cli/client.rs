@@ -154,6 +154,25 @@ pub(crate) fn run(cmd: ClientCommand) -> CliResult<()> {
     }
 }
 
+/// POSTs `body` as JSON with the token; the status and the answer's text.
+fn post_json(
+    agent: &ureq::Agent,
+    url: &str,
+    token: &Option<String>,
+    body: &serde_json::Value,
+) -> CliResult<(u16, String)> {
+    let mut req = agent.post(url);
+    if let Some(a) = auth(token) {
+        req = req.header("Authorization", a);
+    }
+    let mut resp = req
+        .send_json(body)
+        .context("không kết nối được máy chủ")
+        .or_failure()?;
+    let status = resp.status().as_u16();
+    Ok((status, resp.body_mut().read_to_string().or_failure()?))
+}
+
 fn sign(
     server: &str,
     covenant: &str,
@@ -180,17 +199,13 @@ fn sign(
     let agent = agent();
     let base = format!("/covenants/{covenant}/signatures/{unit}");
     for attempt in 1..=20u32 {
-        let mut req = agent.post(url(server, &format!("{base}/prepare")));
-        if let Some(a) = auth(token) {
-            req = req.header("Authorization", a);
-        }
         let body = serde_json::json!({ "certificate_pem": cert_pem });
-        let mut resp = req
-            .send_json(&body)
-            .context("không kết nối được máy chủ")
-            .or_failure()?;
-        let status = resp.status().as_u16();
-        let text = resp.body_mut().read_to_string().or_failure()?;
+        let (status, text) = post_json(
+            &agent,
+            &url(server, &format!("{base}/prepare")),
+            token,
+            &body,
+        )?;
         if status != 200 && status != 201 {
             bail!("chuẩn bị chữ ký thất bại: {}", error_text(status, &text));
         }
@@ -201,20 +216,16 @@ fn sign(
             bail!("máy chủ gửi dữ liệu ký không phải thuộc tính ký CMS; từ chối ký");
         }
         let signature = key.sign(&to_sign).to_bytes();
-        let mut req = agent.post(url(server, &format!("{base}/complete")));
-        if let Some(a) = auth(token) {
-            req = req.header("Authorization", a);
-        }
         let body = serde_json::json!({
             "prepare_id": prepared.prepare_id,
             "signature": B64.encode(signature),
         });
-        let mut resp = req
-            .send_json(&body)
-            .context("không kết nối được máy chủ")
-            .or_failure()?;
-        let status = resp.status().as_u16();
-        let text = resp.body_mut().read_to_string().or_failure()?;
+        let (status, text) = post_json(
+            &agent,
+            &url(server, &format!("{base}/complete")),
+            token,
+            &body,
+        )?;
         match status {
             200 | 201 => {
                 println!(

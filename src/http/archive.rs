@@ -39,9 +39,7 @@ pub(crate) async fn archive_covenant(
     caller: &Caller,
     id: &str,
 ) -> ApiResult<ArchiveRow> {
-    let covenant = state.store.get_covenant(id).await?;
-    caller.require_leader_unit(state, &covenant.bloc_id).await?;
-    super::require_action(Action::Archive, &covenant)?;
+    let covenant = super::covenants::load_for(state, caller, id, Action::Archive).await?;
     let ca = state.shared.cas.require(&covenant.bloc_id)?;
     let doc = documents::current(state, id).await?;
     let pdf = doc.pdf.clone();

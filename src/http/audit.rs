@@ -23,8 +23,7 @@ async fn export(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let covenant = state.store.get_covenant(&id).await?;
-    caller.require_bloc(&covenant.bloc_id)?;
+    super::covenants::visible(&state, &caller, &id).await?;
     let events = state.store.audit_events(Some(&id)).await?;
     let check = verify_exported_chain(&events);
     Ok(Json(json!({

@@ -20,14 +20,18 @@ use crate::store::{
     Blobs, CovenantRow, RegistrationRow, RegistrationStatus, RevisionRow, Stamp, State as CState,
     StoreError, UnitRole, UnitRow,
 };
-use crate::workflow::Action;
+use crate::workflow::{Action, Who};
 
 pub(super) fn routes(r: Routes) -> Routes {
     r.post("/covenants", create)
         .get("/covenants", list)
         .get("/covenants/{id}", get)
-        .post("/covenants/{id}/open-registration", open_registration)
-        .post("/covenants/{id}/freeze", freeze)
+        .post("/covenants/{id}/open-registration", |s, c, p| {
+            step(Step::OpenRegistration, s, c, p)
+        })
+        .post("/covenants/{id}/freeze", |s, c, p| {
+            step(Step::Freeze, s, c, p)
+        })
 }
 
 async fn create(
@@ -161,17 +165,28 @@ async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let row = load(&state, &id).await?;
-    caller.require_bloc(&row.bloc_id)?;
+    let row = Loaded::from_row(visible(&state, &caller, &id).await?)?;
     Ok(Json(covenant_view(&state, &row).await?))
 }
 
-async fn open_registration(
+/// A step of the leader unit on the covenant: open the registration, or freeze.
+#[derive(Clone, Copy)]
+enum Step {
+    OpenRegistration,
+    Freeze,
+}
+
+/// `POST /covenants/{id}/open-registration` and `…/freeze`: the step, then the covenant.
+async fn step(
+    which: Step,
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let row = open_registration_for(&state, &caller, &id).await?;
+    let row = match which {
+        Step::OpenRegistration => open_registration_for(&state, &caller, &id).await?,
+        Step::Freeze => freeze_covenant(&state, &caller, &id).await?,
+    };
     Ok(Json(covenant_view(&state, &row).await?))
 }
 
@@ -180,9 +195,7 @@ pub(crate) async fn open_registration_for(
     caller: &Caller,
     id: &str,
 ) -> ApiResult<Loaded> {
-    let row = load(state, id).await?;
-    caller.require_leader_unit(state, &row.bloc_id).await?;
-    super::require_action(Action::OpenRegistration, &row)?;
+    load_for(state, caller, id, Action::OpenRegistration).await?;
     let actor = caller.actor();
     state
         .store
@@ -196,15 +209,6 @@ pub(crate) async fn open_registration_for(
     load(state, id).await
 }
 
-async fn freeze(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let row = freeze_covenant(&state, &caller, &id).await?;
-    Ok(Json(covenant_view(&state, &row).await?))
-}
-
 /// Builds the final covenant from the input and the accepted registrations, renders the PDF
 /// and the DOCX once, stores them and freezes the covenant (revision 0).
 pub(crate) async fn freeze_covenant(
@@ -212,9 +216,7 @@ pub(crate) async fn freeze_covenant(
     caller: &Caller,
     id: &str,
 ) -> ApiResult<Loaded> {
-    let row = load(state, id).await?;
-    caller.require_leader_unit(state, &row.bloc_id).await?;
-    super::require_action(Action::Freeze, &row)?;
+    let row = load_for(state, caller, id, Action::Freeze).await?;
     let registrations = state.store.list_registrations(id).await?;
     let final_covenant = final_covenant(&row.covenant, &registrations)?;
     let st = state.clone();
@@ -322,6 +324,31 @@ impl Loaded {
 /// The covenant `id` from the store, typed.
 pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<Loaded> {
     Loaded::from_row(state.store.get_covenant(id).await?)
+}
+
+/// The covenant `id` as stored, if the caller belongs to its bloc (or is the admin).
+pub(crate) async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<CovenantRow> {
+    let row = state.store.get_covenant(id).await?;
+    caller.require_bloc(&row.bloc_id)?;
+    Ok(row)
+}
+
+/// The covenant `id`, once the caller may take a bloc-wide `action` (the leader unit or the
+/// admin, [`Action::who`]) and its state allows it ([`Action::states`]).
+pub(crate) async fn load_for(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: Action,
+) -> ApiResult<Loaded> {
+    let row = load(state, id).await?;
+    if action.allows(Who::LeaderUnit) {
+        caller.require_leader_unit(state, &row.bloc_id).await?;
+    } else {
+        caller.require_bloc(&row.bloc_id)?;
+    }
+    super::require_action(action, &row)?;
+    Ok(row)
 }
 
 /// The current revision, `None` before freeze.

@@ -23,9 +23,13 @@ use super::{AppState, Routes};
 use crate::store::{Blobs, CovenantRow, RevisionRow, StoreError};
 
 pub(super) fn routes(r: Routes) -> Routes {
-    r.get("/covenants/{id}/document.pdf", pdf)
-        .get("/covenants/{id}/document.docx", docx)
-        .get("/covenants/{id}/revisions", revisions)
+    r.get("/covenants/{id}/document.pdf", |s, c, p, h| {
+        file("pdf", s, c, p, h)
+    })
+    .get("/covenants/{id}/document.docx", |s, c, p, h| {
+        file("docx", s, c, p, h)
+    })
+    .get("/covenants/{id}/revisions", revisions)
 }
 
 pub const PDF_TYPE: &str = "application/pdf";
@@ -122,44 +126,43 @@ pub(crate) async fn current(state: &AppState, id: &str) -> ApiResult<Arc<Current
         .offer(&covenant, &revision, pdf.into(), docx))
 }
 
-async fn pdf(
+/// `GET /covenants/{id}/document.<ext>`: the current PDF or the DOCX.
+async fn file(
+    ext: &'static str,
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let doc = current(&state, &id).await?;
-    caller.require_bloc(&doc.bloc_id)?;
-    Ok(download(
-        &headers,
-        &doc.pdf_sha256,
-        doc.pdf.clone(),
-        PDF_TYPE,
-        doc.year,
-        "pdf",
-        Some(doc.index),
-    ))
+    current_file(&state, &caller, &id, &headers, ext).await
 }
 
-async fn docx(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+/// The current PDF (`ext` = `pdf`, with its revision) or the DOCX of covenant `id`.
+async fn current_file(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    headers: &HeaderMap,
+    ext: &str,
 ) -> ApiResult<Response> {
-    let doc = current(&state, &id).await?;
+    let doc = current(state, id).await?;
     caller.require_bloc(&doc.bloc_id)?;
-    let Some((sha, bytes)) = &doc.docx else {
-        return Err(ApiError::internal(format!("covenant {id} has no DOCX")));
+    let (sha, bytes, content_type, revision) = if ext == "pdf" {
+        (&doc.pdf_sha256, &doc.pdf, PDF_TYPE, Some(doc.index))
+    } else {
+        let Some((sha, bytes)) = &doc.docx else {
+            return Err(ApiError::internal(format!("covenant {id} has no DOCX")));
+        };
+        (sha, bytes, DOCX_TYPE, None)
     };
     Ok(download(
-        &headers,
+        headers,
         sha,
         bytes.clone(),
-        DOCX_TYPE,
+        content_type,
         doc.year,
-        "docx",
-        None,
+        ext,
+        revision,
     ))
 }
 
@@ -235,8 +238,7 @@ async fn revisions(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let covenant = state.store.get_covenant(&id).await?;
-    caller.require_bloc(&covenant.bloc_id)?;
+    super::covenants::visible(&state, &caller, &id).await?;
     let revisions = state.store.revisions(&id).await?;
     let list: Vec<Value> = revisions
         .iter()

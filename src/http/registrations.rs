@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
-use super::covenants::{load, rfc3339};
+use super::covenants::{Loaded, load, rfc3339};
 use super::error::{ApiError, ApiResult, Detail};
 use super::extract::{ApiJson, RawJson, parse_json};
 use super::{AppState, Routes};
@@ -34,8 +34,7 @@ async fn list(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let row = state.store.get_covenant(&id).await?;
-    caller.require_bloc(&row.bloc_id)?;
+    super::covenants::visible(&state, &caller, &id).await?;
     let regs = state.store.list_registrations(&id).await?;
     Ok(Json(
         json!({"registrations": regs.iter().map(view).collect::<Vec<_>>()}),
@@ -60,8 +59,7 @@ pub(crate) async fn registration_view(
     id: &str,
     unit: &str,
 ) -> ApiResult<Value> {
-    let row = load(state, id).await?;
-    caller.require_bloc(&row.bloc_id)?;
+    let row = Loaded::from_row(super::covenants::visible(state, caller, id).await?)?;
     let proposed = &row.unit(unit)?.registration;
     match state.store.get_registration(id, unit).await {
         Ok(r) => Ok(view(&r)),

@@ -4,20 +4,32 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// `D:YYYYMMDDHHmmSS+07'00'` (ISO 32000-2 §7.9.4).
 pub fn format_date(t: OffsetDateTime) -> String {
+    let [y, mo, d, h, mi, s, sign, oh, om] = parts(t);
+    format!("D:{y}{mo}{d}{h}{mi}{s}{sign}{oh}'{om}'")
+}
+
+/// `YYYY-MM-DDTHH:mm:SS+07:00`, the date form of XMP metadata (ISO 16684-1, ISO 8601).
+pub fn format_xmp_date(t: OffsetDateTime) -> String {
+    let [y, mo, d, h, mi, s, sign, oh, om] = parts(t);
+    format!("{y}-{mo}-{d}T{h}:{mi}:{s}{sign}{oh}:{om}")
+}
+
+/// Year, month, day, hour, minute, second, offset sign, offset hours and minutes, padded.
+fn parts(t: OffsetDateTime) -> [String; 9] {
     let off = t.offset();
-    let (h, m, _) = off.as_hms();
-    let sign = if off.is_negative() { '-' } else { '+' };
-    format!(
-        "D:{:04}{:02}{:02}{:02}{:02}{:02}{sign}{:02}'{:02}'",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        h.unsigned_abs(),
-        m.unsigned_abs()
-    )
+    let (oh, om, _) = off.as_hms();
+    let sign = if off.is_negative() { "-" } else { "+" };
+    [
+        format!("{:04}", t.year()),
+        format!("{:02}", u8::from(t.month())),
+        format!("{:02}", t.day()),
+        format!("{:02}", t.hour()),
+        format!("{:02}", t.minute()),
+        format!("{:02}", t.second()),
+        sign.to_owned(),
+        format!("{:02}", oh.unsigned_abs()),
+        format!("{:02}", om.unsigned_abs()),
+    ]
 }
 
 /// A PDF date `D:YYYYMMDDHHmmSSOHH'mm'` (ISO 32000-2 7.9.4): every field

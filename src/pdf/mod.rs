@@ -31,7 +31,7 @@ mod xref;
 #[cfg(test)]
 mod tests;
 
-pub use date::{format_date, parse_date};
+pub use date::{format_date, format_xmp_date, parse_date};
 pub use error::{PdfError, PdfErrorKind};
 pub use object::{Dict, ObjRef, Object, PdfString, Stream};
 pub use reader::{

@@ -594,7 +594,7 @@ fn serialize_object_is_canonical() {
 
 /// qpdf, or a panic with the install hint (`test_support::require`).
 fn qpdf() -> std::path::PathBuf {
-    crate::test_support::require(crate::test_support::QPDF)
+    crate::test_support::require("qpdf")
 }
 
 /// A fresh scratch directory for one test.

@@ -31,7 +31,7 @@ pub(super) fn pack(
     // The language of every run and of the document defaults (the model says "vi-VN").
     let lang = format!(
         r#"<w:lang w:val="{}" />"#,
-        escape(if meta.lang.is_empty() {
+        crate::document::xml_text(if meta.lang.is_empty() {
             "vi-VN"
         } else {
             &meta.lang
@@ -161,31 +161,13 @@ fn core_properties(meta: &Metadata) -> Result<String, DocxError> {
             r#"<dcterms:modified xsi:type="dcterms:W3CDTF">{date}</dcterms:modified>"#,
             "</cp:coreProperties>"
         ),
-        title = escape(&meta.title),
-        subject = escape(&meta.subject),
-        author = escape(&meta.author),
-        keywords = escape(&meta.keywords),
-        lang = escape(&meta.lang),
+        title = crate::document::xml_text(&meta.title),
+        subject = crate::document::xml_text(&meta.subject),
+        author = crate::document::xml_text(&meta.author),
+        keywords = crate::document::xml_text(&meta.keywords),
+        lang = crate::document::xml_text(&meta.lang),
         date = date,
     ))
-}
-
-/// `s` escaped for XML text, without the characters XML 1.0 cannot carry.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Packs the parts with Deflate, in a fixed order, all dated 1980-01-01 00:00.

@@ -872,9 +872,10 @@ fn squash(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// The text of each page of a PDF (`pdftotext -raw`), in order.
-fn pdf_pages(pdftotext: &Path, pdf: &Path) -> Vec<String> {
-    let out = Command::new(pdftotext)
+/// The text of each page of a PDF (`pdftotext -raw`), in order, and all of it without the
+/// page-number lines.
+fn pdf_pages(pdf: &Path) -> (Vec<String>, String) {
+    let out = Command::new(crate::test_support::require("pdftotext"))
         .arg("-raw")
         .arg(pdf)
         .arg("-")
@@ -882,38 +883,13 @@ fn pdf_pages(pdftotext: &Path, pdf: &Path) -> Vec<String> {
         .unwrap();
     assert!(out.status.success(), "pdftotext {}", pdf.display());
     let text = String::from_utf8(out.stdout).unwrap();
-    // pdftotext ends every page with a form feed.
-    let mut pages: Vec<String> = text.split('\u{c}').map(str::to_owned).collect();
-    if pages.last().is_some_and(|p| p.trim().is_empty()) {
-        pages.pop();
-    }
-    pages
-}
-
-/// The pages' text joined without the page-number line that starts each page from page 2
-/// (Decree 30 puts the number in the top margin), so a paragraph that a page break splits
-/// still reads as one.
-fn text_without_page_numbers(pages: &[String]) -> String {
-    let mut all = String::new();
-    for (i, page) in pages.iter().enumerate() {
-        let number = (i + 1).to_string();
-        let mut lines = page.lines().peekable();
-        if i > 0 && lines.peek().map(|l| l.trim()) == Some(number.as_str()) {
-            lines.next();
-        }
-        for line in lines {
-            all.push_str(line);
-            all.push('\n');
-        }
-    }
-    all
+    let pages = text.split('\u{c}').map(str::to_owned).collect();
+    (pages, crate::test_support::text_without_page_numbers(&text))
 }
 
 #[test]
 fn libreoffice_renders_it() {
-    use crate::test_support::{PDFTOTEXT, SOFFICE, require};
-    let soffice = require(SOFFICE);
-    let pdftotext = require(PDFTOTEXT);
+    let soffice = crate::test_support::require("soffice");
     let doc = sample_document();
     let dir = out_dir();
     let docx = dir.join("covenant.docx");
@@ -933,8 +909,8 @@ fn libreoffice_renders_it() {
         .unwrap();
     assert!(status.status.success(), "{status:?}");
     let pdf = dir.join("covenant.pdf");
-    let pages = pdf_pages(&pdftotext, &pdf);
-    let all = squash(&text_without_page_numbers(&pages));
+    let (pages, text) = pdf_pages(&pdf);
+    let all = squash(&text);
     for text in model_texts(&doc) {
         assert!(
             all.contains(&squash(&text)),
@@ -958,19 +934,6 @@ fn libreoffice_renders_it() {
     // The repeated header row on page 2 (the data table spans pages 1-3).
     assert!(second.contains("Danh hiệu đăng ký"));
     eprintln!("LibreOffice PDF: {}", pdf.display());
-}
-
-#[test]
-fn page_numbers_are_dropped_only_where_they_start_a_page() {
-    let pages = vec![
-        "UBND\nmột đoạn văn bị\n".to_owned(),
-        "2\nngắt trang ở giữa\n".to_owned(),
-        "Mục 2 vẫn còn\n".to_owned(),
-    ];
-    assert_eq!(
-        text_without_page_numbers(&pages),
-        "UBND\nmột đoạn văn bị\nngắt trang ở giữa\nMục 2 vẫn còn\n"
-    );
 }
 
 #[test]

@@ -190,41 +190,9 @@ pub(crate) fn text_string(s: &str) -> Object {
     }
 }
 
-fn xmp_date(t: time::OffsetDateTime) -> String {
-    let off = t.offset();
-    let (h, m, _) = off.as_hms();
-    let sign = if off.is_negative() { '-' } else { '+' };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        h.unsigned_abs(),
-        m.unsigned_abs()
-    )
-}
-
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn xmp(doc: &Document, id_hex: &str) -> String {
     let m = &doc.meta;
-    let date = xmp_date(m.date);
+    let date = crate::pdf::format_xmp_date(m.date);
     format!(
         r#"<?xpacket begin="{bom}" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
@@ -251,12 +219,12 @@ fn xmp(doc: &Document, id_hex: &str) -> String {
 </rdf:RDF>
 </x:xmpmeta>
 <?xpacket end="w"?>"#,
-        title = xml_escape(&m.title),
-        subject = xml_escape(&m.subject),
-        author = xml_escape(&m.author),
-        lang = xml_escape(&m.lang),
-        keywords = xml_escape(&m.keywords),
-        producer = xml_escape(PRODUCER),
+        title = crate::document::xml_text(&m.title),
+        subject = crate::document::xml_text(&m.subject),
+        author = crate::document::xml_text(&m.author),
+        lang = crate::document::xml_text(&m.lang),
+        keywords = crate::document::xml_text(&m.keywords),
+        producer = crate::document::xml_text(PRODUCER),
         id = uuid_like(id_hex),
         bom = "\u{feff}",
     )

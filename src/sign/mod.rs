@@ -381,7 +381,8 @@ fn signature_dict_body(opts: &SignOptions, info: &pki::CertInfo) -> Vec<u8> {
     d
 }
 
-fn iso_32002_extension() -> Object {
+/// The catalog's `/Extensions` declaring ISO/TS 32002 (Ed25519 in PDF), as signers write it.
+pub(crate) fn iso_32002_extension() -> Object {
     let ext = Dict::new()
         .with("Type", Object::name("DeveloperExtensions"))
         .with("BaseVersion", Object::name("2.0"))

@@ -4,13 +4,13 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use super::audit::{self, json_sha256};
-use super::covenants::{current_in, require_state, transition_in};
+use super::audit::json_sha256;
+use super::covenants::{current_in, require_state, step_in};
 use super::model::*;
 use super::org::not_found;
 use super::{
-    Result, Store, StoreError, canonical_json, check_sha256, get_json, get_time, timestamp,
-    unique_conflict,
+    Result, Store, StoreError, canonical_json, check_sha256, get_json, get_time, rows_of,
+    timestamp, unique_conflict,
 };
 use crate::workflow::Action;
 
@@ -46,18 +46,11 @@ impl Store {
         .await
         .map_err(|e| unique_conflict(e, || format!("{pdf_sha256} is already archived")))?;
         let details = json!({"pdf_sha256": pdf_sha256, "report_sha256": json_sha256(report)});
-        audit::append(
-            tx.conn(),
-            stamp,
-            Some(covenant_id),
-            "covenant.archive",
-            details,
-        )
-        .await?;
-        transition_in(
+        step_in(
             tx.conn(),
             stamp,
             covenant_id,
+            ("covenant.archive", details),
             State::Completed,
             State::Archived,
         )
@@ -82,12 +75,13 @@ impl Store {
 
     /// Every archive entry, oldest first.
     pub async fn list_archive(&self) -> Result<Vec<ArchiveRow>> {
-        sqlx::query("SELECT * FROM archive ORDER BY rowid")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(archive_from_row)
-            .collect()
+        rows_of(
+            &self.pool,
+            "SELECT * FROM archive ORDER BY rowid",
+            None,
+            archive_from_row,
+        )
+        .await
     }
 }
 

@@ -9,8 +9,8 @@ use super::audit::{self, json_sha256};
 use super::model::*;
 use super::org::{bloc_exists, not_found};
 use super::{
-    Result, Store, StoreError, canonical_json, check_id, get_enum, get_json, get_time, timestamp,
-    unique_conflict,
+    Result, Store, StoreError, canonical_json, check_id, get_enum, get_json, get_time, rows_of,
+    timestamp, unique_conflict,
 };
 use crate::workflow::Action;
 
@@ -62,13 +62,13 @@ impl Store {
     pub async fn list_covenants(&self, bloc_id: &str) -> Result<Vec<CovenantRow>> {
         let mut conn = self.pool.acquire().await?;
         bloc_exists(&mut conn, bloc_id).await?;
-        sqlx::query("SELECT * FROM covenants WHERE bloc_id = ?1 ORDER BY year DESC, rowid DESC")
-            .bind(bloc_id)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(covenant_from_row)
-            .collect()
+        rows_of(
+            &mut *conn,
+            "SELECT * FROM covenants WHERE bloc_id = ?1 ORDER BY year DESC, rowid DESC",
+            Some(bloc_id),
+            covenant_from_row,
+        )
+        .await
     }
 
     /// Moves a covenant from `from` to `to`. `Conflict` if it is not in `from` (the message
@@ -124,6 +124,20 @@ pub(super) async fn require_state(
 
 /// One step of the state graph inside the caller's transaction; the UPDATE matches only if
 /// the covenant is in `from` and (`from`, `to`) is in `covenant_transitions`.
+/// Records a step's audit event, then moves the covenant from `from` to `to` (see
+/// [`transition_in`]), in the caller's transaction.
+pub(super) async fn step_in(
+    conn: &mut SqliteConnection,
+    stamp: &Stamp<'_>,
+    id: &str,
+    (action, details): (&str, Value),
+    from: State,
+    to: State,
+) -> Result<()> {
+    audit::append(conn, stamp, Some(id), action, details).await?;
+    transition_in(conn, stamp, id, from, to).await
+}
+
 pub(super) async fn transition_in(
     conn: &mut SqliteConnection,
     stamp: &Stamp<'_>,
@@ -153,13 +167,10 @@ pub(super) async fn transition_in(
     }
     let unmet = match to {
         State::Frozen => {
-            let rendered =
-                sqlx::query("SELECT 1 FROM revisions WHERE covenant_id = ?1 AND idx = 0")
-                    .bind(id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
+            let sql = "SELECT 1 FROM revisions WHERE covenant_id = ?1 AND idx = 0";
+            let rendered = rows_of(&mut *conn, sql, Some(id), |_| Ok(())).await?;
             rendered
-                .is_none()
+                .is_empty()
                 .then_some("no documents are recorded (use freeze)")
         }
         State::Completed => {
@@ -167,12 +178,10 @@ pub(super) async fn transition_in(
             (!current.unsigned_units.is_empty()).then_some("not every unit has signed")
         }
         State::Archived => {
-            let entry = sqlx::query("SELECT 1 FROM archive WHERE covenant_id = ?1")
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let sql = "SELECT 1 FROM archive WHERE covenant_id = ?1";
+            let entry = rows_of(&mut *conn, sql, Some(id), |_| Ok(())).await?;
             entry
-                .is_none()
+                .is_empty()
                 .then_some("nothing is archived (use archive)")
         }
         _ => None,

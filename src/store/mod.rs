@@ -260,6 +260,23 @@ fn check_id(what: &str, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Every row of `sql` (one `?1` parameter, `key`), each read with `from_row`.
+async fn rows_of<'c, T, E>(
+    conn: E,
+    sql: &str,
+    key: Option<&str>,
+    from_row: impl Fn(&sqlx::sqlite::SqliteRow) -> Result<T>,
+) -> Result<Vec<T>>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    let mut q = sqlx::query(sql);
+    if let Some(k) = key {
+        q = q.bind(k);
+    }
+    q.fetch_all(conn).await?.iter().map(from_row).collect()
+}
+
 /// Maps a unique-constraint violation to `Conflict(message)`.
 fn unique_conflict(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
     match &e {

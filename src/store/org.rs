@@ -9,7 +9,7 @@ use super::audit::{self, json_sha256};
 use super::model::*;
 use super::{
     Result, Store, StoreError, canonical_json, check_id, get_enum, get_json, get_opt_time,
-    get_time, hex, random_hex, timestamp, unique_conflict,
+    get_time, hex, random_hex, rows_of, timestamp, unique_conflict,
 };
 
 impl Store {
@@ -293,13 +293,13 @@ impl Store {
 
     /// The bloc's enrolments, oldest first.
     pub async fn list_enrolments(&self, bloc_id: &str) -> Result<Vec<EnrolmentRow>> {
-        sqlx::query("SELECT * FROM enrolments WHERE bloc_id = ?1 ORDER BY id")
-            .bind(bloc_id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(enrolment_from_row)
-            .collect()
+        rows_of(
+            &self.pool,
+            "SELECT * FROM enrolments WHERE bloc_id = ?1 ORDER BY id",
+            Some(bloc_id),
+            enrolment_from_row,
+        )
+        .await
     }
 
     /// The unit's newest unrevoked certificate.
@@ -323,13 +323,13 @@ impl Store {
 
     /// Every certificate of the bloc, revoked ones included (for the CRL), oldest first.
     pub async fn list_certificates(&self, bloc_id: &str) -> Result<Vec<CertificateRow>> {
-        sqlx::query("SELECT * FROM certificates WHERE bloc_id = ?1 ORDER BY rowid")
-            .bind(bloc_id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(certificate_from_row)
-            .collect()
+        rows_of(
+            &self.pool,
+            "SELECT * FROM certificates WHERE bloc_id = ?1 ORDER BY rowid",
+            Some(bloc_id),
+            certificate_from_row,
+        )
+        .await
     }
 
     /// Marks a certificate revoked (revoking twice is a no-op).

@@ -8,7 +8,9 @@ use super::audit::{self, json_sha256};
 use super::covenants::{covenant_state, require_state};
 use super::model::*;
 use super::org::{not_found, unit_exists};
-use super::{Result, Store, StoreError, canonical_json, get_enum, get_json, get_time, timestamp};
+use super::{
+    Result, Store, StoreError, canonical_json, get_enum, get_json, get_time, rows_of, timestamp,
+};
 use crate::workflow::Action;
 
 impl Store {
@@ -145,13 +147,13 @@ impl Store {
     pub async fn list_registrations(&self, covenant_id: &str) -> Result<Vec<RegistrationRow>> {
         let mut conn = self.pool.acquire().await?;
         covenant_state(&mut conn, covenant_id).await?;
-        sqlx::query("SELECT * FROM registrations WHERE covenant_id = ?1 ORDER BY unit_id")
-            .bind(covenant_id)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(registration_from_row)
-            .collect()
+        rows_of(
+            &mut *conn,
+            "SELECT * FROM registrations WHERE covenant_id = ?1 ORDER BY unit_id",
+            Some(covenant_id),
+            registration_from_row,
+        )
+        .await
     }
 }
 

@@ -6,8 +6,10 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
-use super::audit::{self};
-use super::covenants::{covenant_state, current_in, require_state, revisions_in, transition_in};
+use super::audit;
+use super::covenants::{
+    covenant_state, current_in, require_state, revisions_in, step_in, transition_in,
+};
 use super::model::*;
 use super::org::unit_exists;
 use super::{
@@ -63,18 +65,11 @@ impl Store {
             .await?;
         let details =
             json!({"pdf_sha256": pdf_sha256, "docx_sha256": docx_sha256, "signers": signers});
-        audit::append(
-            tx.conn(),
-            stamp,
-            Some(covenant_id),
-            "covenant.freeze",
-            details,
-        )
-        .await?;
-        transition_in(
+        step_in(
             tx.conn(),
             stamp,
             covenant_id,
+            ("covenant.freeze", details),
             State::Registration,
             State::Frozen,
         )

@@ -661,10 +661,7 @@ impl Finding {
     /// The finding as a sentence in `lang`. The single place where findings become text.
     pub fn text(&self, lang: Lang) -> String {
         let (en, vi) = self.texts();
-        match lang {
-            Lang::En => en,
-            Lang::Vi => vi,
-        }
+        pick(lang, en, vi)
     }
 
     /// Both texts, English first.
@@ -1343,104 +1340,125 @@ impl SignatureReport {
         }
     }
 
-    /// One Vietnamese sentence: the main finding for this signature.
-    pub fn message_vi(&self) -> String {
+    /// One sentence in `lang`: the main finding for this signature.
+    pub fn message(&self, lang: Lang) -> String {
         let who = self.signer_label();
         let field = &self.field;
-        if !self.valid {
-            format!("Ô {field}: Chữ ký không hợp lệ.")
+        let unit = self.unit_id.as_deref().unwrap_or("?");
+        let (en, vi) = if !self.valid {
+            (
+                format!("Field {field}: the signature is not valid."),
+                format!("Ô {field}: Chữ ký không hợp lệ."),
+            )
         } else if !self.intact || self.modifications == ModificationLevel::Illegal {
-            format!("Ô {field}: Tài liệu bị thay đổi sau khi ký (người ký: {who}).")
+            (
+                format!("Field {field}: the document was changed after signing (signer: {who})."),
+                format!("Ô {field}: Tài liệu bị thay đổi sau khi ký (người ký: {who})."),
+            )
         } else if !self.field_matches_certificate {
-            let unit = self.unit_id.as_deref().unwrap_or("?");
-            format!(
-                "Ô {field}: Chữ ký không đúng đơn vị (chứng thư của đơn vị {unit}, người ký: {who})."
+            (
+                format!(
+                    "Field {field}: signed by another unit (certificate of unit {unit}, signer: \
+                     {who})."
+                ),
+                format!(
+                    "Ô {field}: Chữ ký không đúng đơn vị (chứng thư của đơn vị {unit}, người ký: \
+                     {who})."
+                ),
             )
         } else if !self.trusted {
-            format!("Ô {field}: Chứng thư không được tin cậy (người ký: {who}).")
+            (
+                format!("Field {field}: the certificate is not trusted (signer: {who})."),
+                format!("Ô {field}: Chứng thư không được tin cậy (người ký: {who})."),
+            )
         } else {
-            format!("Ô {field}: Chữ ký hợp lệ của {who}.")
-        }
+            (
+                format!("Field {field}: valid signature by {who}."),
+                format!("Ô {field}: Chữ ký hợp lệ của {who}."),
+            )
+        };
+        pick(lang, en, vi)
     }
 
-    /// One English sentence: the main finding for this signature.
+    /// [`Self::message`] in Vietnamese.
+    pub fn message_vi(&self) -> String {
+        self.message(Lang::Vi)
+    }
+
+    /// [`Self::message`] in English.
     pub fn message_en(&self) -> String {
-        let who = self.signer_label();
-        let field = &self.field;
-        if !self.valid {
-            format!("Field {field}: the signature is not valid.")
-        } else if !self.intact || self.modifications == ModificationLevel::Illegal {
-            format!("Field {field}: the document was changed after signing (signer: {who}).")
-        } else if !self.field_matches_certificate {
-            let unit = self.unit_id.as_deref().unwrap_or("?");
-            format!(
-                "Field {field}: signed by another unit (certificate of unit {unit}, signer: {who})."
-            )
-        } else if !self.trusted {
-            format!("Field {field}: the certificate is not trusted (signer: {who}).")
-        } else {
-            format!("Field {field}: valid signature by {who}.")
-        }
+        self.message(Lang::En)
     }
 }
 
 impl Verdict {
-    /// The verdict as a Vietnamese sentence.
-    pub fn message_vi(self) -> &'static str {
-        match self {
-            Verdict::Valid => {
-                "Tất cả chữ ký hợp lệ, được tin cậy và tài liệu không bị thay đổi sau khi ký."
-            }
-            Verdict::Invalid => {
-                "Tài liệu không hợp lệ: có chữ ký sai hoặc tài liệu bị thay đổi sau khi ký."
-            }
-            Verdict::NoSignatures => "Tài liệu chưa có chữ ký số.",
-            Verdict::Untrusted => {
-                "Chữ ký nguyên vẹn nhưng chứng thư không được tin cậy (hoặc đã bị thu hồi)."
-            }
-        }
+    /// The verdict as a sentence in `lang`.
+    pub fn message(self, lang: Lang) -> &'static str {
+        let (en, vi) = match self {
+            Verdict::Valid => (
+                "All signatures are valid and trusted, and the document was not changed after \
+                 signing.",
+                "Tất cả chữ ký hợp lệ, được tin cậy và tài liệu không bị thay đổi sau khi ký.",
+            ),
+            Verdict::Invalid => (
+                "The document is not valid: a signature is wrong or the document was changed \
+                 after signing.",
+                "Tài liệu không hợp lệ: có chữ ký sai hoặc tài liệu bị thay đổi sau khi ký.",
+            ),
+            Verdict::NoSignatures => (
+                "The document has no digital signature.",
+                "Tài liệu chưa có chữ ký số.",
+            ),
+            Verdict::Untrusted => (
+                "The signatures are intact but a certificate is not trusted (or was revoked).",
+                "Chữ ký nguyên vẹn nhưng chứng thư không được tin cậy (hoặc đã bị thu hồi).",
+            ),
+        };
+        pick(lang, en, vi)
     }
 
-    /// The verdict as an English sentence.
+    /// [`Self::message`] in Vietnamese.
+    pub fn message_vi(self) -> &'static str {
+        self.message(Lang::Vi)
+    }
+
+    /// [`Self::message`] in English.
     pub fn message_en(self) -> &'static str {
-        match self {
-            Verdict::Valid => {
-                "All signatures are valid and trusted, and the document was not changed after signing."
-            }
-            Verdict::Invalid => {
-                "The document is not valid: a signature is wrong or the document was changed after signing."
-            }
-            Verdict::NoSignatures => "The document has no digital signature.",
-            Verdict::Untrusted => {
-                "The signatures are intact but a certificate is not trusted (or was revoked)."
-            }
-        }
+        self.message(Lang::En)
     }
 }
 
 impl VerificationReport {
-    /// The verdict, the signature count and the empty fields, in Vietnamese.
-    pub fn summary_vi(&self) -> String {
+    /// The verdict, the signature count and the empty fields, in `lang`.
+    pub fn summary(&self, lang: Lang) -> String {
         let ok = self.signatures.iter().filter(|s| s.is_acceptable()).count();
-        format!(
-            "{} {}/{} chữ ký đạt yêu cầu; {} ô chữ ký còn trống.",
-            self.verdict.message_vi(),
-            ok,
-            self.signatures.len(),
-            self.unsigned_fields.len()
+        let (n, empty) = (self.signatures.len(), self.unsigned_fields.len());
+        let verdict = self.verdict.message(lang);
+        pick(
+            lang,
+            format!(
+                "{verdict} {ok}/{n} signatures acceptable; {empty} signature fields still empty."
+            ),
+            format!("{verdict} {ok}/{n} chữ ký đạt yêu cầu; {empty} ô chữ ký còn trống."),
         )
     }
 
-    /// The verdict, the signature count and the empty fields, in English.
+    /// [`Self::summary`] in Vietnamese.
+    pub fn summary_vi(&self) -> String {
+        self.summary(Lang::Vi)
+    }
+
+    /// [`Self::summary`] in English.
     pub fn summary_en(&self) -> String {
-        let ok = self.signatures.iter().filter(|s| s.is_acceptable()).count();
-        format!(
-            "{} {}/{} signatures acceptable; {} signature fields still empty.",
-            self.verdict.message_en(),
-            ok,
-            self.signatures.len(),
-            self.unsigned_fields.len()
-        )
+        self.summary(Lang::En)
+    }
+}
+
+/// The text of `lang` among two.
+fn pick<T>(lang: Lang, en: T, vi: T) -> T {
+    match lang {
+        Lang::En => en,
+        Lang::Vi => vi,
     }
 }
 

@@ -209,10 +209,10 @@ impl SignatureReport {
 }
 
 impl Change {
-    /// A change that no rule allows.
-    pub(crate) fn illegal(
-        revision: Option<usize>,
-        object: Option<u32>,
+    /// A change, allowed by a rule or not, at a revision (1-based) and object.
+    pub(crate) fn new(
+        allowed: bool,
+        (revision, object): (Option<usize>, Option<u32>),
         kind: ChangeKind,
         finding: Finding,
     ) -> Self {
@@ -220,24 +220,21 @@ impl Change {
             revision,
             object,
             kind,
-            allowed: false,
+            allowed,
             description: finding.text(Lang::En),
             description_vi: finding.text(Lang::Vi),
             finding,
         }
     }
 
-    /// A change allowed by a rule.
-    pub(crate) fn allowed(
+    /// A change that no rule allows.
+    pub(crate) fn illegal(
         revision: Option<usize>,
         object: Option<u32>,
         kind: ChangeKind,
         finding: Finding,
     ) -> Self {
-        Self {
-            allowed: true,
-            ..Self::illegal(revision, object, kind, finding)
-        }
+        Self::new(false, (revision, object), kind, finding)
     }
 
     /// The change's text in `lang`.

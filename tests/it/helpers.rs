@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use giaouoc::test_support::{named, require};
+use giaouoc::test_support::{require, text_without_page_numbers};
 use unicode_normalization::UnicodeNormalization;
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -46,7 +46,7 @@ pub fn giaouoc(args: &[&str]) -> Output {
 /// Runs an external tool that `.ci/setup` installs; a missing tool fails the test with the
 /// install hint (`giaouoc::test_support::require`).
 pub fn tool(name: &str, args: &[&str]) -> Output {
-    let path = require(named(name));
+    let path = require(name);
     Command::new(&path)
         .args(args)
         .output()
@@ -77,18 +77,7 @@ pub fn pdf_text_without_page_numbers(pdf: &Path) -> String {
     );
     assert!(out.status.success(), "pdftotext failed");
     let text = String::from_utf8(out.stdout).unwrap();
-    let mut all = String::new();
-    for (i, page) in text.split('\u{c}').enumerate() {
-        let number = (i + 1).to_string();
-        let mut lines = page.lines().peekable();
-        if i > 0 && lines.peek().map(|l| l.trim()) == Some(number.as_str()) {
-            lines.next();
-        }
-        for line in lines {
-            all.push_str(line);
-            all.push('\n');
-        }
-    }
+    let all = text_without_page_numbers(&text);
     fold(&all)
 }
 

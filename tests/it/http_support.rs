@@ -394,7 +394,7 @@ pub async fn sign_once(app: &TestApp, tokens: &Tokens, index: usize) -> Reply {
 
 /// The pyHanko CLI: `$PYHANKO` or `<repo>/.venv-pyhanko/bin/pyhanko`.
 pub fn pyhanko() -> PathBuf {
-    giaouoc::test_support::require(giaouoc::test_support::PYHANKO)
+    giaouoc::test_support::require("pyhanko")
 }
 
 /// A second bloc ("KTD-KHAC", the reference covenant under another id) and a token of one of

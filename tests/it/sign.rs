@@ -1,9 +1,7 @@
 //! The whole chain on the reference covenant: CA, 16 leaders, 16 sequential signatures,
 //! checked by pyHanko (the third-party judge), qpdf and pdftotext.
 
-use ed25519_dalek::SigningKey;
 use time::macros::datetime;
-use x509_cert::Certificate;
 
 use giaouoc::pki;
 use giaouoc::sign::{self, SignError, SignOptions};
@@ -11,56 +9,12 @@ use giaouoc::template::Template;
 
 use crate::helpers::*;
 
-#[allow(dead_code)]
-pub struct Bloc {
-    pub ca_key: SigningKey,
-    pub ca: Certificate,
-    pub leaders: Vec<(String, SigningKey, Certificate)>,
-}
+pub use giaouoc::test_support::TestBloc as Bloc;
 
-fn key(seed: u8) -> SigningKey {
-    SigningKey::from_bytes(&[seed; 32])
-}
-
+/// The reference covenant's test bloc (a CA and its 16 leaders).
 pub fn bloc() -> Bloc {
-    let json: serde_json::Value = serde_json::from_slice(&reference_json()).unwrap();
-    let ca_key = key(200);
-    let ca = pki::create_ca_certificate(
-        &ca_key,
-        &pki::CaSubject {
-            name: json["bloc"]["name"].as_str().unwrap().to_string(),
-        },
-        1,
-        datetime!(2020-12-01 00:00 +07:00),
-        datetime!(2050-12-01 00:00 +07:00),
-    )
-    .unwrap();
-    let mut leaders = Vec::new();
-    for (i, u) in json["units"].as_array().unwrap().iter().enumerate() {
-        let k = key(i as u8 + 1);
-        let subject = pki::LeaderSubject {
-            full_name: u["signer"]["full_name"].as_str().unwrap().into(),
-            title: u["signer"]["position"].as_str().unwrap().into(),
-            unit_name: u["name"].as_str().unwrap().into(),
-            unit_id: u["id"].as_str().unwrap().into(),
-        };
-        let cert = pki::issue_leader_certificate(
-            &ca_key,
-            &ca,
-            &k.verifying_key(),
-            &subject,
-            100 + i as u64,
-            datetime!(2021-01-01 00:00 +07:00),
-            datetime!(2045-01-01 00:00 +07:00),
-        )
-        .unwrap();
-        leaders.push((subject.unit_id, k, cert));
-    }
-    Bloc {
-        ca_key,
-        ca,
-        leaders,
-    }
+    let covenant = giaouoc::covenant::parse(&reference_json()).unwrap();
+    giaouoc::test_support::test_bloc(&covenant)
 }
 
 pub fn unsigned_pdf() -> Vec<u8> {

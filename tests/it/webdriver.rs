@@ -38,8 +38,8 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium with the given window size; screenshots
     /// go to `shots`.
     pub fn start(width: u32, height: u32, shots: &Path) -> Browser {
-        let driver_path = giaouoc::test_support::require(giaouoc::test_support::CHROMEDRIVER);
-        let chromium = giaouoc::test_support::require(giaouoc::test_support::CHROMIUM);
+        let driver_path = giaouoc::test_support::require("chromedriver");
+        let chromium = giaouoc::test_support::require("chromium");
         let port = free_port();
         let driver = Command::new(&driver_path)
             .arg(format!("--port={port}"))

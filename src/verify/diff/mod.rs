@@ -110,11 +110,21 @@ impl<'a> Transition<'a> {
     }
 
     fn illegal(&mut self, object: Option<u32>, kind: ChangeKind, finding: Finding) {
-        self.push(Change::illegal(Some(self.label()), object, kind, finding));
+        self.push(Change::new(
+            false,
+            (Some(self.label()), object),
+            kind,
+            finding,
+        ));
     }
 
     fn allowed(&mut self, object: Option<u32>, kind: ChangeKind, finding: Finding) {
-        self.push(Change::allowed(Some(self.label()), object, kind, finding));
+        self.push(Change::new(
+            true,
+            (Some(self.label()), object),
+            kind,
+            finding,
+        ));
     }
 
     /// Records a change; past [`MAX_CHANGES`] only the illegal ones are counted.

@@ -11,7 +11,7 @@ use time::macros::datetime;
 use x509_cert::Certificate;
 
 use crate::cms::{build_signed_data, signed_attributes_der};
-use crate::pdf::{Dict, IncrementalUpdate, Limits, ObjRef, Object, PdfFile, PdfString};
+use crate::pdf::{Dict, IncrementalUpdate, Limits, ObjRef, Object, PdfFile};
 use crate::pki::{
     CaSubject, Crl, LeaderSubject, create_ca_certificate, create_crl, issue_leader_certificate,
     parse_crl,
@@ -362,24 +362,7 @@ pub fn sign_field_spec(
     acro.set("SigFlags", Object::Integer(3));
     cat.set("AcroForm", Object::Dictionary(acro));
     cat.set("Version", Object::name("2.0"));
-    let ext = Dict::new()
-        .with("Type", Object::name("DeveloperExtensions"))
-        .with("BaseVersion", Object::name("2.0"))
-        .with("ExtensionLevel", Object::Integer(32002))
-        .with(
-            "URL",
-            Object::String(PdfString::literal(
-                "https://www.iso.org/standard/45875.html",
-            )),
-        )
-        .with(
-            "ExtensionRevision",
-            Object::String(PdfString::literal(":2022")),
-        );
-    cat.set(
-        "Extensions",
-        Object::Dictionary(Dict::new().with("ISO_", Object::Array(vec![Object::Dictionary(ext)]))),
-    );
+    cat.set("Extensions", crate::sign::iso_32002_extension());
     if spec.perms {
         cat.set(
             "Perms",
