@@ -118,6 +118,9 @@ pub struct FieldNode {
     pub value: Option<Object>,
     /// Widget annotations that are kids of this field (not merged with it).
     pub widgets: Vec<ObjRef>,
+    /// `/TU`, the field's name for people (12.7.4.1): giaouoc writes the leader's name printed
+    /// under a unit's signature field there.
+    pub tooltip: Option<String>,
 }
 
 /// Every field of a revision's form.
@@ -322,6 +325,11 @@ pub fn scan_fields(file: &PdfFile, rev: usize, budget: &mut Budget) -> FieldScan
                 is_signature: sig == Some(true),
                 value: node.dict.get(b"V").cloned(),
                 widgets,
+                tooltip: node
+                    .dict
+                    .get(b"TU")
+                    .and_then(Object::as_string)
+                    .map(|s| text_string(&s.bytes)),
             });
         } else {
             if let Some(r) = node.obj {

@@ -14,11 +14,10 @@ use time::OffsetDateTime;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 
+use super::alg::{self, AlgError};
 use super::crl::Crl;
 use super::name::{name_label, same_name};
-use super::util::{
-    certificate_verifying_key, from_x509_time, is_ed25519, rfc3339, serial_hex, verify_ed25519,
-};
+use super::util::{from_x509_time, rfc3339, serial_hex};
 
 /// Longest accepted path, signer and trust anchor included.
 pub const MAX_PATH_LEN: usize = 8;
@@ -137,21 +136,25 @@ fn der_of(cert: &Certificate) -> Vec<u8> {
     cert.to_der().unwrap_or_default()
 }
 
-/// Ed25519 signature of `cert` by `issuer` (RFC 5280 §4.1.1.2: both
-/// algorithm fields identical; RFC 8410 §3: parameters absent).
-fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
-    if !is_ed25519(&cert.signature_algorithm)
-        || cert.signature_algorithm != cert.tbs_certificate.signature
-    {
-        return false;
+/// Whether `issuer`'s key made the signature of `cert` (RFC 5280 §4.1.1.2: both algorithm
+/// fields identical), with any algorithm [`super::alg`] supports.
+fn signed_by(cert: &Certificate, issuer: &Certificate) -> Result<(), AlgError> {
+    if cert.signature_algorithm != cert.tbs_certificate.signature {
+        return Err(AlgError::BadSignature);
     }
-    let Ok(key) = certificate_verifying_key(issuer) else {
-        return false;
-    };
-    let Ok(tbs) = cert.tbs_certificate.to_der() else {
-        return false;
-    };
-    verify_ed25519(&key, &tbs, &cert.signature)
+    let tbs = cert
+        .tbs_certificate
+        .to_der()
+        .map_err(|_| AlgError::BadSignature)?;
+    let signature = cert.signature.as_bytes().ok_or(AlgError::BadSignature)?;
+    alg::verify(
+        &issuer.tbs_certificate.subject_public_key_info,
+        &cert.signature_algorithm,
+        None,
+        &tbs,
+        signature,
+    )
+    .map(|_| ())
 }
 
 fn valid_at(cert: &Certificate, at: OffsetDateTime) -> bool {
@@ -229,9 +232,17 @@ pub fn validate_chain(
         }
         // Among issuers whose signature verifies, prefer trust roots, then
         // certificates valid at `at`.
+        let mut unsupported = None;
         let best = named
             .iter()
-            .filter(|(c, _, _)| signed_by(current, c))
+            .filter(|(c, _, _)| match signed_by(current, c) {
+                Ok(()) => true,
+                Err(AlgError::Unsupported(what)) => {
+                    unsupported = Some(what);
+                    false
+                }
+                Err(_) => false,
+            })
             .max_by_key(|(c, _, is_root)| (*is_root, valid_at(c, at)));
         match best {
             Some((c, d, is_root)) => {
@@ -240,15 +251,14 @@ pub fn validate_chain(
                 anchored = *is_root;
             }
             None => {
-                if is_ed25519(&current.signature_algorithm) {
-                    problems.push(ChainProblem::BadSignature {
+                match unsupported {
+                    Some(what) => problems.push(ChainProblem::UnsupportedAlgorithm {
                         subject: label(current),
-                    });
-                } else {
-                    problems.push(ChainProblem::UnsupportedAlgorithm {
+                        oid: what,
+                    }),
+                    None => problems.push(ChainProblem::BadSignature {
                         subject: label(current),
-                        oid: current.signature_algorithm.oid.to_string(),
-                    });
+                    }),
                 }
                 break;
             }
@@ -279,10 +289,13 @@ pub fn validate_chain(
                 not_after: v.not_after.to_string(),
             }),
         }
-        if certificate_verifying_key(cert).is_err() {
+        if let Err(e) = alg::key_kind(&tbs.subject_public_key_info) {
             problems.push(ChainProblem::UnsupportedAlgorithm {
                 subject: label(cert),
-                oid: tbs.subject_public_key_info.algorithm.oid.to_string(),
+                oid: match e {
+                    AlgError::Unsupported(what) => what,
+                    other => other.to_string(),
+                },
             });
         }
         for ext in tbs.extensions.iter().flatten() {

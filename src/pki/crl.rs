@@ -17,9 +17,8 @@ use super::PkiError;
 use super::cert::{check_issuer, issuer_key_id};
 use super::name::same_name;
 use super::util::{
-    certificate_verifying_key, ed25519_algorithm, extension, first_inner_tlv, from_x509_time,
-    hex_lower, is_ed25519, serial_from_u64, sign_to_bitstring, strip_leading_zeros, to_x509_time,
-    verify_ed25519,
+    ed25519_algorithm, extension, first_inner_tlv, from_x509_time, hex_lower, serial_from_u64,
+    sign_to_bitstring, strip_leading_zeros, to_x509_time,
 };
 
 const CRL_LABEL: &str = "X509 CRL";
@@ -218,14 +217,13 @@ pub fn parse_crl(input: &[u8]) -> Result<Crl, PkiError> {
 impl Crl {
     /// True if `ca_cert` issued this CRL: issuer Name matches the CA subject,
     /// the CA may sign CRLs (keyUsage cRLSign, RFC 5280 §4.2.1.3), the
-    /// algorithm is Ed25519 in both places (§5.1.1.2) and the signature over
-    /// the original TBSCertList bytes verifies.
+    /// algorithm is the same in both places (§5.1.1.2) and the signature over
+    /// the original TBSCertList bytes verifies (any algorithm of [`super::alg`]).
     pub fn verify(&self, ca_cert: &Certificate) -> bool {
         if !same_name(&self.issuer, &ca_cert.tbs_certificate.subject) {
             return false;
         }
-        if !is_ed25519(&self.signature_algorithm) || self.signature_algorithm != self.tbs_signature
-        {
+        if self.signature_algorithm != self.tbs_signature {
             return false;
         }
         match ca_cert.tbs_certificate.get::<KeyUsage>() {
@@ -233,10 +231,17 @@ impl Crl {
             Ok(None) => {}
             _ => return false,
         }
-        let Ok(key) = certificate_verifying_key(ca_cert) else {
+        let Some(signature) = self.signature.as_bytes() else {
             return false;
         };
-        verify_ed25519(&key, &self.tbs_der, &self.signature)
+        super::alg::verify(
+            &ca_cert.tbs_certificate.subject_public_key_info,
+            &self.signature_algorithm,
+            None,
+            &self.tbs_der,
+            signature,
+        )
+        .is_ok()
     }
 
     /// Revocation time of a serial (magnitude bytes, leading zeros ignored).

@@ -6,6 +6,7 @@
 //! never reads the clock nor draws randomness: times, serial numbers and keys
 //! are passed in by the caller.
 
+pub mod alg;
 mod cert;
 mod chain;
 mod crl;

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::report::{ModificationLevel, SignatureReport, Verdict, VerificationReport};
-use crate::cms::CmsProblem;
+use crate::cms::{CmsNote, CmsProblem};
 use crate::pki::ChainProblem;
 
 /// The language of a text.
@@ -257,6 +257,27 @@ pub enum Finding {
     SignedBytesUnreadable,
     /// A CMS finding.
     Cms(CmsProblem),
+    /// A CMS observation (a note).
+    CmsNote(CmsNote),
+    /// The algorithm is not among those Circular 15/2025 lists for signing in Vietnam (a note).
+    AlgorithmNotListedInVietnam {
+        /// The algorithm, e.g. `Ed25519`.
+        algorithm: String,
+    },
+    /// The field takes the certificates its unit enrolled, and this is not one of them.
+    NotEnrolled {
+        /// The field.
+        field: String,
+    },
+    /// The certificate's name is not the leader's printed under the field.
+    NotThePrintedLeader {
+        /// The field.
+        field: String,
+        /// The name printed under it.
+        printed: String,
+        /// The certificate's subject CN.
+        certificate: String,
+    },
     /// The field is signed with a certificate of another unit.
     WrongUnit {
         /// The field.
@@ -911,6 +932,48 @@ impl Finding {
                 "Không đọc được dữ liệu được ký nên chưa kiểm tra được giá trị băm".into(),
             ),
             F::Cms(p) => cms_texts(p),
+            F::CmsNote(n) => match n {
+                CmsNote::SigningCertificateV1 => (
+                    "CMS: the signer is identified by the older signing-certificate attribute \
+                     (SHA-1, RFC 2634)"
+                        .into(),
+                    "CMS: người ký được xác định bằng thuộc tính signing-certificate cũ (SHA-1, \
+                     RFC 2634)"
+                        .into(),
+                ),
+                CmsNote::SigningTimeAttribute { time } => (
+                    format!("CMS: the signer's software claims the signing time {time}"),
+                    format!("CMS: phần mềm ký khai thời gian ký {time}"),
+                ),
+            },
+            F::AlgorithmNotListedInVietnam { algorithm } => (
+                format!(
+                    "the algorithm {algorithm} is not among those Circular 15/2025 lists for \
+                     signing (RSA from 2048 bits, ECDSA from 256 bits, SHA-256 or stronger)"
+                ),
+                format!(
+                    "Thuật toán {algorithm} không nằm trong danh sách Thông tư 15/2025 quy định \
+                     cho chữ ký số (RSA từ 2048 bit, ECDSA từ 256 bit, SHA-256 trở lên)"
+                ),
+            ),
+            F::NotEnrolled { field } => (
+                format!("field {field} is signed with a certificate its unit has not enrolled"),
+                format!("Ô {field} được ký bằng chứng thư số mà đơn vị chưa đăng ký với hệ thống"),
+            ),
+            F::NotThePrintedLeader {
+                field,
+                printed,
+                certificate,
+            } => (
+                format!(
+                    "field {field} is signed by \"{certificate}\", not by the leader printed \
+                     under it (\"{printed}\")"
+                ),
+                format!(
+                    "Ô {field} được ký bởi \"{certificate}\", người không phải lãnh đạo ghi dưới \
+                     ô ký (\"{printed}\")"
+                ),
+            ),
             F::WrongUnit {
                 field,
                 certificate_unit,
@@ -1345,7 +1408,18 @@ impl SignatureReport {
         let who = self.signer_label();
         let field = &self.field;
         let unit = self.unit_id.as_deref().unwrap_or("?");
-        let (en, vi) = if !self.valid {
+        let (en, vi) = if self.indeterminate {
+            (
+                format!(
+                    "Field {field}: the signature uses an algorithm that is not supported; it \
+                     cannot be judged (signer: {who})."
+                ),
+                format!(
+                    "Ô {field}: Chữ ký dùng thuật toán chưa được hỗ trợ nên chưa kết luận được \
+                     (người ký: {who})."
+                ),
+            )
+        } else if !self.valid {
             (
                 format!("Field {field}: the signature is not valid."),
                 format!("Ô {field}: Chữ ký không hợp lệ."),
@@ -1354,6 +1428,18 @@ impl SignatureReport {
             (
                 format!("Field {field}: the document was changed after signing (signer: {who})."),
                 format!("Ô {field}: Tài liệu bị thay đổi sau khi ký (người ký: {who})."),
+            )
+        } else if !self.field_matches_certificate && self.unit_id.is_none() {
+            let printed = self.binding.printed_name.as_deref().unwrap_or("?");
+            (
+                format!(
+                    "Field {field}: signed by {who}, who is not the leader printed under the \
+                     field ({printed})."
+                ),
+                format!(
+                    "Ô {field}: Ký bởi người không phải lãnh đạo ghi dưới ô ký (người ký: {who}; \
+                     lãnh đạo ghi dưới ô ký: {printed})."
+                ),
             )
         } else if !self.field_matches_certificate {
             (
@@ -1412,6 +1498,12 @@ impl Verdict {
             Verdict::Untrusted => (
                 "The signatures are intact but a certificate is not trusted (or was revoked).",
                 "Chữ ký nguyên vẹn nhưng chứng thư không được tin cậy (hoặc đã bị thu hồi).",
+            ),
+            Verdict::Indeterminate => (
+                "Nothing is wrong, but a signature uses an algorithm this verifier does not \
+                 support, so it cannot be judged.",
+                "Không phát hiện sai sót, nhưng có chữ ký dùng thuật toán chưa được hỗ trợ nên \
+                 chưa kết luận được.",
             ),
         };
         pick(lang, en, vi)
@@ -1511,25 +1603,29 @@ fn cms_texts(p: &CmsProblem) -> (String, String) {
             "CMS: the signer's certificate is not included".into(),
             "CMS: không kèm chứng thư số của người ký".into(),
         ),
-        CmsProblem::UnsupportedSignatureAlgorithm { oid } => (
-            format!("CMS: signature algorithm {oid} is not Ed25519"),
-            format!("CMS: thuật toán ký {oid} không phải Ed25519"),
+        CmsProblem::UnsupportedAlgorithm { what } => (
+            format!("unsupported algorithm {what}: the signature cannot be judged"),
+            format!("Chưa hỗ trợ thuật toán {what}: không kết luận được về chữ ký"),
         ),
         CmsProblem::UnsupportedDigestAlgorithm { oid } => (
-            format!("CMS: digest algorithm {oid} is not SHA-512"),
-            format!("CMS: thuật toán băm {oid} không phải SHA-512"),
+            format!("unsupported digest algorithm {oid}: the signature cannot be judged"),
+            format!("Chưa hỗ trợ thuật toán băm {oid}: không kết luận được về chữ ký"),
         ),
         CmsProblem::MessageDigestLength => (
-            "CMS: the message digest is not 64 bytes".into(),
-            "CMS: giá trị băm không dài 64 byte".into(),
+            "CMS: the message digest does not have the digest algorithm's length".into(),
+            "CMS: giá trị băm không đúng độ dài của thuật toán băm".into(),
         ),
-        CmsProblem::SignerKeyNotEd25519 => (
-            "CMS: the signer's key is not Ed25519".into(),
-            "CMS: khóa của người ký không phải Ed25519".into(),
+        CmsProblem::BadKey { reason } => (
+            format!("CMS: the signer's key cannot be used: {reason}"),
+            format!("CMS: không dùng được khóa của người ký: {reason}"),
         ),
         CmsProblem::BadSignature => (
-            "CMS: the Ed25519 signature does not verify with the certificate's key".into(),
-            "CMS: chữ ký Ed25519 không khớp với khóa công khai trong chứng thư số".into(),
+            "CMS: the signature does not verify with the certificate's key".into(),
+            "CMS: chữ ký không khớp với khóa công khai trong chứng thư số".into(),
+        ),
+        CmsProblem::Ed25519NeedsSha512 => (
+            "CMS: an Ed25519 signature must use SHA-512 (RFC 8419)".into(),
+            "CMS: chữ ký Ed25519 phải dùng SHA-512 (RFC 8419)".into(),
         ),
         CmsProblem::ContentTypeMismatch => (
             "CMS: content-type attribute differs from the content type".into(),
@@ -1642,8 +1738,9 @@ pub(crate) mod tests {
         let err = serde_json::from_str::<T>(&format!("{{\"{tag}\": \"no_such_code\"}}"))
             .unwrap_err()
             .to_string();
+        // "expected `a`", "expected `a` or `b`", "expected one of `a`, `b`, `c`".
         let list = err
-            .split("expected one of ")
+            .split("expected ")
             .nth(1)
             .unwrap_or_else(|| panic!("unexpected serde error: {err}"));
         list.split('`')
@@ -1664,17 +1761,27 @@ pub(crate) mod tests {
         let oid = || "1.2.3".to_owned();
         vec![
             CmsProblem::SignerCertificateMissing,
-            CmsProblem::UnsupportedSignatureAlgorithm { oid: oid() },
+            CmsProblem::UnsupportedAlgorithm { what: oid() },
             CmsProblem::UnsupportedDigestAlgorithm { oid: oid() },
             CmsProblem::MessageDigestLength,
-            CmsProblem::SignerKeyNotEd25519,
+            CmsProblem::BadKey { reason: oid() },
             CmsProblem::BadSignature,
+            CmsProblem::Ed25519NeedsSha512,
             CmsProblem::ContentTypeMismatch,
             CmsProblem::NotDetachedData,
             CmsProblem::SignedAttributesNotDer,
             CmsProblem::SigningCertificateAttributeMissing,
             CmsProblem::UnsupportedEssHashAlgorithm { oid: oid() },
             CmsProblem::SigningCertificateMismatch,
+        ]
+    }
+
+    fn cms_notes() -> Vec<CmsNote> {
+        vec![
+            CmsNote::SigningCertificateV1,
+            CmsNote::SigningTimeAttribute {
+                time: "2026-01-01T00:00:00Z".into(),
+            },
         ]
     }
 
@@ -1962,6 +2069,18 @@ pub(crate) mod tests {
             },
         ];
         all.extend(cms_examples().into_iter().map(F::Cms));
+        all.extend(cms_notes().into_iter().map(F::CmsNote));
+        all.extend([
+            F::AlgorithmNotListedInVietnam {
+                algorithm: "Ed25519".into(),
+            },
+            F::NotEnrolled { field: f() },
+            F::NotThePrintedLeader {
+                field: f(),
+                printed: "Âu Thị Hải Yến".into(),
+                certificate: "Người Khác".into(),
+            },
+        ]);
         all.extend(chain_examples().into_iter().map(F::Chain));
         all
     }
@@ -1983,6 +2102,8 @@ pub(crate) mod tests {
         );
         let cms: BTreeSet<String> = cms_examples().iter().map(|p| code_of(p, "kind")).collect();
         assert_eq!(cms, variant_names::<CmsProblem>("kind"));
+        let notes: BTreeSet<String> = cms_notes().iter().map(|p| code_of(p, "kind")).collect();
+        assert_eq!(notes, variant_names::<CmsNote>("kind"));
         let chain: BTreeSet<String> = chain_examples()
             .iter()
             .map(|p| code_of(p, "kind"))

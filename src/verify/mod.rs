@@ -93,6 +93,7 @@ mod util;
 #[cfg(test)]
 mod tests;
 
+use der::Decode;
 use sha2::{Digest, Sha256};
 
 use crate::pdf::walk::WalkProblem;
@@ -101,8 +102,8 @@ use crate::pki::Crl;
 
 pub use finding::{Finding, Lang, Message, ObjectRole};
 pub use report::{
-    Change, ChangeKind, ModificationLevel, REPORT_FORMAT, SignatureReport, SigningTime, Verdict,
-    VerificationReport,
+    Binding, BindingRule, Change, ChangeKind, ModificationLevel, REPORT_FORMAT, Revocation,
+    SignatureReport, SigningTime, Verdict, VerificationReport,
 };
 
 use util::{Budget, MAX_WORK};
@@ -110,10 +111,14 @@ use util::{Budget, MAX_WORK};
 /// What to trust when verifying.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyOptions {
-    /// Trust anchors: the bloc CA certificate(s). Empty trusts nothing.
+    /// Trust anchors: the bloc CA certificate(s), and roots an operator adds (the national
+    /// root CA, the government CA). Empty trusts nothing.
     pub trust_roots: Vec<x509_cert::Certificate>,
     /// CRLs to check revocation with (each is used only if its signature verifies).
     pub crls: Vec<Crl>,
+    /// Certificates each unit enrolled with the service: field (unit id) → SHA-256
+    /// fingerprints (lowercase hex). A field listed here is bound by enrolment.
+    pub enrolled: std::collections::BTreeMap<String, Vec<String>>,
     /// Bounds for reading the file.
     pub limits: Limits,
 }
@@ -177,9 +182,10 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
 
     // 2-4. Each signature on its own.
     let hasher = signature::PrefixHasher::new(bytes);
+    let evidence = dss_evidence(&file, last, &mut budget);
     let mut checked: Vec<signature::Checked> = scan
         .signed()
-        .map(|f| signature::check_signature(&file, f, opts, &hasher))
+        .map(|f| signature::check_signature(&file, f, opts, &evidence, &hasher))
         .collect();
     checked.sort_by_key(|c| (c.from, c.report.field.clone()));
     flag_shared_dictionaries(&mut checked);
@@ -268,13 +274,14 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
         }
     } else if !problems.is_empty()
         || signatures.iter().any(|s| {
-            !s.intact
-                || !s.valid
+            (!s.indeterminate && (!s.intact || !s.valid))
                 || !s.field_matches_certificate
                 || s.modifications == ModificationLevel::Illegal
         })
     {
         Verdict::Invalid
+    } else if signatures.iter().any(|s| s.indeterminate) {
+        Verdict::Indeterminate
     } else if signatures.iter().any(|s| !s.trusted) {
         Verdict::Untrusted
     } else {
@@ -347,6 +354,49 @@ fn structure_findings(
             notes.push(finding.into());
         }
     }
+}
+
+/// Most streams read from `/DSS /Certs` and `/DSS /CRLs`.
+const MAX_DSS_ITEMS: usize = 512;
+
+/// The certificates and CRLs of the document security store (ISO 32000-2 §12.8.4.3, ETSI EN
+/// 319 142-1 §5.4.2) as of the newest revision; unreadable entries are skipped.
+fn dss_evidence(file: &PdfFile, rev: usize, budget: &mut Budget) -> signature::Evidence {
+    use crate::pdf::Object;
+    use crate::pdf::walk::{catalog, deref};
+    let mut out = signature::Evidence::default();
+    let Some(dss) = catalog(file, rev, budget)
+        .and_then(|c| c.get(b"DSS").cloned())
+        .and_then(|d| deref(file, &d, rev, budget))
+    else {
+        return out;
+    };
+    let Some(dss) = dss.as_dict() else {
+        return out;
+    };
+    let streams = |key: &[u8], budget: &mut Budget| -> Vec<Vec<u8>> {
+        let Some(Object::Array(items)) = dss.get(key).and_then(|v| deref(file, v, rev, budget))
+        else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .take(MAX_DSS_ITEMS)
+            .filter_map(|item| match deref(file, item, rev, budget)? {
+                Object::Stream(st) => file.decoded_stream(&st).ok(),
+                _ => None,
+            })
+            .collect()
+    };
+    out.certificates = streams(b"Certs", budget)
+        .iter()
+        .filter_map(|der| x509_cert::Certificate::from_der(der).ok())
+        .collect();
+    out.crls = streams(b"CRLs", budget)
+        .iter()
+        .filter_map(|der| crate::pki::parse_crl(der).ok())
+        .collect();
+    out
 }
 
 /// A problem of the form or page walk, as a finding.

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::finding::{Finding, Lang, Message};
+use crate::pki::alg::Algorithm;
 use crate::pki::{CertInfo, ChainProblem};
 
 /// Value of [`VerificationReport::format`]. Version 2: problems and notes are typed
@@ -51,6 +52,54 @@ pub enum Verdict {
     /// Everything is intact and valid, but some certificate does not chain
     /// to a trust root at the claimed signing time (or is revoked).
     Untrusted,
+    /// Nothing is wrong, but some signature cannot be judged: its algorithm is not
+    /// supported.
+    Indeterminate,
+}
+
+/// How a signature field is bound to the person who may sign it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BindingRule {
+    /// The certificate names the unit (bloc CA certificates: subject OU = the field).
+    UnitIdInCertificate,
+    /// The unit enrolled this certificate with the service.
+    EnrolledCertificate,
+    /// The certificate's subject CN is the leader's name printed under the field (NFC,
+    /// case and spaces folded).
+    PrintedName,
+    /// The field is not a unit's field (a PDF that is not a covenant).
+    NotApplicable,
+    /// A unit's field, but no rule binds the certificate to it.
+    Unbound,
+}
+
+/// The binding of a signature to its field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The rule that decided.
+    pub rule: BindingRule,
+    /// The leader's name printed under the field, if the document says it (`/TU`).
+    pub printed_name: Option<String>,
+}
+
+impl Default for Binding {
+    fn default() -> Self {
+        Binding {
+            rule: BindingRule::NotApplicable,
+            printed_name: None,
+        }
+    }
+}
+
+/// Whether revocation was checked for the signer's certificate, and with what.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    /// A verified CRL of the signer's issuer was consulted.
+    pub checked: bool,
+    /// Where the CRLs came from (`given`: the caller's; `dss`: the file's /DSS; `cms`: the
+    /// signature's own).
+    pub sources: Vec<String>,
 }
 
 /// How the file changed after a signature's revision (deny by default).
@@ -179,8 +228,21 @@ pub struct SignatureReport {
     pub trusted: bool,
     /// Findings of chain validation (some are not fatal, see [`ChainProblem::is_fatal`]).
     pub chain_problems: Vec<ChainProblem>,
-    /// The field name equals the certificate's unit id: the unit signed its own field.
+    /// The signer may sign this field (see `binding`): the unit signed its own field, or the
+    /// field belongs to no unit.
     pub field_matches_certificate: bool,
+    /// How the field is bound to the signer.
+    #[serde(default)]
+    pub binding: Binding,
+    /// The signature algorithm that verified.
+    #[serde(default)]
+    pub algorithm: Option<Algorithm>,
+    /// The signature cannot be judged: an algorithm is not supported.
+    #[serde(default)]
+    pub indeterminate: bool,
+    /// Revocation checking of the signer's certificate.
+    #[serde(default)]
+    pub revocation: Revocation,
     /// How the file changed after this signature.
     pub modifications: ModificationLevel,
     /// Every change after this signature's revision, allowed or not.
@@ -201,6 +263,7 @@ impl SignatureReport {
     /// Intact, valid, trusted, in its own field and followed only by later signatures.
     pub fn is_acceptable(&self) -> bool {
         self.intact
+            && !self.indeterminate
             && self.valid
             && self.trusted
             && self.field_matches_certificate

@@ -6,17 +6,20 @@
 //! `/M` is the time the signer *claims* (PAdES B-B has no time-stamp), so the
 //! chain and revocation are judged at a time the signer chose.
 
-use sha2::{Digest, Sha512};
+use sha2::{Digest, Sha256, Sha384, Sha512};
 use time::OffsetDateTime;
 
-use crate::cms::{parse_signed_data, trim_der_padding, verify_signer_info};
+use crate::cms::{Profile, parse_signed_data, trim_der_padding, verify_signer_info};
 use crate::pdf::{Object, PdfFile};
+use crate::pki::alg::HashAlg;
 use crate::pki::{cert_info, validate_chain};
 
 use super::VerifyOptions;
 use super::fields::FieldNode;
 use super::finding::Finding;
-use super::report::{ModificationLevel, SignatureReport, SigningTime};
+use super::report::{
+    Binding, BindingRule, ModificationLevel, Revocation, SignatureReport, SigningTime,
+};
 use super::util::{show_name, text_string};
 
 /// A signature checked on its own, before the modification analysis.
@@ -35,14 +38,48 @@ pub(crate) struct Checked {
     pub docmdp: Option<Result<u8, Finding>>,
 }
 
-/// Checks the signature held by a filled signature field.
-/// SHA-512 of `[0, a) ++ [b, end)` for many signatures of one file without re-hashing the
-/// shared prefix each time: the prefix state is kept every [`PrefixHasher::STEP`] bytes, so the
-/// whole file is hashed once and each signature adds at most one step plus its own tail.
+/// SHA-256/384/512 of `[0, a) ++ [b, end)` for many signatures of one file without re-hashing
+/// the shared prefix each time: per hash, the prefix state is kept every
+/// [`PrefixHasher::STEP`] bytes, so the whole file is hashed once per hash in use and each
+/// signature adds at most one step plus its own tail.
 pub(crate) struct PrefixHasher<'a> {
     bytes: &'a [u8],
-    /// `states[i]` has absorbed `bytes[..i * STEP]`.
-    states: std::cell::RefCell<Vec<Sha512>>,
+    /// Per hash: `states[i]` has absorbed `bytes[..i * STEP]`.
+    states: std::cell::RefCell<Vec<(HashAlg, Vec<State>)>>,
+}
+
+/// A running hash of one of the supported functions.
+#[derive(Clone)]
+enum State {
+    Sha256(Sha256),
+    Sha384(Sha384),
+    Sha512(Sha512),
+}
+
+impl State {
+    fn new(alg: HashAlg) -> Self {
+        match alg {
+            HashAlg::Sha256 => State::Sha256(Sha256::new()),
+            HashAlg::Sha384 => State::Sha384(Sha384::new()),
+            HashAlg::Sha512 => State::Sha512(Sha512::new()),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            State::Sha256(h) => h.update(data),
+            State::Sha384(h) => h.update(data),
+            State::Sha512(h) => h.update(data),
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        match self {
+            State::Sha256(h) => h.finalize().to_vec(),
+            State::Sha384(h) => h.finalize().to_vec(),
+            State::Sha512(h) => h.finalize().to_vec(),
+        }
+    }
 }
 
 impl<'a> PrefixHasher<'a> {
@@ -51,20 +88,23 @@ impl<'a> PrefixHasher<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
         PrefixHasher {
             bytes,
-            states: std::cell::RefCell::new(vec![Sha512::new()]),
+            states: std::cell::RefCell::new(Vec::new()),
         }
     }
 
-    pub(crate) fn digest(
-        &self,
-        a: usize,
-        b: usize,
-        end: usize,
-    ) -> Option<sha2::digest::Output<Sha512>> {
+    pub(crate) fn digest(&self, alg: HashAlg, a: usize, b: usize, end: usize) -> Option<Vec<u8>> {
         let head_len = self.bytes.get(..a)?.len();
         let tail = self.bytes.get(b..end)?;
         let want = head_len / Self::STEP;
-        let mut states = self.states.borrow_mut();
+        let mut all = self.states.borrow_mut();
+        let i = match all.iter().position(|(h, _)| *h == alg) {
+            Some(i) => i,
+            None => {
+                all.push((alg, vec![State::new(alg)]));
+                all.len().checked_sub(1)?
+            }
+        };
+        let states = &mut all.get_mut(i)?.1;
         while states.len() <= want {
             let i = states.len();
             let mut h = states.last()?.clone();
@@ -72,17 +112,29 @@ impl<'a> PrefixHasher<'a> {
             states.push(h);
         }
         let mut h = states.get(want)?.clone();
-        drop(states);
+        drop(all);
         h.update(self.bytes.get(want * Self::STEP..a)?);
         h.update(tail);
-        Some(h.finalize())
+        Some(h.finish())
     }
 }
 
+/// Material for chain validation besides the caller's: the file's `/DSS` certificates and
+/// CRLs (ETSI EN 319 142-1 §5.4.2).
+#[derive(Debug, Default)]
+pub(crate) struct Evidence {
+    /// Certificates from `/DSS /Certs`.
+    pub certificates: Vec<x509_cert::Certificate>,
+    /// CRLs from `/DSS /CRLs` that parse.
+    pub crls: Vec<crate::pki::Crl>,
+}
+
+/// Checks the signature held by a filled signature field.
 pub(crate) fn check_signature(
     file: &PdfFile,
     field: &FieldNode,
     opts: &VerifyOptions,
+    evidence: &Evidence,
     hasher: &PrefixHasher<'_>,
 ) -> Checked {
     let last = file.last_revision();
@@ -267,9 +319,6 @@ pub(crate) fn check_signature(
         }
     };
 
-    // Digest of the signed bytes.
-    let digest = signed.and_then(|(a, b, end)| hasher.digest(a, b, end));
-
     // The CMS (RFC 5652 5.1; one SignedData, zero padding only).
     let Some(contents) = contents else {
         return c;
@@ -286,45 +335,89 @@ pub(crate) fn check_signature(
             return c;
         }
     };
-    match digest {
-        Some(d) if d.as_slice() == parsed.message_digest.as_slice() => rep.intact = true,
-        Some(_) => rep.problems.push(Finding::DigestMismatch.into()),
-        None => rep.problems.push(Finding::SignedBytesUnreadable.into()),
+
+    // Digest of the signed bytes, with the signer's digest algorithm.
+    match (parsed.digest(), signed) {
+        (Some(alg), Some((a, b, end))) => match hasher.digest(alg, a, b, end) {
+            Some(d) if d == parsed.message_digest => rep.intact = true,
+            Some(_) => rep.problems.push(Finding::DigestMismatch.into()),
+            None => rep.problems.push(Finding::SignedBytesUnreadable.into()),
+        },
+        (Some(_), None) => rep.problems.push(Finding::SignedBytesUnreadable.into()),
+        // An unsupported digest algorithm is reported by the CMS check below.
+        (None, _) => {}
     }
-    let check = verify_signer_info(&parsed);
+    let profile = Profile {
+        pades: rep.sub_filter.as_deref() == Some("ETSI.CAdES.detached"),
+    };
+    let check = verify_signer_info(&parsed, profile);
     for p in &check.problems {
         rep.problems.push(Finding::Cms(p.clone()).into());
     }
+    for n in &check.notes {
+        rep.notes.push(Finding::CmsNote(n.clone()).into());
+    }
+    // Undecidable only when nothing else is wrong: an unsupported algorithm never hides a
+    // broken structure or an altered document.
+    rep.indeterminate =
+        structure_ok && check.is_unsupported() && (rep.intact || parsed.digest().is_none());
     rep.valid = structure_ok && check.is_ok();
+    rep.algorithm = check.algorithm;
+    if let Some(a) = check.algorithm
+        && !a.listed_for_vietnam()
+    {
+        rep.notes.push(
+            Finding::AlgorithmNotListedInVietnam {
+                algorithm: a.to_string(),
+            }
+            .into(),
+        );
+    }
 
-    // Who signed, and whether the chain is trusted at /M.
+    // Who signed, whether they may sign this field, and whether the chain is trusted at /M.
     let Some(cert) = &parsed.signer_certificate else {
         return c;
     };
     let info = cert_info(cert);
     rep.unit_id = info.unit_id.clone();
     rep.signer = Some(info);
-    rep.field_matches_certificate = rep.unit_id.as_deref() == Some(field.name.as_str());
-    if !rep.field_matches_certificate {
-        rep.problems.push(
-            Finding::WrongUnit {
-                field: field.name.clone(),
-                certificate_unit: rep.unit_id.clone(),
-            }
-            .into(),
-        );
-    }
+    bind(rep, field, cert, opts);
     match c.time {
         Some(at) => {
             let others: Vec<_> = parsed
                 .certificates
                 .iter()
+                .chain(&evidence.certificates)
                 .filter(|x| *x != cert)
                 .cloned()
                 .collect();
-            let status = validate_chain(cert, &others, &opts.trust_roots, at, &opts.crls);
+            let cms_crls: Vec<crate::pki::Crl> = parsed
+                .crls
+                .iter()
+                .filter_map(|d| crate::pki::parse_crl(d).ok())
+                .collect();
+            let sources: [(&str, &[crate::pki::Crl]); 3] = [
+                ("given", &opts.crls),
+                ("dss", &evidence.crls),
+                ("cms", &cms_crls),
+            ];
+            let crls: Vec<crate::pki::Crl> = sources
+                .iter()
+                .flat_map(|(_, list)| list.iter().cloned())
+                .collect();
+            let status = validate_chain(cert, &others, &opts.trust_roots, at, &crls);
             rep.trusted = status.trusted;
             rep.chain_problems = status.problems;
+            rep.revocation.checked = status.revocation_checked;
+            rep.revocation.sources = sources
+                .iter()
+                .filter(|(_, list)| {
+                    list.iter().any(|crl| {
+                        crate::pki::name::same_name(&crl.issuer, &cert.tbs_certificate.issuer)
+                    })
+                })
+                .map(|(name, _)| (*name).to_owned())
+                .collect();
             if !rep.trusted {
                 rep.problems.push(Finding::NotTrusted.into());
                 for p in rep.chain_problems.iter().filter(|p| p.is_fatal()) {
@@ -335,6 +428,86 @@ pub(crate) fn check_signature(
         None => rep.problems.push(Finding::NoSigningTime.into()),
     }
     c
+}
+
+/// Decides whether the certificate may sign this field (see [`BindingRule`]): a certificate
+/// naming a unit must name this one; a field with enrolled certificates takes only those; a
+/// field with the leader's name printed under it takes a certificate of that name; any other
+/// field belongs to no unit.
+fn bind(
+    rep: &mut SignatureReport,
+    field: &FieldNode,
+    cert: &x509_cert::Certificate,
+    opts: &VerifyOptions,
+) {
+    let printed = field.tooltip.clone().filter(|t| !t.trim().is_empty());
+    let fingerprint = rep
+        .signer
+        .as_ref()
+        .map(|s| s.sha256_fingerprint.clone())
+        .unwrap_or_default();
+    let cn = rep.signer.as_ref().and_then(|s| s.subject_cn.clone());
+    let enrolled = opts.enrolled.get(&field.name);
+    let rule = if let Some(unit) = &rep.unit_id {
+        if *unit == field.name {
+            BindingRule::UnitIdInCertificate
+        } else {
+            rep.problems.push(
+                Finding::WrongUnit {
+                    field: field.name.clone(),
+                    certificate_unit: Some(unit.clone()),
+                }
+                .into(),
+            );
+            BindingRule::Unbound
+        }
+    } else if let Some(list) = enrolled {
+        if list.iter().any(|f| f.eq_ignore_ascii_case(&fingerprint)) {
+            BindingRule::EnrolledCertificate
+        } else {
+            rep.problems.push(
+                Finding::NotEnrolled {
+                    field: field.name.clone(),
+                }
+                .into(),
+            );
+            BindingRule::Unbound
+        }
+    } else if let Some(name) = &printed {
+        if cn.as_deref().is_some_and(|cn| same_person(cn, name)) {
+            BindingRule::PrintedName
+        } else {
+            rep.problems.push(
+                Finding::NotThePrintedLeader {
+                    field: field.name.clone(),
+                    printed: name.clone(),
+                    certificate: cn.clone().unwrap_or_default(),
+                }
+                .into(),
+            );
+            BindingRule::Unbound
+        }
+    } else {
+        BindingRule::NotApplicable
+    };
+    let _ = cert;
+    rep.field_matches_certificate = rule != BindingRule::Unbound;
+    rep.binding = Binding {
+        rule,
+        printed_name: printed,
+    };
+}
+
+/// Two names of the same person: NFC, case-insensitive, white space folded.
+pub(crate) fn same_person(a: &str, b: &str) -> bool {
+    let fold = |s: &str| {
+        crate::covenant::nfc(s)
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    fold(a) == fold(b)
 }
 
 fn empty_report(field: &str) -> SignatureReport {
@@ -353,6 +526,10 @@ fn empty_report(field: &str) -> SignatureReport {
         trusted: false,
         chain_problems: Vec::new(),
         field_matches_certificate: false,
+        binding: Binding::default(),
+        algorithm: None,
+        indeterminate: false,
+        revocation: Revocation::default(),
         modifications: ModificationLevel::None,
         changes_after: Vec::new(),
         problems: Vec::new(),

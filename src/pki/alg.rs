@@ -1,0 +1,403 @@
+//! Signature algorithms: verifying a signature value with the key of a certificate, for CMS
+//! signer infos (RFC 5652 §5.6), certificates and CRLs (RFC 5280 §4.1.1.2) alike.
+//!
+//! Supported: RSA PKCS#1 v1.5 (RFC 8017 §8.2, spelled `sha256WithRSAEncryption` & co. or bare
+//! `rsaEncryption` with the hash from the CMS digest algorithm), RSASSA-PSS (RFC 8017 §8.1,
+//! RFC 4056; MGF1 with the same hash), ECDSA on P-256 and P-384 (RFC 5758, DER signature
+//! values; bare `id-ecPublicKey` is accepted as CMS signers write it), Ed25519 (RFC 8410,
+//! RFC 8419). Hashes SHA-256/384/512 (FIPS 180-4). Anything else is [`AlgError::Unsupported`]:
+//! recognised as "cannot judge", never as a bad signature.
+//!
+//! RSA keys are used for verification only (the `rsa` crate's signing is exposed to
+//! RUSTSEC-2023-0071); keys from 1024 to 8192 bits are checked.
+
+use std::fmt;
+
+use const_oid::ObjectIdentifier;
+use const_oid::db::{rfc5912, rfc8410};
+use der::{Decode, Encode, Tagged};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+/// Smallest and largest RSA modulus checked, in bits.
+const RSA_BITS: std::ops::RangeInclusive<usize> = 1024..=8192;
+
+/// A hash function (FIPS 180-4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HashAlg {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl HashAlg {
+    /// The hash named by `oid`, if supported.
+    pub fn from_oid(oid: &ObjectIdentifier) -> Option<HashAlg> {
+        match *oid {
+            rfc5912::ID_SHA_256 => Some(HashAlg::Sha256),
+            rfc5912::ID_SHA_384 => Some(HashAlg::Sha384),
+            rfc5912::ID_SHA_512 => Some(HashAlg::Sha512),
+            _ => None,
+        }
+    }
+
+    /// Its OID.
+    pub const fn oid(self) -> ObjectIdentifier {
+        match self {
+            HashAlg::Sha256 => rfc5912::ID_SHA_256,
+            HashAlg::Sha384 => rfc5912::ID_SHA_384,
+            HashAlg::Sha512 => rfc5912::ID_SHA_512,
+        }
+    }
+
+    /// The digest of `data`.
+    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            HashAlg::Sha256 => Sha256::digest(data).to_vec(),
+            HashAlg::Sha384 => Sha384::digest(data).to_vec(),
+            HashAlg::Sha512 => Sha512::digest(data).to_vec(),
+        }
+    }
+
+    /// Output length in bytes.
+    pub const fn output_len(self) -> usize {
+        match self {
+            HashAlg::Sha256 => 32,
+            HashAlg::Sha384 => 48,
+            HashAlg::Sha512 => 64,
+        }
+    }
+
+    /// "SHA-256".
+    pub const fn name(self) -> &'static str {
+        match self {
+            HashAlg::Sha256 => "SHA-256",
+            HashAlg::Sha384 => "SHA-384",
+            HashAlg::Sha512 => "SHA-512",
+        }
+    }
+}
+
+/// A public key kind and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum KeyKind {
+    /// RSA with this many modulus bits.
+    Rsa {
+        /// Modulus size.
+        bits: usize,
+    },
+    /// ECDSA on NIST P-256 (secp256r1).
+    P256,
+    /// ECDSA on NIST P-384 (secp384r1).
+    P384,
+    /// Ed25519.
+    Ed25519,
+}
+
+/// A signature scheme as used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "scheme", rename_all = "snake_case")]
+pub enum Scheme {
+    /// RSASSA-PKCS1-v1_5.
+    RsaPkcs1v15 {
+        /// The hash.
+        hash: HashAlg,
+    },
+    /// RSASSA-PSS with MGF1.
+    RsaPss {
+        /// The hash (also MGF1's).
+        hash: HashAlg,
+        /// Salt length in bytes.
+        salt_len: u8,
+    },
+    /// ECDSA.
+    Ecdsa {
+        /// The hash.
+        hash: HashAlg,
+    },
+    /// PureEdDSA Ed25519.
+    Ed25519,
+}
+
+/// What verified: the scheme and the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Algorithm {
+    /// The scheme and its hash.
+    #[serde(flatten)]
+    pub scheme: Scheme,
+    /// The key.
+    pub key: KeyKind,
+}
+
+impl Algorithm {
+    /// Listed for signing by Circular 15/2025/TT-BKHCN (as transcribed): RSA of at least 2048
+    /// bits or ECDSA of at least 256 bits, with SHA-256 or stronger. Ed25519 is not listed.
+    pub fn listed_for_vietnam(&self) -> bool {
+        match (self.scheme, self.key) {
+            (Scheme::RsaPkcs1v15 { .. } | Scheme::RsaPss { .. }, KeyKind::Rsa { bits }) => {
+                bits >= 2048
+            }
+            (Scheme::Ecdsa { .. }, KeyKind::P256 | KeyKind::P384) => true,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = match self.key {
+            KeyKind::Rsa { bits } => format!("RSA-{bits}"),
+            KeyKind::P256 => "ECDSA P-256".to_owned(),
+            KeyKind::P384 => "ECDSA P-384".to_owned(),
+            KeyKind::Ed25519 => "Ed25519".to_owned(),
+        };
+        match self.scheme {
+            Scheme::RsaPkcs1v15 { hash } => write!(f, "{key} PKCS#1 v1.5 {}", hash.name()),
+            Scheme::RsaPss { hash, .. } => write!(f, "{key} PSS {}", hash.name()),
+            Scheme::Ecdsa { hash } => write!(f, "{key} {}", hash.name()),
+            Scheme::Ed25519 => f.write_str(&key),
+        }
+    }
+}
+
+/// Why a signature was not verified.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AlgError {
+    /// An algorithm, hash, curve or key size this verifier does not judge.
+    #[error("unsupported algorithm {0}")]
+    Unsupported(String),
+    /// The key in the certificate cannot be read.
+    #[error("the public key cannot be read: {0}")]
+    BadKey(String),
+    /// The signature does not verify (or is malformed).
+    #[error("the signature does not verify")]
+    BadSignature,
+}
+
+fn unsupported(what: impl fmt::Display) -> AlgError {
+    AlgError::Unsupported(what.to_string())
+}
+
+/// The kind and size of the key in `spki`.
+///
+/// # Errors
+/// [`AlgError::Unsupported`] for other key types or curves, [`AlgError::BadKey`] for a key
+/// that does not read.
+pub fn key_kind(spki: &SubjectPublicKeyInfoOwned) -> Result<KeyKind, AlgError> {
+    match spki.algorithm.oid {
+        rfc5912::RSA_ENCRYPTION => {
+            let key = rsa_key(spki)?;
+            Ok(KeyKind::Rsa {
+                bits: rsa::traits::PublicKeyParts::size(&key).saturating_mul(8),
+            })
+        }
+        rfc5912::ID_EC_PUBLIC_KEY => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+            match curve {
+                Some(rfc5912::SECP_256_R_1) => Ok(KeyKind::P256),
+                Some(rfc5912::SECP_384_R_1) => Ok(KeyKind::P384),
+                Some(other) => Err(unsupported(format_args!("elliptic curve {other}"))),
+                None => Err(AlgError::BadKey("EC key without a named curve".into())),
+            }
+        }
+        rfc8410::ID_ED_25519 => Ok(KeyKind::Ed25519),
+        other => Err(unsupported(format_args!("public key {other}"))),
+    }
+}
+
+fn rsa_key(spki: &SubjectPublicKeyInfoOwned) -> Result<rsa::RsaPublicKey, AlgError> {
+    use rsa::pkcs8::DecodePublicKey;
+    let der = spki.to_der().map_err(|e| AlgError::BadKey(e.to_string()))?;
+    let key = rsa::RsaPublicKey::from_public_key_der(&der)
+        .map_err(|e| AlgError::BadKey(e.to_string()))?;
+    let bits = rsa::traits::PublicKeyParts::size(&key).saturating_mul(8);
+    if !RSA_BITS.contains(&bits) {
+        return Err(unsupported(format_args!("RSA key of {bits} bits")));
+    }
+    Ok(key)
+}
+
+/// The scheme an algorithm identifier names. `digest` gives the hash where the identifier is a
+/// bare key algorithm (`rsaEncryption`, `id-ecPublicKey`), as CMS signer infos may say.
+///
+/// # Errors
+/// [`AlgError::Unsupported`] for anything else (including SHA-1 and MD5 based schemes).
+pub fn scheme_of(
+    alg: &AlgorithmIdentifierOwned,
+    digest: Option<HashAlg>,
+) -> Result<Scheme, AlgError> {
+    let need_digest = || digest.ok_or_else(|| unsupported(alg.oid));
+    let params_absent_or_null = alg
+        .parameters
+        .as_ref()
+        .is_none_or(|p| p.tag() == der::Tag::Null);
+    match alg.oid {
+        rfc5912::SHA_256_WITH_RSA_ENCRYPTION => Ok(Scheme::RsaPkcs1v15 {
+            hash: HashAlg::Sha256,
+        }),
+        rfc5912::SHA_384_WITH_RSA_ENCRYPTION => Ok(Scheme::RsaPkcs1v15 {
+            hash: HashAlg::Sha384,
+        }),
+        rfc5912::SHA_512_WITH_RSA_ENCRYPTION => Ok(Scheme::RsaPkcs1v15 {
+            hash: HashAlg::Sha512,
+        }),
+        rfc5912::RSA_ENCRYPTION if params_absent_or_null => Ok(Scheme::RsaPkcs1v15 {
+            hash: need_digest()?,
+        }),
+        rfc5912::ID_RSASSA_PSS => pss_scheme(alg),
+        rfc5912::ECDSA_WITH_SHA_256 => Ok(Scheme::Ecdsa {
+            hash: HashAlg::Sha256,
+        }),
+        rfc5912::ECDSA_WITH_SHA_384 => Ok(Scheme::Ecdsa {
+            hash: HashAlg::Sha384,
+        }),
+        rfc5912::ECDSA_WITH_SHA_512 => Ok(Scheme::Ecdsa {
+            hash: HashAlg::Sha512,
+        }),
+        rfc5912::ID_EC_PUBLIC_KEY => Ok(Scheme::Ecdsa {
+            hash: need_digest()?,
+        }),
+        rfc8410::ID_ED_25519 if alg.parameters.is_none() => Ok(Scheme::Ed25519),
+        other => Err(unsupported(other)),
+    }
+}
+
+/// RSASSA-PSS-params (RFC 4055 §3.1): a supported hash, MGF1 with the same hash, trailer 1.
+fn pss_scheme(alg: &AlgorithmIdentifierOwned) -> Result<Scheme, AlgError> {
+    let params = alg
+        .parameters
+        .as_ref()
+        .ok_or_else(|| unsupported("RSASSA-PSS without parameters (SHA-1)"))?;
+    let der = params.to_der().map_err(|_| AlgError::BadSignature)?;
+    let p = pkcs1::RsaPssParams::from_der(&der)
+        .map_err(|e| unsupported(format_args!("RSASSA-PSS parameters ({e})")))?;
+    let hash = HashAlg::from_oid(&p.hash.oid)
+        .ok_or_else(|| unsupported(format_args!("RSASSA-PSS with hash {}", p.hash.oid)))?;
+    let mgf_hash = p
+        .mask_gen
+        .parameters
+        .as_ref()
+        .and_then(|h| HashAlg::from_oid(&h.oid));
+    if p.mask_gen.oid != rfc5912::ID_MGF_1 || mgf_hash != Some(hash) {
+        return Err(unsupported(
+            "RSASSA-PSS with another mask generation function",
+        ));
+    }
+    if p.trailer_field != pkcs1::TrailerField::BC {
+        return Err(unsupported("RSASSA-PSS with another trailer field"));
+    }
+    Ok(Scheme::RsaPss {
+        hash,
+        salt_len: p.salt_len,
+    })
+}
+
+/// Verifies `signature` over `message` with the key in `spki` under `alg` (`digest`: see
+/// [`scheme_of`]).
+///
+/// # Errors
+/// [`AlgError::Unsupported`] when the algorithm, hash, curve or key size is not judged,
+/// [`AlgError::BadKey`] when the key does not read or does not fit the scheme,
+/// [`AlgError::BadSignature`] when the signature does not verify.
+pub fn verify(
+    spki: &SubjectPublicKeyInfoOwned,
+    alg: &AlgorithmIdentifierOwned,
+    digest: Option<HashAlg>,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<Algorithm, AlgError> {
+    let scheme = scheme_of(alg, digest)?;
+    let key = key_kind(spki)?;
+    match (scheme, key) {
+        (Scheme::RsaPkcs1v15 { hash }, KeyKind::Rsa { .. }) => {
+            verify_rsa_pkcs1(&rsa_key(spki)?, hash, message, signature)?;
+        }
+        (Scheme::RsaPss { hash, salt_len }, KeyKind::Rsa { .. }) => {
+            verify_rsa_pss(&rsa_key(spki)?, hash, salt_len, message, signature)?;
+        }
+        (Scheme::Ecdsa { hash }, KeyKind::P256) => {
+            use p256::ecdsa::signature::hazmat::PrehashVerifier;
+            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(point(spki)?)
+                .map_err(|e| AlgError::BadKey(e.to_string()))?;
+            let sig =
+                p256::ecdsa::Signature::from_der(signature).map_err(|_| AlgError::BadSignature)?;
+            key.verify_prehash(&hash.digest(message), &sig)
+                .map_err(|_| AlgError::BadSignature)?;
+        }
+        (Scheme::Ecdsa { hash }, KeyKind::P384) => {
+            use p384::ecdsa::signature::hazmat::PrehashVerifier;
+            let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(point(spki)?)
+                .map_err(|e| AlgError::BadKey(e.to_string()))?;
+            let sig =
+                p384::ecdsa::Signature::from_der(signature).map_err(|_| AlgError::BadSignature)?;
+            key.verify_prehash(&hash.digest(message), &sig)
+                .map_err(|_| AlgError::BadSignature)?;
+        }
+        (Scheme::Ed25519, KeyKind::Ed25519) => {
+            let bytes: [u8; 32] = point(spki)?
+                .try_into()
+                .map_err(|_| AlgError::BadKey("an Ed25519 key is 32 bytes".into()))?;
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+                .map_err(|e| AlgError::BadKey(e.to_string()))?;
+            let sig = ed25519_dalek::Signature::from_slice(signature)
+                .map_err(|_| AlgError::BadSignature)?;
+            key.verify_strict(message, &sig)
+                .map_err(|_| AlgError::BadSignature)?;
+        }
+        (scheme, key) => {
+            return Err(AlgError::BadKey(format!(
+                "a {key:?} key cannot make a {scheme:?} signature"
+            )));
+        }
+    }
+    Ok(Algorithm { scheme, key })
+}
+
+/// The raw public key bits of an SPKI (an EC point, an Ed25519 key).
+fn point(spki: &SubjectPublicKeyInfoOwned) -> Result<&[u8], AlgError> {
+    spki.subject_public_key
+        .as_bytes()
+        .ok_or_else(|| AlgError::BadKey("the key is not a whole number of bytes".into()))
+}
+
+fn verify_rsa_pkcs1(
+    key: &rsa::RsaPublicKey,
+    hash: HashAlg,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), AlgError> {
+    let scheme = match hash {
+        HashAlg::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
+        HashAlg::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
+        HashAlg::Sha512 => rsa::Pkcs1v15Sign::new::<Sha512>(),
+    };
+    key.verify(scheme, &hash.digest(message), signature)
+        .map_err(|_| AlgError::BadSignature)
+}
+
+fn verify_rsa_pss(
+    key: &rsa::RsaPublicKey,
+    hash: HashAlg,
+    salt_len: u8,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), AlgError> {
+    let salt = usize::from(salt_len);
+    let scheme = match hash {
+        HashAlg::Sha256 => rsa::Pss::new_with_salt::<Sha256>(salt),
+        HashAlg::Sha384 => rsa::Pss::new_with_salt::<Sha384>(salt),
+        HashAlg::Sha512 => rsa::Pss::new_with_salt::<Sha512>(salt),
+    };
+    key.verify(scheme, &hash.digest(message), signature)
+        .map_err(|_| AlgError::BadSignature)
+}
