@@ -155,6 +155,12 @@ fn signature_text(i: usize, n: usize, s: &SignatureReport, lang: Lang, out: &mut
         .unwrap_or_else(|| "?".into());
     let mods = match (s.modifications, vi) {
         (ModificationLevel::None, true) => "không có",
+        (ModificationLevel::AllowedUpdates, true) => {
+            "chỉ có các chữ ký sau và các cập nhật được phép (siêu dữ liệu, dữ liệu kiểm tra, dấu thời gian)"
+        }
+        (ModificationLevel::AllowedUpdates, false) => {
+            "only later signatures and allowed updates (metadata, validation data, time-stamps)"
+        }
         (ModificationLevel::LaterSignaturesOnly, true) => {
             "chỉ có các chữ ký sau, mỗi chữ ký vào ô của mình"
         }

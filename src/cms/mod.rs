@@ -69,12 +69,9 @@ pub enum CmsError {
     /// A part of the structure is missing or has the wrong type.
     #[error("malformed {0}")]
     Structure(&'static str),
-    /// An element is longer than the input.
-    #[error("truncated")]
-    Truncated,
-    /// Too many elements, or a length that overflows.
-    #[error("too large")]
-    TooLarge,
+    /// An element cannot be read.
+    #[error("{0}")]
+    Element(#[from] crate::pki::tlv::DerError),
     /// Signer certificate unusable.
     #[error("signer certificate: {0}")]
     Certificate(#[from] PkiError),

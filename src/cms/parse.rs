@@ -7,8 +7,8 @@
 //! not decode is skipped (the signer's certificate then counts as missing). Every size is bounded
 //! by the input; nothing recurses without a limit.
 
+use der::Decode;
 use der::asn1::ObjectIdentifier;
-use der::{Decode, Header, Reader, SliceReader};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use x509_cert::name::Name;
@@ -16,50 +16,7 @@ use x509_cert::serial_number::SerialNumber;
 
 use super::{CmsError, ID_SIGNED_DATA};
 
-/// Most certificates, CRLs, signer infos or attributes read from one `SignedData`.
-const MAX_ITEMS: usize = 256;
-
-/// One DER element: its tag byte, its contents and all of its bytes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Tlv<'a> {
-    /// The identifier octet (low tag numbers only, as CMS uses).
-    pub tag: u8,
-    /// The contents octets.
-    pub value: &'a [u8],
-    /// Identifier, length and contents.
-    pub raw: &'a [u8],
-}
-
-/// The elements of `value`, in order (at most [`MAX_ITEMS`]).
-pub(crate) fn elements(value: &[u8]) -> Result<Vec<Tlv<'_>>, CmsError> {
-    let mut out = Vec::new();
-    let mut rest = value;
-    while !rest.is_empty() {
-        if out.len() >= MAX_ITEMS {
-            return Err(CmsError::TooLarge);
-        }
-        let (tlv, after) = one(rest)?;
-        out.push(tlv);
-        rest = after;
-    }
-    Ok(out)
-}
-
-/// The first element of `bytes` and what follows it.
-pub(crate) fn one(bytes: &[u8]) -> Result<(Tlv<'_>, &[u8]), CmsError> {
-    let mut reader = SliceReader::new(bytes)?;
-    let header = Header::decode(&mut reader)?;
-    let header_len = usize::try_from(reader.position())?;
-    let len = usize::try_from(header.length)?;
-    let end = header_len.checked_add(len).ok_or(CmsError::TooLarge)?;
-    let raw = bytes.get(..end).ok_or(CmsError::Truncated)?;
-    let value = raw.get(header_len..).ok_or(CmsError::Truncated)?;
-    let tag = *bytes.first().ok_or(CmsError::Truncated)?;
-    Ok((
-        Tlv { tag, value, raw },
-        bytes.get(end..).unwrap_or_default(),
-    ))
-}
+pub(crate) use crate::pki::tlv::{Tlv, elements, one};
 
 fn expect<'a>(
     items: &[Tlv<'a>],

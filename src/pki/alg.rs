@@ -114,7 +114,7 @@ pub enum Scheme {
         /// The hash (also MGF1's).
         hash: HashAlg,
         /// Salt length in bytes.
-        salt_len: u8,
+        salt_len: u16,
     },
     /// ECDSA.
     Ecdsa {
@@ -273,33 +273,73 @@ pub fn scheme_of(
 }
 
 /// RSASSA-PSS-params (RFC 4055 §3.1): a supported hash, MGF1 with the same hash, trailer 1.
+/// Read by hand: signers use salts longer than 255 bytes (pyHanko uses the largest).
 fn pss_scheme(alg: &AlgorithmIdentifierOwned) -> Result<Scheme, AlgError> {
+    let bad = |why: &str| unsupported(format_args!("RSASSA-PSS parameters ({why})"));
     let params = alg
         .parameters
         .as_ref()
         .ok_or_else(|| unsupported("RSASSA-PSS without parameters (SHA-1)"))?;
-    let der = params.to_der().map_err(|_| AlgError::BadSignature)?;
-    let p = pkcs1::RsaPssParams::from_der(&der)
-        .map_err(|e| unsupported(format_args!("RSASSA-PSS parameters ({e})")))?;
-    let hash = HashAlg::from_oid(&p.hash.oid)
-        .ok_or_else(|| unsupported(format_args!("RSASSA-PSS with hash {}", p.hash.oid)))?;
-    let mgf_hash = p
-        .mask_gen
-        .parameters
+    let der = params.to_der().map_err(|_| bad("not DER"))?;
+    let (seq, rest) = super::tlv::one(&der).map_err(|_| bad("not DER"))?;
+    if seq.tag != 0x30 || !rest.is_empty() {
+        return Err(bad("not a SEQUENCE"));
+    }
+    let mut hash = None;
+    let mut mgf = None;
+    let mut salt_len: u16 = 20;
+    let mut trailer: u64 = 1;
+    for item in super::tlv::elements(seq.value).map_err(|_| bad("not DER"))? {
+        let (inner, _) = super::tlv::one(item.value).map_err(|_| bad("not DER"))?;
+        match item.tag {
+            0xA0 => hash = AlgorithmIdentifierOwned::from_der(inner.raw).ok(),
+            0xA1 => mgf = AlgorithmIdentifierOwned::from_der(inner.raw).ok(),
+            0xA2 => {
+                salt_len = small_uint(inner.value)
+                    .and_then(|v| u16::try_from(v).ok())
+                    .ok_or_else(|| bad("salt length"))?
+            }
+            0xA3 => trailer = small_uint(inner.value).ok_or_else(|| bad("trailer field"))?,
+            _ => return Err(bad("unknown field")),
+        }
+    }
+    let hash = hash
         .as_ref()
-        .and_then(|h| HashAlg::from_oid(&h.oid));
-    if p.mask_gen.oid != rfc5912::ID_MGF_1 || mgf_hash != Some(hash) {
+        .map_or(Err(unsupported("RSASSA-PSS with SHA-1")), |h| {
+            HashAlg::from_oid(&h.oid)
+                .ok_or_else(|| unsupported(format_args!("RSASSA-PSS with hash {}", h.oid)))
+        })?;
+    let mgf_hash = mgf
+        .as_ref()
+        .filter(|m| m.oid == rfc5912::ID_MGF_1)
+        .and_then(|m| {
+            m.parameters
+                .as_ref()
+                .and_then(|p| p.decode_as::<AlgorithmIdentifierOwned>().ok())
+                .and_then(|h| HashAlg::from_oid(&h.oid))
+        });
+    if mgf_hash != Some(hash) {
         return Err(unsupported(
             "RSASSA-PSS with another mask generation function",
         ));
     }
-    if p.trailer_field != pkcs1::TrailerField::BC {
+    if trailer != 1 {
         return Err(unsupported("RSASSA-PSS with another trailer field"));
     }
-    Ok(Scheme::RsaPss {
-        hash,
-        salt_len: p.salt_len,
-    })
+    Ok(Scheme::RsaPss { hash, salt_len })
+}
+
+/// A non-negative DER INTEGER's contents of at most 8 bytes.
+fn small_uint(bytes: &[u8]) -> Option<u64> {
+    let bytes = match bytes {
+        [0, rest @ ..] if !rest.is_empty() => rest,
+        [b, ..] if b & 0x80 != 0 => return None,
+        other => other,
+    };
+    if bytes.is_empty() || bytes.len() > 8 {
+        return None;
+    }
+    Some(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
 }
 
 /// Verifies `signature` over `message` with the key in `spki` under `alg` (`digest`: see
@@ -388,7 +428,7 @@ fn verify_rsa_pkcs1(
 fn verify_rsa_pss(
     key: &rsa::RsaPublicKey,
     hash: HashAlg,
-    salt_len: u8,
+    salt_len: u16,
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), AlgError> {

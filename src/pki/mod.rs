@@ -13,6 +13,7 @@ mod crl;
 mod csr;
 mod keys;
 pub(crate) mod name;
+pub(crate) mod tlv;
 pub(crate) mod util;
 
 pub use cert::{

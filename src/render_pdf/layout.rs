@@ -59,6 +59,8 @@ pub(crate) enum Item {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct FieldBox {
     pub name: String,
+    /// The signer's name printed under the field (written as the field's `/TU`).
+    pub signer: String,
     /// 0-based page index.
     pub page: usize,
     /// Left, top, right, bottom in pt from the top-left.
@@ -733,6 +735,7 @@ impl<'a> Flow<'a> {
         GridCell {
             top_h,
             field: c.field_name.clone(),
+            signer: c.signer_name.clone(),
             x,
             width: w,
             pad,
@@ -764,6 +767,7 @@ impl<'a> Flow<'a> {
                 y = top + 6.0 + top_h;
                 fields.push(FieldBox {
                     name: cell.field.clone(),
+                    signer: cell.signer.clone(),
                     page,
                     rect: [x, y, x + cell.width - 2.0 * cell.pad, y + cell.sig_h],
                 });
@@ -812,6 +816,7 @@ struct RowBox {
 struct GridCell {
     top_h: f32,
     field: String,
+    signer: String,
     x: f32,
     width: f32,
     pad: f32,

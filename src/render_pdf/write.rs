@@ -316,6 +316,9 @@ fn finish(
         field.set("Subtype", Object::Name(b"Widget".to_vec()));
         field.set("FT", Object::Name(b"Sig".to_vec()));
         field.set("T", text_string(&f.name));
+        // The leader's name printed under the field (§12.7.4.1 /TU): a verifier binds the
+        // field to a certificate of that name.
+        field.set("TU", text_string(&f.signer));
         field.set("F", Object::Integer(4));
         field.set(
             "Rect",

@@ -34,3 +34,19 @@ pub(crate) fn hidden_signatures(
     }
     found
 }
+
+/// Whether a filled signature field holds a document time-stamp (`/Type /DocTimeStamp`,
+/// ISO 32000-2 §12.8.5) rather than a signature.
+pub(crate) fn is_document_timestamp(
+    file: &PdfFile,
+    field: &FieldNode,
+    rev: usize,
+    budget: &mut Budget,
+) -> bool {
+    field
+        .value
+        .as_ref()
+        .and_then(|v| deref(file, v, rev, budget))
+        .and_then(as_dict)
+        .is_some_and(|d| d.is_type(b"DocTimeStamp"))
+}

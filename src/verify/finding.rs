@@ -624,6 +624,48 @@ pub enum Finding {
         /// How many.
         count: usize,
     },
+    /// The XMP metadata stream was updated (allowed).
+    MetadataUpdated {
+        /// The stream.
+        object: u32,
+    },
+    /// `/Metadata` was removed from the catalog (allowed).
+    MetadataRemoved,
+    /// What `/Metadata` holds is not XMP.
+    MetadataNotXmp {
+        /// The object.
+        object: u32,
+        /// Why.
+        reason: String,
+    },
+    /// Validation data was added to the document security store (allowed).
+    DssUpdated,
+    /// The document security store holds something it may not.
+    DssMalformed {
+        /// What.
+        reason: String,
+    },
+    /// `/Perms` changed without touching `/DocMDP` (allowed).
+    PermsUpdated,
+    /// `/Perms /DocMDP` added, removed or changed after signing.
+    CertificationChangedAfterSigning,
+    /// Resources were added to the form's `/DR` (allowed).
+    FormResourcesAdded,
+    /// The form's `/NeedAppearances`, `/DA` or `/Q` changed (allowed).
+    FormDefaultsChanged {
+        /// The key.
+        key: String,
+    },
+    /// A document time-stamp whose token this version does not judge (a note).
+    DocumentTimestampNotJudged {
+        /// The field.
+        field: String,
+    },
+    /// A document time-stamp was added in a new invisible field (allowed).
+    DocumentTimestampAdded {
+        /// The field.
+        field: String,
+    },
     /// A change the general rules allow but a DocMDP `/P 1` certification does not.
     NotPermittedByCertification {
         /// The change.
@@ -1372,6 +1414,64 @@ impl Finding {
                      nào"
                 ),
             ),
+            F::MetadataUpdated { object } => (
+                format!("the XMP metadata (object {object}) was updated"),
+                format!("Siêu dữ liệu XMP (đối tượng {object}) được cập nhật"),
+            ),
+            F::MetadataRemoved => (
+                "the XMP metadata was removed from the catalog".into(),
+                "Siêu dữ liệu XMP bị gỡ khỏi danh mục gốc".into(),
+            ),
+            F::MetadataNotXmp { object, reason } => (
+                format!("object {object}, the catalog's /Metadata, is not XMP metadata: {reason}"),
+                format!(
+                    "Đối tượng {object} (/Metadata của danh mục gốc) không phải siêu dữ liệu XMP: \
+                     {reason}"
+                ),
+            ),
+            F::DssUpdated => (
+                "validation data (certificates, CRLs, OCSP responses) was added to the document \
+                 security store /DSS"
+                    .into(),
+                "Dữ liệu kiểm tra (chứng thư, CRL, OCSP) được thêm vào kho bảo mật /DSS".into(),
+            ),
+            F::DssMalformed { reason } => (
+                format!(
+                    "the document security store /DSS was changed in a way it may not be: {reason}"
+                ),
+                format!("Kho bảo mật /DSS bị thay đổi không đúng quy định: {reason}"),
+            ),
+            F::PermsUpdated => (
+                "catalog updated: /Perms (the certification is unchanged)".into(),
+                "Danh mục gốc được cập nhật: /Perms (chữ ký chứng nhận không đổi)".into(),
+            ),
+            F::CertificationChangedAfterSigning => (
+                "catalog changed: /Perms /DocMDP was added, removed or changed after signing"
+                    .into(),
+                "Danh mục gốc bị thay đổi: /Perms /DocMDP bị thêm, xoá hoặc sửa sau khi ký".into(),
+            ),
+            F::FormResourcesAdded => (
+                "resources were added to the form's default resources (/AcroForm /DR)".into(),
+                "Thêm tài nguyên mặc định cho biểu mẫu (/AcroForm /DR)".into(),
+            ),
+            F::FormDefaultsChanged { key } => (
+                format!("the form's {key} changed"),
+                format!("Thuộc tính {key} của biểu mẫu thay đổi"),
+            ),
+            F::DocumentTimestampNotJudged { field } => (
+                format!(
+                    "the document time-stamp in field '{field}' is not a signature; its token is \
+                     not judged here"
+                ),
+                format!(
+                    "Ô '{field}' chứa dấu thời gian cho tài liệu, không phải chữ ký; chưa kiểm tra \
+                     dấu thời gian này"
+                ),
+            ),
+            F::DocumentTimestampAdded { field } => (
+                format!("a document time-stamp was added (field '{field}')"),
+                format!("Thêm dấu thời gian cho tài liệu (ô '{field}')"),
+            ),
             F::NotPermittedByCertification { change } => {
                 let (en, vi) = change.texts();
                 (
@@ -2067,6 +2167,22 @@ pub(crate) mod tests {
             F::NotPermittedByCertification {
                 change: Box::new(F::InfoReplaced),
             },
+            F::MetadataUpdated { object: 4 },
+            F::MetadataRemoved,
+            F::MetadataNotXmp {
+                object: 4,
+                reason: "x".into(),
+            },
+            F::DssUpdated,
+            F::DssMalformed { reason: "x".into() },
+            F::PermsUpdated,
+            F::CertificationChangedAfterSigning,
+            F::FormResourcesAdded,
+            F::FormDefaultsChanged {
+                key: "/NeedAppearances".into(),
+            },
+            F::DocumentTimestampAdded { field: f() },
+            F::DocumentTimestampNotJudged { field: f() },
         ];
         all.extend(cms_examples().into_iter().map(F::Cms));
         all.extend(cms_notes().into_iter().map(F::CmsNote));

@@ -183,8 +183,19 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
     // 2-4. Each signature on its own.
     let hasher = signature::PrefixHasher::new(bytes);
     let evidence = dss_evidence(&file, last, &mut budget);
-    let mut checked: Vec<signature::Checked> = scan
+    let (stamps, signed): (Vec<_>, Vec<_>) = scan
         .signed()
+        .partition(|f| fields::is_document_timestamp(&file, f, last, &mut budget));
+    for f in stamps {
+        notes.push(
+            Finding::DocumentTimestampNotJudged {
+                field: f.name.clone(),
+            }
+            .into(),
+        );
+    }
+    let mut checked: Vec<signature::Checked> = signed
+        .into_iter()
         .map(|f| signature::check_signature(&file, f, opts, &evidence, &hasher))
         .collect();
     checked.sort_by_key(|c| (c.from, c.report.field.clone()));
@@ -244,7 +255,24 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
             c.report.modifications = if changes.is_empty() {
                 ModificationLevel::None
             } else if changes.iter().all(|ch| ch.allowed) {
-                ModificationLevel::LaterSignaturesOnly
+                let maintenance = changes.iter().any(|ch| {
+                    matches!(
+                        ch.kind,
+                        ChangeKind::MetadataUpdated
+                            | ChangeKind::ValidationDataAdded
+                            | ChangeKind::TimestampAdded
+                    ) || matches!(
+                        ch.finding,
+                        Finding::PermsUpdated
+                            | Finding::FormResourcesAdded
+                            | Finding::FormDefaultsChanged { .. }
+                    )
+                });
+                if maintenance {
+                    ModificationLevel::AllowedUpdates
+                } else {
+                    ModificationLevel::LaterSignaturesOnly
+                }
             } else {
                 ModificationLevel::Illegal
             };

@@ -110,6 +110,9 @@ pub enum ModificationLevel {
     None,
     /// Only later signatures, each filling its own empty signature field.
     LaterSignaturesOnly,
+    /// Later signatures and the maintenance other signers write (metadata, validation data,
+    /// document time-stamps), each allowed by a named rule.
+    AllowedUpdates,
     /// Something else changed: see [`SignatureReport::changes_after`].
     Illegal,
 }
@@ -125,6 +128,12 @@ pub enum ChangeKind {
     CatalogUpdated,
     /// The document information dictionary changed (allowed, noted).
     InfoUpdated,
+    /// The XMP metadata stream was updated (allowed, noted).
+    MetadataUpdated,
+    /// Validation data was added to the document security store (allowed).
+    ValidationDataAdded,
+    /// A document time-stamp was added in a new invisible field (allowed).
+    TimestampAdded,
     /// A page's content changed.
     PageContentChanged,
     /// A page's resources changed.

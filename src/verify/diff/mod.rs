@@ -22,6 +22,7 @@
 //! white space and comments.
 
 mod bytes;
+mod maintenance;
 mod roles;
 mod rules;
 
@@ -84,6 +85,11 @@ struct Transition<'a> {
     filled: BTreeSet<u32>,
     /// Illegal changes not listed because of [`MAX_CHANGES`].
     dropped: usize,
+    /// An allowed change other than a signature was made (metadata, validation data, a
+    /// time-stamp): the update has a purpose even if it fills no field.
+    maintenance: bool,
+    /// New document time-stamp fields cleared by the rule (see `maintenance`).
+    timestamp_fields: BTreeSet<u32>,
 }
 
 impl<'a> Transition<'a> {
@@ -99,6 +105,8 @@ impl<'a> Transition<'a> {
             explained: BTreeSet::new(),
             filled: BTreeSet::new(),
             dropped: 0,
+            maintenance: false,
+            timestamp_fields: BTreeSet::new(),
         };
         t.analyse();
         t.changes
@@ -227,7 +235,7 @@ impl<'a> Transition<'a> {
                 None => self.unreadable(num),
             }
         }
-        if self.filled.is_empty() {
+        if self.filled.is_empty() && !self.maintenance {
             let l = self.label();
             self.illegal(
                 None,

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::pdf::walk::{FieldScan, PageIndex, index_pages, root_ref, scan_fields};
+use crate::pdf::walk::{FieldScan, PageIndex, deref, index_pages, resolve, root_ref, scan_fields};
 use crate::pdf::{Object, PdfFile};
 
 use super::super::finding::ObjectRole;
@@ -28,6 +28,10 @@ pub(super) enum Role {
         field_obj: Option<u32>,
     },
     SigDict(String),
+    /// The catalog's `/Metadata` stream (XMP, ISO 32000-2 §14.3.2).
+    Metadata,
+    /// The document security store (`/DSS`) or one of its arrays and VRI dictionaries.
+    Dss,
 }
 
 /// Roles of the objects as of the revision before an update. Form, catalog
@@ -93,6 +97,14 @@ impl OldState {
         }
         if let Some(r) = root_ref(file, rev) {
             roles.insert(r.num, Role::Catalog);
+            if let Some(Object::Dictionary(cat)) = resolve(file, r, rev, budget) {
+                if let Some(m) = cat.get(b"Metadata").and_then(Object::as_reference) {
+                    roles.insert(m.num, Role::Metadata);
+                }
+                for n in dss_objects(file, rev, cat.get(b"DSS"), budget) {
+                    roles.insert(n, Role::Dss);
+                }
+            }
         }
         Self {
             rev,
@@ -158,4 +170,40 @@ pub(super) fn object_role(role: Option<&Role>) -> Option<ObjectRole> {
         },
         _ => return None,
     })
+}
+
+/// Most objects of a `/DSS` given the DSS role.
+const MAX_DSS_OBJECTS: usize = 4096;
+
+/// The indirect dictionaries and arrays of a document security store (not its streams:
+/// certificates, CRLs and OCSP responses are never rewritten), as of `rev`.
+fn dss_objects(file: &PdfFile, rev: usize, dss: Option<&Object>, budget: &mut Budget) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut stack: Vec<(Object, usize)> = dss.cloned().into_iter().map(|o| (o, 0)).collect();
+    while let Some((o, depth)) = stack.pop() {
+        if out.len() >= MAX_DSS_OBJECTS || depth > 3 {
+            break;
+        }
+        let value = match &o {
+            Object::Reference(r) => {
+                let Some(v) = deref(file, &o, rev, budget) else {
+                    continue;
+                };
+                if matches!(v, Object::Stream(_)) {
+                    continue;
+                }
+                out.push(r.num);
+                v
+            }
+            other => other.clone(),
+        };
+        match value {
+            Object::Dictionary(d) => {
+                stack.extend(d.entries.into_iter().map(|(_, v)| (v, depth + 1)));
+            }
+            Object::Array(items) => stack.extend(items.into_iter().map(|v| (v, depth + 1))),
+            _ => {}
+        }
+    }
+    out
 }

@@ -29,7 +29,8 @@ impl Transition<'_> {
         }
         let bad: Vec<Vec<u8>> = changed_keys(self.file, od, nd)
             .into_iter()
-            .filter(|k| k.as_slice() != b"V" && k.as_slice() != b"AP")
+            // /V and /AP by the signer; /AS, the appearance state, is dropped or set with /AP.
+            .filter(|k| !matches!(k.as_slice(), b"V" | b"AP" | b"AS"))
             .collect();
         if !bad.is_empty() {
             let keys = show_keys(&bad);
@@ -94,7 +95,7 @@ impl Transition<'_> {
     }
 
     /// Clears the new objects reachable from `root` (an appearance or `/Extensions`).
-    fn allow_reachable(&mut self, root: &Object) {
+    pub(super) fn allow_reachable(&mut self, root: &Object) {
         let mut stack = vec![root.clone()];
         while let Some(o) = stack.pop() {
             match o {
@@ -198,6 +199,8 @@ impl Transition<'_> {
                 ChangeKind::SignatureChanged,
                 Finding::SignatureDictionaryChanged { field: name, keys },
             ),
+            Some(Role::Metadata) => self.metadata_stream(r),
+            Some(Role::Dss) => self.dss_part_changed(n, &old, &new),
             None => {
                 let hint = type_hint(&new);
                 self.illegal(
@@ -224,6 +227,9 @@ impl Transition<'_> {
                         Finding::CatalogUpdated { key: k },
                     );
                 }
+                b"Metadata" => self.metadata_repointed(n, nd.get(b"Metadata")),
+                b"DSS" => self.dss_repointed(n, od.get(b"DSS"), nd.get(b"DSS")),
+                b"Perms" => self.perms(n, od.get(b"Perms"), nd.get(b"Perms")),
                 b"AcroForm" => match (od.get(b"AcroForm"), nd.get(b"AcroForm")) {
                     (Some(Object::Dictionary(o)), Some(Object::Dictionary(w))) => {
                         self.acroform(n, o, w);
@@ -259,6 +265,12 @@ impl Transition<'_> {
                     Finding::SigFlagsUpdated,
                 ),
                 b"Fields" => self.fields_list(od.get(b"Fields"), nd.get(b"Fields")),
+                b"DR" => self.form_resources(n, od.get(b"DR"), nd.get(b"DR")),
+                b"NeedAppearances" | b"DA" | b"Q" => self.maintained(
+                    Some(n),
+                    ChangeKind::CatalogUpdated,
+                    Finding::FormDefaultsChanged { key: k },
+                ),
                 _ => self.illegal(
                     Some(n),
                     ChangeKind::CatalogChanged,
@@ -280,8 +292,13 @@ impl Transition<'_> {
         let old_items = self.array_as_of(old, self.old);
         let new_items = self.array_as_of(new, self.j);
         let (added, removed) = list_diff(self.file, &old_items, &new_items);
+        let mut stamps = 0usize;
         for item in &added {
             let r = item.as_reference();
+            if r.is_some_and(|r| self.timestamp_field(r)) {
+                stamps += 1;
+                continue;
+            }
             let name = r
                 .and_then(|r| resolve(self.file, r, self.j, self.budget))
                 .as_ref()
@@ -312,7 +329,7 @@ impl Transition<'_> {
                 },
             );
         }
-        if added.is_empty() && removed.is_empty() {
+        if added.is_empty() && removed.is_empty() && stamps == 0 {
             self.illegal(None, ChangeKind::FormFieldChanged, Finding::FieldsReordered);
         }
     }
@@ -370,6 +387,12 @@ impl Transition<'_> {
         let old_items = self.array_as_of(old, self.old);
         let new_items = self.array_as_of(new, self.j);
         let (added, removed) = list_diff(self.file, &old_items, &new_items);
+        let before = added.len();
+        let added: Vec<Object> = added
+            .into_iter()
+            .filter(|i| !i.as_reference().is_some_and(|r| self.timestamp_field(r)))
+            .collect();
+        let stamps = before - added.len();
         for item in &added {
             let r = item.as_reference();
             let obj = match r {
@@ -427,7 +450,7 @@ impl Transition<'_> {
                 },
             );
         }
-        if added.is_empty() && removed.is_empty() {
+        if added.is_empty() && removed.is_empty() && stamps == 0 {
             self.illegal(
                 None,
                 ChangeKind::PageChanged,
