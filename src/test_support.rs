@@ -176,6 +176,269 @@ pub fn test_bloc(covenant: &crate::covenant::Covenant) -> TestBloc {
     }
 }
 
+/// A second certificate authority made with OpenSSL for tests: a root and an intermediate
+/// (RSA), and leader certificates of other CAs' profile (UTF-8 names, no unit id, keyUsage
+/// digitalSignature and nonRepudiation), with keys of any algorithm the verifier supports.
+pub mod foreign {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    /// The key of a leaf certificate.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Key {
+        /// RSA of this many bits.
+        Rsa(u32),
+        /// ECDSA P-256.
+        P256,
+        /// ECDSA P-384.
+        P384,
+        /// Ed25519.
+        Ed25519,
+    }
+
+    /// A leaf: its key and certificate (PEM files).
+    #[derive(Debug, Clone)]
+    pub struct Leaf {
+        /// The private key, PKCS#8 PEM.
+        pub key: PathBuf,
+        /// The certificate, PEM.
+        pub cert: PathBuf,
+    }
+
+    /// The CA's files.
+    #[derive(Debug, Clone)]
+    pub struct Pki {
+        /// Its folder.
+        pub dir: PathBuf,
+        /// The root certificate (the trust anchor), PEM.
+        pub root: PathBuf,
+        /// The intermediate certificate (the leaves' issuer), PEM.
+        pub intermediate: PathBuf,
+    }
+
+    const CONFIG: &str = "\
+[ req ]
+distinguished_name = dn
+string_mask = utf8only
+utf8 = yes
+prompt = no
+[ dn ]
+CN = placeholder
+[ v3_root ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[ v3_intermediate ]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+certificatePolicies = 2.5.29.32.0
+[ v3_leaf ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+certificatePolicies = 2.5.29.32.0
+[ v3_plain_leaf ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, keyEncipherment
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+";
+
+    fn run(cmd: &mut Command) {
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn openssl() -> Command {
+        let mut c = Command::new(super::require("openssl"));
+        c.env("LC_ALL", "C.UTF-8");
+        c
+    }
+
+    fn genkey(path: &Path, key: Key) {
+        let mut c = openssl();
+        c.args(["genpkey", "-quiet"]);
+        match key {
+            Key::Rsa(bits) => {
+                c.args(["-algorithm", "RSA", "-pkeyopt"]);
+                c.arg(format!("rsa_keygen_bits:{bits}"));
+            }
+            Key::P256 | Key::P384 => {
+                let curve = if matches!(key, Key::P256) {
+                    "P-256"
+                } else {
+                    "P-384"
+                };
+                c.args(["-algorithm", "EC", "-pkeyopt"]);
+                c.arg(format!("ec_paramgen_curve:{curve}"));
+                c.args(["-pkeyopt", "ec_param_enc:named_curve"]);
+            }
+            Key::Ed25519 => {
+                c.args(["-algorithm", "ED25519"]);
+            }
+        }
+        run(c.arg("-out").arg(path));
+    }
+
+    impl Pki {
+        /// A new CA in `dir`: an RSA-3072 root ("Test VN Root CA G2") and an RSA-2048
+        /// intermediate ("Test VN Public CA G2"), both valid for twenty years from now.
+        ///
+        /// # Panics
+        /// When OpenSSL is missing or fails.
+        pub fn create(dir: &Path) -> Pki {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+            let cnf = dir.join("ca.cnf");
+            std::fs::write(&cnf, CONFIG).unwrap_or_else(|e| panic!("{}: {e}", cnf.display()));
+            let root_key = dir.join("root.key");
+            genkey(&root_key, Key::Rsa(3072));
+            let root = dir.join("root.pem");
+            run(openssl()
+                .args(["req", "-x509", "-new", "-utf8", "-sha256", "-days", "7300"])
+                .arg("-config")
+                .arg(&cnf)
+                .args(["-extensions", "v3_root", "-set_serial", "4096"])
+                .args([
+                    "-subj",
+                    "/C=VN/O=Công ty Cổ phần Chứng thực số Thử nghiệm/CN=Test VN Root CA G2",
+                ])
+                .arg("-key")
+                .arg(&root_key)
+                .arg("-out")
+                .arg(&root));
+            let pki = Pki {
+                dir: dir.to_path_buf(),
+                root: root.clone(),
+                intermediate: dir.join("intermediate.pem"),
+            };
+            pki.issue(
+                "intermediate",
+                "/C=VN/O=Công ty Cổ phần Chứng thực số Thử nghiệm/OU=Dịch vụ chứng thực chữ ký \
+                 số công cộng/CN=Test VN Public CA G2",
+                Key::Rsa(2048),
+                (&root, &root_key),
+                "v3_intermediate",
+                8192,
+            );
+            pki
+        }
+
+        /// A leader's certificate: subject `C=VN, O=unit, CN=name`, issued by the
+        /// intermediate, valid for ten years from now; `serial` must be unique.
+        ///
+        /// # Panics
+        /// When OpenSSL fails.
+        pub fn leaf(&self, stem: &str, name: &str, unit: &str, key: Key, serial: u32) -> Leaf {
+            self.leaf_with(stem, name, unit, key, serial, "v3_leaf")
+        }
+
+        /// A certificate that may not sign (keyUsage keyEncipherment only).
+        ///
+        /// # Panics
+        /// When OpenSSL fails.
+        pub fn leaf_not_for_signing(&self, stem: &str, name: &str, serial: u32) -> Leaf {
+            self.leaf_with(stem, name, "Đơn vị thử", Key::P256, serial, "v3_plain_leaf")
+        }
+
+        fn leaf_with(
+            &self,
+            stem: &str,
+            name: &str,
+            unit: &str,
+            key: Key,
+            serial: u32,
+            ext: &str,
+        ) -> Leaf {
+            let issuer_key = self.dir.join("intermediate.key");
+            let cert = self.issue(
+                stem,
+                &format!("/C=VN/ST=Quảng Ninh/O={unit}/CN={name}"),
+                key,
+                (&self.intermediate, &issuer_key),
+                ext,
+                serial,
+            );
+            Leaf {
+                key: self.dir.join(format!("{stem}.key")),
+                cert,
+            }
+        }
+
+        fn issue(
+            &self,
+            stem: &str,
+            subject: &str,
+            key: Key,
+            (issuer, issuer_key): (&Path, &Path),
+            ext: &str,
+            serial: u32,
+        ) -> PathBuf {
+            let key_path = self.dir.join(format!("{stem}.key"));
+            genkey(&key_path, key);
+            let csr = self.dir.join(format!("{stem}.csr"));
+            let cnf = self.dir.join("ca.cnf");
+            run(openssl()
+                .args(["req", "-new", "-utf8", "-config"])
+                .arg(&cnf)
+                .args(["-subj", subject, "-key"])
+                .arg(&key_path)
+                .arg("-out")
+                .arg(&csr));
+            let cert = self.dir.join(format!("{stem}.pem"));
+            run(openssl()
+                .args(["x509", "-req", "-sha256", "-days", "3650", "-in"])
+                .arg(&csr)
+                .arg("-CA")
+                .arg(issuer)
+                .arg("-CAkey")
+                .arg(issuer_key)
+                .arg("-set_serial")
+                .arg(serial.to_string())
+                .arg("-extfile")
+                .arg(&cnf)
+                .args(["-extensions", ext, "-out"])
+                .arg(&cert));
+            cert
+        }
+    }
+
+    /// `pyhanko sign addsig --field FIELD [extra] pemder --key --cert --chain`: signs `input`
+    /// into `output` with `leaf` (its chain: `chain`).
+    ///
+    /// # Panics
+    /// When pyHanko is missing or refuses.
+    pub fn pyhanko_sign(
+        input: &Path,
+        output: &Path,
+        field: &str,
+        leaf: &Leaf,
+        chain: &Path,
+        extra: &[&str],
+    ) {
+        run(Command::new(super::require("pyhanko"))
+            .args(["sign", "addsig", "--field", field])
+            .args(extra)
+            .args(["pemder", "--key"])
+            .arg(&leaf.key)
+            .arg("--cert")
+            .arg(&leaf.cert)
+            .arg("--chain")
+            .arg(chain)
+            .arg("--no-pass")
+            .arg(input)
+            .arg(output));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 
 mod browser;
 mod crash;
+mod foreign_ca;
 mod golden;
 mod helpers;
 mod hostile_limits;
