@@ -442,12 +442,23 @@ pub fn swa_real_signer(n: usize) -> Vec<u8> {
 
 // ----------------------------------------- Universal Signature Forgery
 
-/// The last signature dictionary of `bytes`: its start (`<<`) and end (`>>`).
+/// The last signature dictionary of `bytes` (the newest revision's object with a
+/// `/ByteRange`, whoever wrote it): its start (`<<`) and its `endobj`.
 fn last_sig_dict(bytes: &[u8]) -> (usize, usize) {
-    let start = rfind(bytes, b"/Type /Sig ") - 3;
-    assert_eq!(&bytes[start..start + 2], b"<<");
-    let end = start
-        + bytes[start..]
+    let file = parse(bytes);
+    let last = file.revisions().last().unwrap();
+    let (span, _) = last
+        .defined_objects()
+        .filter_map(|(r, _)| {
+            let obj = file.resolve_current(r).ok()?;
+            let is_sig = obj.as_dict()?.get(b"ByteRange").is_some();
+            Some((file.object_span(r, file.last_revision())?, is_sig))
+        })
+        .find(|(_, is_sig)| *is_sig)
+        .unwrap();
+    let start = span.0 + bytes[span.0..].windows(2).position(|w| w == b"<<").unwrap();
+    let end = span.0
+        + bytes[span.0..]
             .windows(6)
             .position(|w| w == b"endobj")
             .unwrap();
@@ -460,16 +471,26 @@ fn edit_value(bytes: &mut [u8], key: &[u8], new: Option<&[u8]>) {
     let (start, end) = last_sig_dict(bytes);
     let rel = bytes[start..end]
         .windows(key.len() + 1)
-        .position(|w| &w[..key.len()] == key && w[key.len()] == b' ')
+        .position(|w| &w[..key.len()] == key && w[key.len()].is_ascii_whitespace())
         .unwrap();
     let key_at = start + rel;
     let v = key_at + key.len() + 1;
-    let close = match bytes[v] {
+    let mut close = match bytes[v] {
         b'[' => v + bytes[v..].iter().position(|&c| c == b']').unwrap() + 1,
         b'<' => v + bytes[v..].iter().position(|&c| c == b'>').unwrap() + 1,
-        b'/' => v + 1 + bytes[v + 1..].iter().position(|&c| c == b' ').unwrap(),
+        b'/' => {
+            v + 1
+                + bytes[v + 1..]
+                    .iter()
+                    .position(|c| c.is_ascii_whitespace() || *c == b'/' || *c == b'>')
+                    .unwrap()
+        }
         other => panic!("unexpected value start {}", other as char),
     };
+    // Signers pad the byte range inside (ours) or after (pyHanko) its brackets.
+    while bytes.get(close) == Some(&b' ') && bytes.get(close + 1) == Some(&b' ') {
+        close += 1;
+    }
     match new {
         Some(value) => splice(bytes, v, close - v, value),
         None => splice(bytes, key_at, close - key_at, b""),

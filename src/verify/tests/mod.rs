@@ -113,6 +113,61 @@ fn every_hostile_fixture_gets_its_expected_verdict_and_reason() {
     );
 }
 
+/// The same attack table on covenants whose signatures pyHanko made with a second CA's RSA
+/// (PKCS#1 v1.5 and PSS) and ECDSA certificates: every family (incremental saving, wrapping,
+/// universal forgery, shadow, DocMDP certification with pyHanko's `--certify`, truncation) gets
+/// the same verdict and breaks the same signatures, with a reason (the words differ where
+/// pyHanko's layout or its keys change what is wrong, e.g. an RSA key under an ECDSA
+/// signature). Cases that need a signature pyHanko cannot make (a custom signature
+/// dictionary, a bloc certificate of another unit) are skipped and counted.
+#[test]
+fn every_attack_family_gets_the_same_verdict_on_covenants_signed_by_pyhanko() {
+    let (failures, run, skipped) = with_signer(Signer::PyHanko, || {
+        let mut failures = Vec::new();
+        let mut run = Vec::new();
+        let mut skipped = Vec::new();
+        for mut case in cases() {
+            case.reasons = &[];
+            let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (case.build)()));
+            match built {
+                Ok(bytes) => {
+                    let r = verify(&bytes);
+                    if let Some(f) = judge(&case, &r) {
+                        failures.push(f);
+                    }
+                    run.push(case.name.clone());
+                }
+                Err(e) if e.is::<NotWithPyHanko>() => skipped.push(case.name.clone()),
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+        (failures, run, skipped)
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases wrong:\n\n{}",
+        failures.len(),
+        run.len(),
+        failures.join("\n\n")
+    );
+    let families = ["isa-", "swa-", "usf-", "shadow-", "certified", "trunc"];
+    for family in families {
+        assert!(
+            run.iter().any(|n| n.contains(family)),
+            "no {family} case ran with pyHanko; skipped: {skipped:?}"
+        );
+    }
+    assert!(
+        run.len() > skipped.len() * 3,
+        "ran {run:?}, skipped {skipped:?}"
+    );
+    eprintln!(
+        "pyHanko-signed: {} cases judged, {} skipped: {skipped:?}",
+        run.len(),
+        skipped.len()
+    );
+}
+
 #[test]
 fn three_sequential_signatures_are_valid() {
     let r = verify(&legit_three_signatures());

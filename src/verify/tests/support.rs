@@ -44,7 +44,50 @@ pub struct Fixture {
     pub unsigned: Vec<u8>,
     /// `signed[k]` holds k + 1 signatures.
     pub signed: Vec<Vec<u8>>,
+    /// With [`Signer::PyHanko`]: the second CA's leaves, one per leader.
+    pub pyhanko: Option<PyHankoKit>,
 }
+
+/// Who signs the fixtures of the current thread (see [`with_signer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signer {
+    /// This crate's signer, Ed25519 keys of the test bloc CA (certificates with unit ids).
+    Ours,
+    /// pyHanko, with RSA and ECDSA keys of a second CA (made with OpenSSL; certificates
+    /// named after the leaders printed under the fields).
+    PyHanko,
+}
+
+thread_local! {
+    static SIGNER: std::cell::Cell<Signer> = const { std::cell::Cell::new(Signer::Ours) };
+}
+
+/// Runs `f` with the fixtures signed by `signer` on this thread.
+pub fn with_signer<T>(signer: Signer, f: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            SIGNER.with(|s| s.set(Signer::Ours));
+        }
+    }
+    SIGNER.with(|s| s.set(signer));
+    let _reset = Reset;
+    f()
+}
+
+/// The second CA's leaves for [`Signer::PyHanko`].
+pub struct PyHankoKit {
+    pub intermediate: std::path::PathBuf,
+    pub leaves: Vec<crate::test_support::foreign::Leaf>,
+    /// pyHanko options per leader (PAdES or not, PSS).
+    pub options: Vec<&'static [&'static str]>,
+    pub dir: std::path::PathBuf,
+}
+
+/// A fixture signature pyHanko cannot make (a custom signature dictionary, a key of the
+/// bloc CA): the case is skipped in [`Signer::PyHanko`] runs.
+#[derive(Debug)]
+pub struct NotWithPyHanko;
 
 pub fn ca_identity(seed: u8) -> (SigningKey, Certificate) {
     let key = SigningKey::from_bytes(&[seed; 32]);
@@ -100,6 +143,9 @@ pub fn leader(ca_key: &SigningKey, ca: &Certificate, index: usize, key_seed: u8)
 /// A leader of a unit the fixture does not have (e.g. `U17`), issued by the bloc CA.
 pub fn unit_identity(unit_id: &str, key_seed: u8, serial: u64) -> Identity {
     let f = fixture();
+    if f.pyhanko.is_some() {
+        std::panic::panic_any(NotWithPyHanko);
+    }
     let key = SigningKey::from_bytes(&[key_seed; 32]);
     let cert = issue_leader_certificate(
         &f.ca_key,
@@ -140,6 +186,131 @@ pub const TIMES: [&str; 3] = [
 ];
 
 pub fn fixture() -> &'static Fixture {
+    match SIGNER.with(std::cell::Cell::get) {
+        Signer::Ours => our_fixture(),
+        Signer::PyHanko => pyhanko_fixture(),
+    }
+}
+
+/// The fixture signed by pyHanko with a second CA's RSA and ECDSA certificates.
+fn pyhanko_fixture() -> &'static Fixture {
+    use crate::test_support::foreign::{Key, Pki};
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir =
+            std::env::temp_dir().join(format!("giaouoc-pyhanko-fixture-{}", std::process::id()));
+        let pki = Pki::create(&dir.join("pki"));
+        let json: serde_json::Value = serde_json::from_slice(include_bytes!(
+            "../../../tests/fixtures/covenant-2021-quang-ninh.json"
+        ))
+        .unwrap();
+        let keys = [
+            Key::Rsa(2048),
+            Key::P256,
+            Key::Rsa(3072),
+            Key::P384,
+            Key::Rsa(2048),
+        ];
+        let options: Vec<&'static [&'static str]> = vec![
+            &[],
+            &["--use-pades"],
+            &["--prefer-pss", "--use-pades"],
+            &[],
+            &["--use-pades"],
+        ];
+        let read = |p: &std::path::Path| {
+            crate::pki::certificates_from_pem_or_der(&std::fs::read(p).unwrap())
+                .unwrap()
+                .remove(0)
+        };
+        let intermediate = read(&pki.intermediate);
+        let mut leaves = Vec::new();
+        let mut leaders = Vec::new();
+        for (i, key) in keys.into_iter().enumerate() {
+            let u = &json["units"][i];
+            let leaf = pki.leaf(
+                &format!("u{:02}", i + 1),
+                u["signer"]["full_name"].as_str().unwrap(),
+                u["name"].as_str().unwrap(),
+                key,
+                200 + i as u32,
+            );
+            leaders.push(Identity {
+                key: SigningKey::from_bytes(&[0x70 + i as u8; 32]),
+                cert: read(&leaf.cert),
+                chain: vec![intermediate.clone()],
+            });
+            leaves.push(leaf);
+        }
+        let (ca_key, _) = ca_identity(0x12);
+        let mut f = Fixture {
+            ca_key,
+            ca: read(&pki.root),
+            leaders,
+            unsigned: render_unsigned(),
+            signed: Vec::new(),
+            pyhanko: Some(PyHankoKit {
+                intermediate: pki.intermediate.clone(),
+                leaves,
+                options,
+                dir,
+            }),
+        };
+        let mut current = f.unsigned.clone();
+        for i in 0..TIMES.len() {
+            current = pyhanko_sign(&f, &current, &format!("U{:02}", i + 1), i, false);
+            f.signed.push(current.clone());
+        }
+        f
+    })
+}
+
+/// `bytes` with `field` signed by pyHanko as leader `index` (memoised: the attack table asks
+/// for the same signatures many times).
+fn pyhanko_sign(f: &Fixture, bytes: &[u8], field: &str, index: usize, certify: bool) -> Vec<u8> {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    type Key = (Vec<u8>, String, usize, bool);
+    static MEMO: Mutex<BTreeMap<Key, Vec<u8>>> = Mutex::new(BTreeMap::new());
+    let key = (
+        sha2::Sha256::digest(bytes).to_vec(),
+        field.to_owned(),
+        index,
+        certify,
+    );
+    if let Some(hit) = MEMO.lock().unwrap().get(&key) {
+        return hit.clone();
+    }
+    let kit = f.pyhanko.as_ref().unwrap();
+    let n = MEMO.lock().unwrap().len();
+    let input = kit.dir.join(format!("in-{n}.pdf"));
+    let output = kit.dir.join(format!("out-{n}.pdf"));
+    std::fs::write(&input, bytes).unwrap();
+    let mut options: Vec<&str> = kit.options[index].to_vec();
+    if certify {
+        options.push("--certify");
+    }
+    crate::test_support::foreign::pyhanko_sign(
+        &input,
+        &output,
+        field,
+        &kit.leaves[index],
+        &kit.intermediate,
+        &options,
+    );
+    let out = std::fs::read(&output).unwrap();
+    MEMO.lock().unwrap().insert(key, out.clone());
+    out
+}
+
+/// The index of `who` among the fixture's leaders, in a pyHanko run.
+fn pyhanko_leader(who: &Identity) -> Option<usize> {
+    let f = fixture();
+    f.pyhanko.as_ref()?;
+    f.leaders.iter().position(|l| l.cert == who.cert)
+}
+
+fn our_fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let (ca_key, ca) = ca_identity(0x11);
@@ -159,6 +330,7 @@ pub fn fixture() -> &'static Fixture {
             leaders,
             unsigned,
             signed,
+            pyhanko: None,
         }
     })
 }
@@ -231,6 +403,12 @@ pub fn append(bytes: &[u8], edit: impl FnOnce(&PdfFile, &mut IncrementalUpdate))
 /// certificate is the field's unit's, else (the wrong-unit attack, which the real signer
 /// refuses) with the small signer below.
 pub fn sign_field(bytes: &[u8], field: &str, who: &Identity, time: &str) -> Vec<u8> {
+    if fixture().pyhanko.is_some() {
+        let Some(i) = pyhanko_leader(who) else {
+            std::panic::panic_any(NotWithPyHanko);
+        };
+        return pyhanko_sign(fixture(), bytes, field, i, false);
+    }
     let unit = crate::pki::cert_info(&who.cert).unit_id;
     if unit.as_deref() == Some(field) {
         let opts = crate::sign::SignOptions {
@@ -277,6 +455,16 @@ pub fn sign_field_spec(
     spec: SigSpec,
     extra: impl FnOnce(&PdfFile, &mut IncrementalUpdate),
 ) -> Vec<u8> {
+    if fixture().pyhanko.is_some() {
+        // pyHanko certifies with DocMDP /P 2, and only as the first signature; nothing else
+        // custom can be asked of it.
+        let first = !bytes.windows(10).any(|w| w == b"/ByteRange");
+        let plain = !spec.contents_first && spec.docmdp == Some(2) && spec.perms && first;
+        match pyhanko_leader(who) {
+            Some(i) if plain => return pyhanko_sign(fixture(), bytes, field, i, true),
+            _ => std::panic::panic_any(NotWithPyHanko),
+        }
+    }
     let file = PdfFile::parse(bytes, &Limits::default()).unwrap();
     let fref = field_ref(&file, field);
     let mut upd = IncrementalUpdate::new(&file).unwrap();
