@@ -1,8 +1,8 @@
 //! `giaouoc serve`: the HTTP service. Settings come from flags, the environment
 //! (`GIAOUOC_ADDR`, `GIAOUOC_DATA_DIR`, `GIAOUOC_DEMO`, `GIAOUOC_MAX_UPLOAD_MB`,
-//! `GIAOUOC_ADMIN_TOKEN`) or a TOML file (`--config`, `GIAOUOC_CONFIG`) with the same keys
-//! (`addr`, `data_dir`, `demo`, `max_upload_mb`), in that order of precedence; logs go to
-//! stderr (`RUST_LOG`, default `info`).
+//! `GIAOUOC_ADMIN_TOKEN`, `GIAOUOC_TRUST_DIR`) or a TOML file (`--config`, `GIAOUOC_CONFIG`)
+//! with the same keys (`addr`, `data_dir`, `demo`, `max_upload_mb`, `trust_dir`), in that order
+//! of precedence; logs go to stderr (`RUST_LOG`, default `info`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +36,10 @@ pub(crate) struct Args {
     /// Admin token to accept (else one is generated on the first start and printed once).
     #[arg(long, env = "GIAOUOC_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Trust anchors besides the bloc CAs: a folder of root certificates (*.pem, *.crt, *.cer,
+    /// *.der), e.g. the national root CA and the government CA's roots.
+    #[arg(long, env = "GIAOUOC_TRUST_DIR")]
+    trust_dir: Option<PathBuf>,
 }
 
 /// The settings file.
@@ -46,6 +50,7 @@ struct FileSettings {
     data_dir: Option<PathBuf>,
     demo: Option<bool>,
     max_upload_mb: Option<usize>,
+    trust_dir: Option<PathBuf>,
 }
 
 /// Settings after flags, environment, file and defaults.
@@ -55,6 +60,7 @@ struct Settings {
     demo: bool,
     max_upload_mb: usize,
     admin_token: Option<String>,
+    trust_dir: Option<PathBuf>,
 }
 
 fn settings(a: Args) -> Result<Settings> {
@@ -79,6 +85,7 @@ fn settings(a: Args) -> Result<Settings> {
         demo: a.demo || file.demo.unwrap_or(false),
         max_upload_mb: a.max_upload_mb.or(file.max_upload_mb).unwrap_or(50),
         admin_token: a.admin_token,
+        trust_dir: a.trust_dir.or(file.trust_dir),
     })
 }
 
@@ -98,9 +105,18 @@ pub(crate) fn run(a: Args) -> CliResult<()> {
 }
 
 async fn serve(a: Settings) -> Result<()> {
+    let trust_anchors = match &a.trust_dir {
+        Some(dir) => giaouoc::pki::trust_anchors_from(dir)
+            .map_err(|e| anyhow::anyhow!("--trust-dir: {e}"))?,
+        None => Vec::new(),
+    };
+    if !trust_anchors.is_empty() {
+        tracing::info!(count = trust_anchors.len(), "trust anchors loaded");
+    }
     let options = Options {
         max_upload: a.max_upload_mb.saturating_mul(1024 * 1024),
         admin_token: a.admin_token.clone().filter(|t| !t.is_empty()),
+        trust_anchors,
         ..Options::default()
     };
     let state = AppState::open(&a.data_dir, options).await?;
@@ -165,6 +181,7 @@ mod tests {
             demo: false,
             max_upload_mb: None,
             admin_token: None,
+            trust_dir: None,
         }
     }
 

@@ -9,8 +9,8 @@ use anyhow::anyhow;
 
 use giaouoc::pki;
 use giaouoc::verify::{
-    Lang as VLang, ModificationLevel, SignatureReport, Verdict, VerificationReport, VerifyOptions,
-    verify_pdf,
+    ChangeKind, Lang as VLang, ModificationLevel, SignatureReport, Verdict, VerificationReport,
+    VerifyOptions, verify_pdf,
 };
 
 use super::{CliError, CliResult, Failure, exit};
@@ -25,7 +25,8 @@ pub(crate) enum Lang {
 pub(crate) struct Args {
     /// The signed PDF.
     file: PathBuf,
-    /// Trust root(s): the bloc CA certificate (PEM or DER). Repeatable.
+    /// Trust anchors: a certificate file (PEM or DER; the bloc CA, a national root) or a folder
+    /// of them (*.pem, *.crt, *.cer, *.der). Repeatable.
     #[arg(long)]
     trust: Vec<PathBuf>,
     /// Certificate revocation list(s) of the CA.
@@ -62,9 +63,7 @@ pub(crate) fn run(a: Args) -> CliResult {
 pub(crate) fn options(trust: &[PathBuf], crls: &[PathBuf]) -> Result<VerifyOptions, String> {
     let mut opts = VerifyOptions::default();
     for t in trust {
-        let bytes = std::fs::read(t).map_err(|e| format!("không đọc được {}: {e}", t.display()))?;
-        let certs = pki::certificates_from_pem_or_der(&bytes)
-            .map_err(|e| format!("{}: {e}", t.display()))?;
+        let certs = pki::trust_anchors_from(t).map_err(|e| format!("--trust: {e}"))?;
         opts.trust_roots.extend(certs);
     }
     for c in crls {
@@ -87,6 +86,9 @@ struct Labels {
     valid: &'static str,
     trusted: &'static str,
     own_field: &'static str,
+    algorithm: &'static str,
+    binding: &'static str,
+    revocation: &'static str,
     covers: &'static str,
     whole_file: &'static str,
     changes: &'static str,
@@ -103,6 +105,9 @@ const VI: Labels = Labels {
     valid: "Hợp lệ:",
     trusted: "Tin cậy:",
     own_field: "Đúng đơn vị:",
+    algorithm: "Thuật toán:",
+    binding: "Gắn với ô ký:",
+    revocation: "Kiểm tra thu hồi:",
     covers: "Phạm vi: phiên bản",
     whole_file: "toàn bộ tệp:",
     changes: "Thay đổi sau khi ký:",
@@ -119,10 +124,32 @@ const EN: Labels = Labels {
     valid: "Valid:",
     trusted: "Trusted:",
     own_field: "Own unit's field:",
+    algorithm: "Algorithm:",
+    binding: "Bound to the field:",
+    revocation: "Revocation checked:",
     covers: "Covers: revision",
     whole_file: "whole file:",
     changes: "Changes after signing:",
 };
+
+/// Which rule bound the signature to its field, in words.
+fn binding_text(s: &SignatureReport, lang: Lang) -> String {
+    use giaouoc::verify::BindingRule as R;
+    let vi = matches!(lang, Lang::Vi);
+    let printed = s.binding.printed_name.clone().unwrap_or_default();
+    match (s.binding.rule, vi) {
+        (R::UnitIdInCertificate, true) => "mã đơn vị trong chứng thư".into(),
+        (R::UnitIdInCertificate, false) => "unit id in the certificate".into(),
+        (R::EnrolledCertificate, true) => "chứng thư đơn vị đã đăng ký".into(),
+        (R::EnrolledCertificate, false) => "certificate the unit enrolled".into(),
+        (R::PrintedName, true) => format!("tên lãnh đạo ghi dưới ô ký ({printed})"),
+        (R::PrintedName, false) => format!("leader's name printed under the field ({printed})"),
+        (R::NotApplicable, true) => "không áp dụng (không phải ô của đơn vị)".into(),
+        (R::NotApplicable, false) => "not applicable (not a unit's field)".into(),
+        (R::Unbound, true) => "KHÔNG".into(),
+        (R::Unbound, false) => "NO".into(),
+    }
+}
 
 fn yes(b: bool, lang: Lang) -> &'static str {
     match (b, lang) {
@@ -191,7 +218,28 @@ fn signature_text(i: usize, n: usize, s: &SignatureReport, lang: Lang, out: &mut
         l.field,
         s.field
     );
-    let _ = writeln!(out, "  {} {name} — {title}, {unit}", l.signer);
+    let who: Vec<&str> = [name.as_str(), title.as_str(), unit.as_str()]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+    let _ = writeln!(out, "  {} {}", l.signer, who.join(", "));
+    let algorithm = s
+        .algorithm
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| "?".into());
+    let _ = writeln!(
+        out,
+        "  {} {algorithm} · {} {}",
+        l.algorithm,
+        l.binding,
+        binding_text(s, lang)
+    );
+    let revocation = match (s.revocation.checked, vi) {
+        (true, _) => format!("{} ({})", yes(true, lang), s.revocation.sources.join(", ")),
+        (false, true) => "không (không có CRL của nơi cấp)".to_owned(),
+        (false, false) => "no (no CRL of the issuer)".to_owned(),
+    };
+    let _ = writeln!(out, "  {} {revocation}", l.revocation);
     let _ = writeln!(
         out,
         "  {} {serial}, {} {issuer}",
@@ -207,18 +255,21 @@ fn signature_text(i: usize, n: usize, s: &SignatureReport, lang: Lang, out: &mut
         yes(s.covers_whole_file, lang)
     );
     let _ = writeln!(out, "  {} {mods}", l.changes);
-    for c in s.changes_after.iter().filter(|c| !c.allowed) {
-        let _ = writeln!(
-            out,
-            "    - {}",
-            if vi {
-                &c.description_vi
-            } else {
-                &c.description
-            }
-        );
-    }
     let lang_of = if vi { VLang::Vi } else { VLang::En };
+    for c in s.changes_after.iter().filter(|c| !c.allowed) {
+        let _ = writeln!(out, "    - {}", c.text(lang_of));
+    }
+    // Allowed updates besides signatures (metadata, validation data, time-stamps): said.
+    for c in s.changes_after.iter().filter(|c| {
+        c.allowed
+            && !matches!(
+                c.kind,
+                ChangeKind::SignatureAdded | ChangeKind::CatalogUpdated | ChangeKind::InfoUpdated
+            )
+    }) {
+        let at = c.revision.map(|r| format!(" ({r})")).unwrap_or_default();
+        let _ = writeln!(out, "    + {}{at}", c.text(lang_of));
+    }
     for p in &s.problems {
         let _ = writeln!(out, "    ! {}", p.text(lang_of));
     }

@@ -76,6 +76,9 @@ pub struct Options {
     /// An admin token given by the operator (`GIAOUOC_ADMIN_TOKEN`), accepted besides the
     /// tokens in the store.
     pub admin_token: Option<String>,
+    /// Trust anchors besides the bloc CAs (the national root CA, the government CA's roots):
+    /// see [`crate::pki::trust_anchors_from`].
+    pub trust_anchors: Vec<x509_cert::Certificate>,
 }
 
 impl Default for Options {
@@ -84,6 +87,7 @@ impl Default for Options {
             max_upload: DEFAULT_MAX_UPLOAD,
             clock: system_clock(),
             admin_token: None,
+            trust_anchors: Vec::new(),
         }
     }
 }
@@ -117,6 +121,8 @@ pub(crate) struct Shared {
     pub(crate) auth: auth::AuthCache,
     pub(crate) reports: verification::ReportCache,
     pub(crate) admin_secret_sha256: Option<[u8; 32]>,
+    /// The operator's trust anchors besides the bloc CAs.
+    pub(crate) trust_anchors: Vec<x509_cert::Certificate>,
 }
 
 /// `Ok` when the covenant's state allows `action`, else 409 `wrong_state` saying why in
@@ -172,6 +178,7 @@ impl AppState {
                 auth: auth::AuthCache::default(),
                 reports: verification::ReportCache::default(),
                 admin_secret_sha256,
+                trust_anchors: options.trust_anchors,
             }),
         })
     }
@@ -202,9 +209,11 @@ impl AppState {
             .map(Some)
     }
 
-    /// The bloc CA certificates (trust roots for verification).
+    /// The trust roots for verification: every bloc CA, and the operator's anchors.
     pub fn trust_roots(&self) -> Vec<x509_cert::Certificate> {
-        self.shared.cas.trust_roots()
+        let mut roots = self.shared.cas.trust_roots();
+        roots.extend(self.shared.trust_anchors.iter().cloned());
+        roots
     }
 
     /// The CA of a bloc, if this service holds it.

@@ -322,6 +322,39 @@ const MAX_CERTS: usize = 64;
 const BEGIN_CERT: &str = "-----BEGIN CERTIFICATE-----";
 const END_CERT: &str = "-----END CERTIFICATE-----";
 
+/// The trust anchors at `path`: a certificate file (PEM bundle or DER), or a folder whose
+/// `*.pem`, `*.crt`, `*.cer` and `*.der` files are read in name order. Nothing else in the
+/// folder is read; a file that holds no certificate is an error naming it.
+///
+/// # Errors
+/// An unreadable path or file, or a file without a certificate.
+pub fn trust_anchors_from(path: &std::path::Path) -> Result<Vec<Certificate>, PkiError> {
+    let read = |p: &std::path::Path| -> Result<Vec<Certificate>, PkiError> {
+        let bytes = std::fs::read(p).map_err(|e| PkiError::Pem(format!("{}: {e}", p.display())))?;
+        certificates_from_pem_or_der(&bytes)
+            .map_err(|e| PkiError::Pem(format!("{}: {e}", p.display())))
+    };
+    if !path.is_dir() {
+        return read(path);
+    }
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| PkiError::Pem(format!("{}: {e}", path.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    ["pem", "crt", "cer", "der"].contains(&e.to_ascii_lowercase().as_str())
+                })
+        })
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        out.extend(read(&f)?);
+    }
+    Ok(out)
+}
+
 /// Load one DER certificate, or every `CERTIFICATE` block of a PEM bundle
 /// (RFC 7468 §5); other PEM blocks and text between blocks are ignored.
 pub fn certificates_from_pem_or_der(input: &[u8]) -> Result<Vec<Certificate>, PkiError> {

@@ -19,6 +19,7 @@ pub(crate) mod util;
 pub use cert::{
     CaSubject, CertInfo, LeaderSubject, cert_info, certificate_to_der, certificate_to_pem,
     certificates_from_pem_or_der, create_ca_certificate, issue_leader_certificate,
+    trust_anchors_from,
 };
 pub use chain::{ChainProblem, ChainStatus, MAX_PATH_LEN, validate_chain};
 pub use crl::{Crl, RevokedEntry, create_crl, crl_der_to_pem, parse_crl};

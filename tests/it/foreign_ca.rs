@@ -355,3 +355,74 @@ fn an_unsupported_algorithm_is_indeterminate_not_altered() {
     assert!(text.contains("chưa được hỗ trợ"), "{text}");
     assert!(!text.contains("bị sửa"), "{text}");
 }
+
+#[test]
+fn national_roots_come_from_a_folder_for_the_cli_and_the_service() {
+    let s = signed();
+    let last = s.revisions.last().unwrap();
+    // A folder of roots (what an operator fills with the national and government roots).
+    let roots = s.dir.join("roots");
+    std::fs::create_dir_all(&roots).unwrap();
+    std::fs::copy(&s.pki.root, roots.join("test-vn-root-g2.crt")).unwrap();
+    std::fs::write(roots.join("README.txt"), "not a certificate, not read").unwrap();
+    let (code, r) = verify_json(last, &roots);
+    assert_eq!((code, r["verdict"].as_str()), (0, Some("valid")), "{r:#}");
+
+    // The service: POST /verify trusts the bloc CAs and the operator's anchors.
+    let anchors = giaouoc::pki::trust_anchors_from(&roots).unwrap();
+    assert_eq!(anchors.len(), 1);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use axum::body::Body;
+        use axum::http::{Request, StatusCode, header};
+        let options = giaouoc::http::Options {
+            trust_anchors: anchors,
+            ..giaouoc::http::Options::default()
+        };
+        let app = crate::http_support::TestApp::open(&s.dir.join("service"), options).await;
+        let report = app
+            .send(
+                Request::post("/verify")
+                    .header(header::CONTENT_TYPE, "application/pdf")
+                    .body(Body::from(std::fs::read(last).unwrap()))
+                    .unwrap(),
+            )
+            .await
+            .expect(StatusCode::OK)
+            .json();
+        assert_eq!(report["verdict"], "valid", "{report:#}");
+        // The public verify page says the same, in Vietnamese, with each algorithm and how
+        // each field is bound.
+        let boundary = "b0undary";
+        let mut form = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"gu.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+        )
+        .into_bytes();
+        form.extend_from_slice(&std::fs::read(last).unwrap());
+        form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let page = app
+            .send(
+                Request::post("/kiem-tra")
+                    .header(
+                        header::CONTENT_TYPE,
+                        format!("multipart/form-data; boundary={boundary}"),
+                    )
+                    .body(Body::from(form))
+                    .unwrap(),
+            )
+            .await
+            .expect(StatusCode::OK);
+        let html = String::from_utf8_lossy(&page.body);
+        for want in [
+            "✓ HỢP LỆ",
+            "RSA-2048 PKCS#1 v1.5 SHA-256",
+            "RSA-3072 PSS SHA-384",
+            "ECDSA P-384 SHA-384",
+            "đúng tên lãnh đạo ghi dưới ô ký",
+            "Cập nhật được phép sau chữ ký này",
+            "Siêu dữ liệu XMP",
+        ] {
+            assert!(html.contains(want), "{want}: {html}");
+        }
+    });
+}

@@ -525,6 +525,10 @@ fn report_view(report: &VerificationReport) -> Value {
         for (sig, s) in sigs.iter_mut().zip(&report.signatures) {
             if let Some(obj) = sig.as_object_mut() {
                 obj.insert("message_vi".into(), json!(s.message_vi()));
+                obj.insert(
+                    "algorithm_text".into(),
+                    json!(s.algorithm.map(|a| a.to_string())),
+                );
                 obj.insert("acceptable".into(), json!(s.is_acceptable()));
             }
         }
