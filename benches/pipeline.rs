@@ -72,5 +72,23 @@ fn signing(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, render, signing);
+/// The covenant signed in all 16 fields by pyHanko with a second CA's RSA-2048, RSA-3072 PSS,
+/// ECDSA P-256 and P-384 and Ed25519 keys in turn (`write_mixed_fixture` in tests/it).
+const MIXED: &[u8] = include_bytes!("fixtures/mixed-16.pdf");
+const MIXED_ROOT: &[u8] = include_bytes!("fixtures/mixed-16-root.pem");
+
+fn verify_mixed(c: &mut Criterion) {
+    let vopts = giaouoc::verify::VerifyOptions {
+        trust_roots: giaouoc::pki::certificates_from_pem_or_der(MIXED_ROOT).unwrap(),
+        ..Default::default()
+    };
+    c.bench_function("verify the 16-signature covenant, mixed algorithms", |b| {
+        b.iter(|| {
+            let r = giaouoc::verify::verify_pdf(black_box(MIXED), &vopts).unwrap();
+            assert_eq!(r.verdict, giaouoc::verify::Verdict::Valid);
+        })
+    });
+}
+
+criterion_group!(benches, render, signing, verify_mixed);
 criterion_main!(benches);

@@ -426,3 +426,46 @@ fn national_roots_come_from_a_folder_for_the_cli_and_the_service() {
         }
     });
 }
+
+/// Writes `benches/fixtures/mixed-16.pdf` (the covenant signed in all 16 fields by pyHanko with
+/// the second CA's RSA, RSA-PSS, ECDSA P-256/P-384 and Ed25519 keys in turn) and its root, for
+/// the verification benchmark: `cargo test --test it write_mixed_fixture -- --ignored`.
+#[test]
+#[ignore]
+fn write_mixed_fixture() {
+    let dir = temp_dir("mixed-16");
+    let pki = Pki::create(&dir.join("pki"));
+    let (_, doc) =
+        giaouoc::render::prepare(&reference_json(), &giaouoc::template::Template::builtin())
+            .unwrap();
+    let mut cur = dir.join("unsigned.pdf");
+    std::fs::write(
+        &cur,
+        giaouoc::render::pdf(&doc, &Default::default())
+            .unwrap()
+            .bytes,
+    )
+    .unwrap();
+    let kinds: [(Key, &[&str]); 5] = [
+        (Key::Rsa(2048), &["--use-pades"]),
+        (Key::Rsa(3072), &["--prefer-pss", "--use-pades"]),
+        (Key::P256, &["--use-pades"]),
+        (Key::P384, &["--use-pades"]),
+        (Key::Ed25519, &["--use-pades"]),
+    ];
+    for i in 0..16 {
+        let field = format!("U{:02}", i + 1);
+        let (name, unit) = leader(&field);
+        let (key, extra) = kinds[i % kinds.len()];
+        let leaf = pki.leaf(&field.to_lowercase(), &name, &unit, key, 500 + i as u32);
+        let out = dir.join(format!("{field}.pdf"));
+        pyhanko_sign(&cur, &out, &field, &leaf, &pki.intermediate, extra);
+        cur = out;
+    }
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::copy(&cur, target.join("mixed-16.pdf")).unwrap();
+    std::fs::copy(&pki.root, target.join("mixed-16-root.pem")).unwrap();
+    let (code, r) = verify_json(&cur, &pki.root);
+    assert_eq!((code, r["verdict"].as_str()), (0, Some("valid")), "{r:#}");
+}
