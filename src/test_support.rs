@@ -1,6 +1,7 @@
 //! Support for the tests (unit and integration): the external programs they call, found one
 //! way, with one policy. A missing program fails the test with a panic that says how to
-//! install it; no test passes silently because its tool is absent.
+//! install it; no test passes silently because its tool is absent. Also small PDF edits
+//! several test suites make.
 //!
 //! Not part of the library's API.
 
@@ -437,6 +438,34 @@ authorityKeyIdentifier = keyid:always
             .arg(input)
             .arg(output));
     }
+}
+
+/// Puts into `update` the newest document information dictionary of `file` with `/ModDate`
+/// set to `date` (a PDF date string), as a viewer saving the document's properties does.
+///
+/// # Panics
+/// When `file` has no `/Info` dictionary.
+#[allow(clippy::expect_used)]
+pub fn set_info_mod_date(
+    file: &crate::pdf::PdfFile,
+    update: &mut crate::pdf::IncrementalUpdate,
+    date: &str,
+) {
+    use crate::pdf::{Object, PdfString};
+    let info = file
+        .trailer()
+        .and_then(|t| t.get(b"Info"))
+        .and_then(Object::as_reference)
+        .expect("the file has an /Info dictionary");
+    let mut dict = file
+        .resolve_current(info)
+        .ok()
+        .and_then(|o| o.as_dict().cloned())
+        .expect("/Info is a dictionary");
+    dict.set("ModDate", Object::String(PdfString::literal(date)));
+    update
+        .put(info, Object::Dictionary(dict))
+        .expect("the update takes the dictionary");
 }
 
 #[cfg(test)]

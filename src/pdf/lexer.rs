@@ -38,6 +38,16 @@ pub(crate) fn is_regular(b: u8) -> bool {
     !is_whitespace(b) && !is_delimiter(b)
 }
 
+/// Value of a hex digit, or 0xff.
+const fn hex_digit(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b.wrapping_sub(b'0'),
+        b'a'..=b'f' => b.wrapping_sub(b'a' - 10),
+        b'A'..=b'F' => b.wrapping_sub(b'A' - 10),
+        _ => 0xff,
+    }
+}
+
 fn hex_val(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b.wrapping_sub(b'0')),
@@ -423,29 +433,66 @@ impl<'a> Parser<'a> {
     fn parse_hex_string(&mut self) -> Result<PdfString, PdfError> {
         let start = self.pos;
         self.advance(1);
-        let mut out = Vec::new();
+        // One pass over the bytes (signature /Contents run to tens of kilobytes and are read
+        // by every pass of the verifier); same errors at the same offsets as byte-by-byte.
+        let rest = self.rest();
+        // Fast path: an even run of hex digits up to `>` (how writers store /Contents).
+        if let Some(end) = rest.iter().position(|&b| b == b'>')
+            && let Some(body) = rest.get(..end)
+            && body.len() % 2 == 0
+            && body.len() / 2 <= self.limits.max_string_len
+        {
+            let mut out = Vec::with_capacity(body.len() / 2);
+            let mut bad = 0u8;
+            for pair in body.chunks_exact(2) {
+                if let [h, l] = pair {
+                    let (h, l) = (hex_digit(*h), hex_digit(*l));
+                    bad |= h | l;
+                    out.push(h << 4 | (l & 0x0f));
+                }
+            }
+            if bad < 16 {
+                self.advance(end + 1);
+                return Ok(PdfString {
+                    bytes: out,
+                    hex: true,
+                    span: (start, self.pos),
+                });
+            }
+        }
+        let mut out = Vec::with_capacity(rest.len().min(self.limits.max_string_len) / 2);
         let mut pending: Option<u8> = None;
-        loop {
-            let b = self
-                .peek()
-                .ok_or_else(|| self.err(PdfErrorKind::UnexpectedEof))?;
+        let mut used = 0usize;
+        let mut closed = false;
+        for &b in rest {
             if b == b'>' {
-                self.bump();
+                used += 1;
+                closed = true;
                 break;
             }
             if is_whitespace(b) {
-                self.bump();
+                used += 1;
                 continue;
             }
-            let v = hex_val(b).ok_or_else(|| self.err(PdfErrorKind::Syntax("bad hex string")))?;
-            self.bump();
+            let Some(v) = hex_val(b) else {
+                self.advance(used);
+                return Err(self.err(PdfErrorKind::Syntax("bad hex string")));
+            };
+            used += 1;
             match pending.take() {
                 Some(hi) => {
                     out.push(hi << 4 | v);
-                    self.check_string_len(out.len(), start)?;
+                    if out.len() > self.limits.max_string_len {
+                        self.advance(used);
+                        self.check_string_len(out.len(), start)?;
+                    }
                 }
                 None => pending = Some(v),
             }
+        }
+        self.advance(used);
+        if !closed {
+            return Err(self.err(PdfErrorKind::UnexpectedEof));
         }
         if let Some(hi) = pending {
             out.push(hi << 4);

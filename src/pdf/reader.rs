@@ -144,6 +144,16 @@ struct ObjStm {
     objects: Vec<(u32, usize)>,
 }
 
+/// Objects already parsed at a file offset, shared by every revision that points there.
+/// Only objects whose parse read no other object (no indirect `/Length`) are kept, so a
+/// hit is exactly what parsing again would give; total span bytes are capped at twice the
+/// file size.
+#[derive(Debug, Default)]
+struct ParsedCache {
+    by_offset: HashMap<(usize, ObjRef), (Object, (usize, usize))>,
+    bytes: usize,
+}
+
 #[derive(Debug, Default)]
 struct ObjStmCache {
     by_offset: HashMap<(usize, usize), Arc<ObjStm>>,
@@ -162,6 +172,7 @@ pub struct PdfFile {
     anomalies: Vec<Anomaly>,
     budget: Budget,
     objstm_cache: Mutex<ObjStmCache>,
+    parsed: Mutex<ParsedCache>,
 }
 
 impl std::fmt::Debug for PdfFile {
@@ -328,6 +339,7 @@ impl PdfFile {
             anomalies,
             budget: Budget::with_used(budget.used()),
             objstm_cache: Mutex::new(ObjStmCache::default()),
+            parsed: Mutex::new(ParsedCache::default()),
         })
     }
 
@@ -487,8 +499,15 @@ impl PdfFile {
         rev: usize,
         stack: &mut Vec<ObjRef>,
     ) -> Result<(Object, (usize, usize)), PdfError> {
+        if let Ok(cache) = self.parsed.lock()
+            && let Some(hit) = cache.by_offset.get(&(offset, r))
+        {
+            return Ok(hit.clone());
+        }
         let mut p = Parser::new(&self.data, offset, &self.limits);
+        let mut read_other = false;
         let mut length = |lr: ObjRef| -> Result<i64, PdfError> {
+            read_other = true;
             self.resolve_inner(lr, rev, stack)?.as_i64().ok_or_else(|| {
                 PdfError::at(
                     PdfErrorKind::BadStream("indirect /Length is not an integer"),
@@ -505,6 +524,14 @@ impl PdfFile {
                 },
                 offset,
             ));
+        }
+        if !read_other && let Ok(mut cache) = self.parsed.lock() {
+            let len = span.1.saturating_sub(span.0);
+            let cap = self.data.len().saturating_mul(2);
+            if cache.bytes.saturating_add(len) <= cap {
+                cache.bytes = cache.bytes.saturating_add(len);
+                cache.by_offset.insert((offset, r), (obj.clone(), span));
+            }
         }
         Ok((obj, span))
     }

@@ -20,6 +20,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
+use super::ecdsa::{self, Curve};
+use super::rsassa;
+
 /// Smallest and largest RSA modulus checked, in bits.
 const RSA_BITS: std::ops::RangeInclusive<usize> = 1024..=8192;
 
@@ -366,22 +369,10 @@ pub fn verify(
             verify_rsa_pss(&rsa_key(spki)?, hash, salt_len, message, signature)?;
         }
         (Scheme::Ecdsa { hash }, KeyKind::P256) => {
-            use p256::ecdsa::signature::hazmat::PrehashVerifier;
-            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(point(spki)?)
-                .map_err(|e| AlgError::BadKey(e.to_string()))?;
-            let sig =
-                p256::ecdsa::Signature::from_der(signature).map_err(|_| AlgError::BadSignature)?;
-            key.verify_prehash(&hash.digest(message), &sig)
-                .map_err(|_| AlgError::BadSignature)?;
+            ecdsa::verify(Curve::P256, point(spki)?, hash, message, signature)?;
         }
         (Scheme::Ecdsa { hash }, KeyKind::P384) => {
-            use p384::ecdsa::signature::hazmat::PrehashVerifier;
-            let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(point(spki)?)
-                .map_err(|e| AlgError::BadKey(e.to_string()))?;
-            let sig =
-                p384::ecdsa::Signature::from_der(signature).map_err(|_| AlgError::BadSignature)?;
-            key.verify_prehash(&hash.digest(message), &sig)
-                .map_err(|_| AlgError::BadSignature)?;
+            ecdsa::verify(Curve::P384, point(spki)?, hash, message, signature)?;
         }
         (Scheme::Ed25519, KeyKind::Ed25519) => {
             let bytes: [u8; 32] = point(spki)?
@@ -416,13 +407,7 @@ fn verify_rsa_pkcs1(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), AlgError> {
-    let scheme = match hash {
-        HashAlg::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
-        HashAlg::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
-        HashAlg::Sha512 => rsa::Pkcs1v15Sign::new::<Sha512>(),
-    };
-    key.verify(scheme, &hash.digest(message), signature)
-        .map_err(|_| AlgError::BadSignature)
+    rsassa::verify_pkcs1v15(key, hash, message, signature).map_err(|_| AlgError::BadSignature)
 }
 
 fn verify_rsa_pss(
@@ -432,12 +417,6 @@ fn verify_rsa_pss(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), AlgError> {
-    let salt = usize::from(salt_len);
-    let scheme = match hash {
-        HashAlg::Sha256 => rsa::Pss::new_with_salt::<Sha256>(salt),
-        HashAlg::Sha384 => rsa::Pss::new_with_salt::<Sha384>(salt),
-        HashAlg::Sha512 => rsa::Pss::new_with_salt::<Sha512>(salt),
-    };
-    key.verify(scheme, &hash.digest(message), signature)
+    rsassa::verify_pss(key, hash, usize::from(salt_len), message, signature)
         .map_err(|_| AlgError::BadSignature)
 }

@@ -1,5 +1,5 @@
-//! Certification path validation for Ed25519 chains (a strict subset of
-//! RFC 5280 §6.1), with revocation from CRLs (§6.3).
+//! Certification path validation (a strict subset of RFC 5280 §6.1) with any algorithm of
+//! [`super::alg`], with revocation from CRLs (§6.3).
 //!
 //! Revocation semantics: a certificate listed in a verified CRL of its issuer
 //! with revocationDate <= `at` is revoked (fatal). If revocationDate > `at`
@@ -132,6 +132,42 @@ fn label(cert: &Certificate) -> String {
     name_label(&cert.tbs_certificate.subject)
 }
 
+/// Certificate and CRL signatures already checked in one verification run: the 16 signatures
+/// of a covenant share their CA (and, from a licensed CA, its intermediate and CRLs), whose
+/// signatures are then checked once. A result is keyed by SHA-256 of the issuer's whole
+/// certificate and the signed object's whole DER, so a hit is exactly the check it replaces.
+#[derive(Debug, Default)]
+pub struct SignatureChecks {
+    done: std::sync::Mutex<std::collections::HashMap<[u8; 32], Result<(), AlgError>>>,
+}
+
+impl SignatureChecks {
+    /// `check()`'s result for `signed` under `issuer`, computed at most once.
+    pub(crate) fn memo(
+        &self,
+        issuer: &Certificate,
+        signed: &[u8],
+        check: impl FnOnce() -> Result<(), AlgError>,
+    ) -> Result<(), AlgError> {
+        use sha2::{Digest, Sha256};
+        let issuer_der = der_of(issuer);
+        let mut h = Sha256::new();
+        h.update((issuer_der.len() as u64).to_be_bytes());
+        h.update(&issuer_der);
+        h.update(signed);
+        let key: [u8; 32] = h.finalize().into();
+        if let Some(hit) = self.done.lock().ok().and_then(|d| d.get(&key).cloned()) {
+            return hit;
+        }
+        // Not held while checking: two threads may check the same pair once each.
+        let result = check();
+        if let Ok(mut done) = self.done.lock() {
+            done.insert(key, result.clone());
+        }
+        result
+    }
+}
+
 fn der_of(cert: &Certificate) -> Vec<u8> {
     cert.to_der().unwrap_or_default()
 }
@@ -194,14 +230,40 @@ pub fn validate_chain(
     at: OffsetDateTime,
     crls: &[Crl],
 ) -> ChainStatus {
+    validate_chain_with(
+        signer,
+        intermediates,
+        trust_roots,
+        at,
+        crls,
+        &SignatureChecks::default(),
+    )
+}
+
+/// [`validate_chain`] sharing signature checks with the other chains of one run.
+pub fn validate_chain_with(
+    signer: &Certificate,
+    intermediates: &[Certificate],
+    trust_roots: &[Certificate],
+    at: OffsetDateTime,
+    crls: &[Crl],
+    checks: &SignatureChecks,
+) -> ChainStatus {
     let mut problems = Vec::new();
     let root_ders: Vec<Vec<u8>> = trust_roots.iter().map(der_of).collect();
-    let candidates: Vec<(&Certificate, Vec<u8>, bool)> = trust_roots
+    // Each distinct certificate once (signers repeat their CA in every signature and in
+    // /DSS); a trust root is never also an intermediate.
+    let mut candidates: Vec<(&Certificate, Vec<u8>, bool)> = Vec::new();
+    for (c, d, is_root) in trust_roots
         .iter()
         .zip(root_ders.iter().cloned())
         .map(|(c, d)| (c, d, true))
         .chain(intermediates.iter().map(|c| (c, der_of(c), false)))
-        .collect();
+    {
+        if !candidates.iter().any(|(_, seen, _)| *seen == d) {
+            candidates.push((c, d, is_root));
+        }
+    }
 
     let signer_der = der_of(signer);
     let mut path: Vec<&Certificate> = vec![signer];
@@ -233,16 +295,19 @@ pub fn validate_chain(
         // Among issuers whose signature verifies, prefer trust roots, then
         // certificates valid at `at`.
         let mut unsupported = None;
+        let current_der = path_ders.last().map(Vec::as_slice).unwrap_or_default();
         let best = named
             .iter()
-            .filter(|(c, _, _)| match signed_by(current, c) {
-                Ok(()) => true,
-                Err(AlgError::Unsupported(what)) => {
-                    unsupported = Some(what);
-                    false
-                }
-                Err(_) => false,
-            })
+            .filter(
+                |(c, _, _)| match checks.memo(c, current_der, || signed_by(current, c)) {
+                    Ok(()) => true,
+                    Err(AlgError::Unsupported(what)) => {
+                        unsupported = Some(what);
+                        false
+                    }
+                    Err(_) => false,
+                },
+            )
             .max_by_key(|(c, _, is_root)| (*is_root, valid_at(c, at)));
         match best {
             Some((c, d, is_root)) => {
@@ -345,7 +410,7 @@ pub fn validate_chain(
             .iter()
             .filter(|c| same_name(&c.issuer, &cert.tbs_certificate.issuer))
         {
-            if !crl.verify(issuer) {
+            if !crl.verify_with(issuer, checks) {
                 let p = ChainProblem::CrlNotVerified {
                     issuer: name_label(&crl.issuer),
                 };

@@ -220,6 +220,27 @@ impl Crl {
     /// algorithm is the same in both places (§5.1.1.2) and the signature over
     /// the original TBSCertList bytes verifies (any algorithm of [`super::alg`]).
     pub fn verify(&self, ca_cert: &Certificate) -> bool {
+        self.verify_with(ca_cert, &super::chain::SignatureChecks::default())
+    }
+
+    /// [`Crl::verify`], remembered in `checks`.
+    pub fn verify_with(
+        &self,
+        ca_cert: &Certificate,
+        checks: &super::chain::SignatureChecks,
+    ) -> bool {
+        checks
+            .memo(ca_cert, &self.der, || {
+                if self.check(ca_cert) {
+                    Ok(())
+                } else {
+                    Err(super::alg::AlgError::BadSignature)
+                }
+            })
+            .is_ok()
+    }
+
+    fn check(&self, ca_cert: &Certificate) -> bool {
         if !same_name(&self.issuer, &ca_cert.tbs_certificate.subject) {
             return false;
         }

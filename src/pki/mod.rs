@@ -11,8 +11,10 @@ mod cert;
 mod chain;
 mod crl;
 mod csr;
+mod ecdsa;
 mod keys;
 pub(crate) mod name;
+mod rsassa;
 pub(crate) mod tlv;
 pub(crate) mod util;
 
@@ -21,7 +23,9 @@ pub use cert::{
     certificates_from_pem_or_der, create_ca_certificate, issue_leader_certificate,
     trust_anchors_from,
 };
-pub use chain::{ChainProblem, ChainStatus, MAX_PATH_LEN, validate_chain};
+pub use chain::{
+    ChainProblem, ChainStatus, MAX_PATH_LEN, SignatureChecks, validate_chain, validate_chain_with,
+};
 pub use crl::{Crl, RevokedEntry, create_crl, crl_der_to_pem, parse_crl};
 pub use csr::{VerifiedCsr, create_csr, csr_der_to_pem, csr_pem_to_der, verify_csr};
 pub use keys::{

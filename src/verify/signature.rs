@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::cms::{Profile, parse_signed_data, trim_der_padding, verify_signer_info};
 use crate::pdf::{Object, PdfFile};
 use crate::pki::alg::HashAlg;
-use crate::pki::{cert_info, validate_chain};
+use crate::pki::{cert_info, validate_chain_with};
 
 use super::VerifyOptions;
 use super::fields::FieldNode;
@@ -45,7 +45,7 @@ pub(crate) struct Checked {
 pub(crate) struct PrefixHasher<'a> {
     bytes: &'a [u8],
     /// Per hash: `states[i]` has absorbed `bytes[..i * STEP]`.
-    states: std::cell::RefCell<Vec<(HashAlg, Vec<State>)>>,
+    states: std::sync::Mutex<Vec<(HashAlg, Vec<State>)>>,
 }
 
 /// A running hash of one of the supported functions.
@@ -83,12 +83,12 @@ impl State {
 }
 
 impl<'a> PrefixHasher<'a> {
-    const STEP: usize = 64 * 1024;
+    const STEP: usize = 4 * 1024;
 
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
         PrefixHasher {
             bytes,
-            states: std::cell::RefCell::new(Vec::new()),
+            states: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -96,7 +96,8 @@ impl<'a> PrefixHasher<'a> {
         let head_len = self.bytes.get(..a)?.len();
         let tail = self.bytes.get(b..end)?;
         let want = head_len / Self::STEP;
-        let mut all = self.states.borrow_mut();
+        // Held while the prefix grows: the file is hashed once, whichever thread asks first.
+        let mut all = self.states.lock().ok()?;
         let i = match all.iter().position(|(h, _)| *h == alg) {
             Some(i) => i,
             None => {
@@ -120,13 +121,16 @@ impl<'a> PrefixHasher<'a> {
 }
 
 /// Material for chain validation besides the caller's: the file's `/DSS` certificates and
-/// CRLs (ETSI EN 319 142-1 §5.4.2).
+/// CRLs (ETSI EN 319 142-1 §5.4.2), and the certificate and CRL signatures already checked
+/// for earlier signatures of the file.
 #[derive(Debug, Default)]
 pub(crate) struct Evidence {
     /// Certificates from `/DSS /Certs`.
     pub certificates: Vec<x509_cert::Certificate>,
     /// CRLs from `/DSS /CRLs` that parse.
     pub crls: Vec<crate::pki::Crl>,
+    /// Signature checks shared by every chain of the run.
+    pub checks: crate::pki::SignatureChecks,
 }
 
 /// Checks the signature held by a filled signature field.
@@ -405,7 +409,14 @@ pub(crate) fn check_signature(
                 .iter()
                 .flat_map(|(_, list)| list.iter().cloned())
                 .collect();
-            let status = validate_chain(cert, &others, &opts.trust_roots, at, &crls);
+            let status = validate_chain_with(
+                cert,
+                &others,
+                &opts.trust_roots,
+                at,
+                &crls,
+                &evidence.checks,
+            );
             rep.trusted = status.trusted;
             rep.chain_problems = status.problems;
             rep.revocation.checked = status.revocation_checked;

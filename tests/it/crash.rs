@@ -42,6 +42,11 @@ impl Server {
 
     /// Starts with `RUST_LOG=<level>`, the log appended to `log`.
     pub(crate) fn start_logging(data: &Path, log: &Path, level: &str) -> Server {
+        Server::start_with(data, log, level, &[])
+    }
+
+    /// Starts with `RUST_LOG=<level>` and `extra` arguments after `serve --demo`.
+    pub(crate) fn start_with(data: &Path, log: &Path, level: &str, extra: &[&str]) -> Server {
         let port = free_port();
         // `$GIAOUOC_BIN` runs another build (the soak uses the release binary).
         let bin = std::env::var_os("GIAOUOC_BIN").map_or_else(
@@ -53,6 +58,7 @@ impl Server {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
             .arg(data)
+            .args(extra)
             .env("GIAOUOC_ADMIN_TOKEN", ADMIN)
             .env("RUST_LOG", level)
             .stdout(Stdio::null())

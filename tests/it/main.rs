@@ -21,5 +21,6 @@ mod render_docx;
 mod render_pdf;
 mod sign;
 mod soak;
+mod throughput;
 mod verify_cli;
 mod webdriver;

@@ -109,14 +109,20 @@ impl Transition<'_> {
             .chain(std::iter::once(section.0))
             .collect();
         for ((offset, r), limit) in located.iter().zip(limits) {
+            // The reader's parse (shared with every other pass) when it ends before the
+            // next object; else a parse that cannot see past it.
             let span = file
-                .bytes()
-                .get(..limit)
-                .and_then(|upto| parse_indirect_object_at(upto, *offset, file.limits()).ok())
-                .filter(|o| o.id == *r)
-                .map(|o| o.span)
-                // A stream with an indirect /Length needs the cross-reference table.
-                .or_else(|| file.object_span(*r, self.j).filter(|(_, e)| *e <= limit));
+                .object_span(*r, self.j)
+                .filter(|(s, e)| *s >= *offset && *e <= limit)
+                .or_else(|| {
+                    file.bytes()
+                        .get(..limit)
+                        .and_then(|upto| {
+                            parse_indirect_object_at(upto, *offset, file.limits()).ok()
+                        })
+                        .filter(|o| o.id == *r)
+                        .map(|o| o.span)
+                });
             match span {
                 Some(span) if self.budget.take(1) => spans.push(span),
                 _ => {

@@ -1,5 +1,6 @@
 //! The maintenance other signers write after a signature, allowed by name (as pyHanko's diff
-//! policy does, and no more): XMP metadata (ISO 32000-2 §14.3.2), the document security store
+//! policy does, and no more): XMP metadata (ISO 32000-2 §14.3.2), a plain-text document
+//! information dictionary (§14.3.3, judged in `rules`), the document security store
 //! with its validation data (§12.8.4.3, ETSI EN 319 142-1 §5.4.2), document time-stamps in a
 //! new invisible signature field (§12.8.5), `/Perms` entries other than `/DocMDP`, additions to
 //! the form's default resources and its appearance defaults. Everything else stays illegal.

@@ -11,8 +11,9 @@
 //! - **catalog**: `/Version`, `/Extensions` (with new objects under it) and
 //!   `/AcroForm /SigFlags`; `/AcroForm /Fields` must not change;
 //! - **info**: the document information dictionary, as long as it stays a
-//!   plain text dictionary (allowed, noted); trailer `/Info` may only point
-//!   at a new one, so no existing object can borrow this lenient rule;
+//!   plain text dictionary (maintenance, noted: an update may do only this, as
+//!   pyHanko's `DocInfoRule` allows); trailer `/Info` may only point at a new
+//!   one, so no existing object can borrow this lenient rule;
 //! - **structure**: the update's own cross-reference stream and object
 //!   streams, and trailer `/Size`, `/Prev`, `/ID`.
 //!

@@ -131,7 +131,7 @@ impl Transition<'_> {
             Some(Role::Catalog) => self.catalog(n, od, nd),
             Some(Role::AcroForm) => self.acroform(n, od, nd),
             Some(Role::FieldsArray) => self.fields_list(Some(&old), Some(&new)),
-            Some(Role::Info) if is_plain_info(&old) && is_plain_info(&new) => self.allowed(
+            Some(Role::Info) if is_plain_info(&old) && is_plain_info(&new) => self.maintained(
                 Some(n),
                 ChangeKind::InfoUpdated,
                 Finding::InfoChanged { keys },
@@ -497,7 +497,7 @@ impl Transition<'_> {
                         if let Some(r) = value {
                             self.allowed_new.insert(r.num);
                         }
-                        self.allowed(
+                        self.maintained(
                             value.map(|r| r.num),
                             ChangeKind::InfoUpdated,
                             Finding::InfoReplaced,

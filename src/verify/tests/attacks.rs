@@ -86,6 +86,13 @@ pub fn cases() -> Vec<Case> {
             &[],
         ),
         case(
+            "legit-info-only-update",
+            info_only_update,
+            Valid,
+            Bad::None,
+            &[],
+        ),
+        case(
             "legit-xref-stream-updates",
             legit_xref_stream_updates,
             Valid,
@@ -697,19 +704,15 @@ pub fn unsigned() -> Vec<u8> {
 pub fn info_updated_with_signature() -> Vec<u8> {
     let f = fixture();
     sign_field_with(&f.signed[0], "U02", &f.leaders[1], TIMES[1], |file, upd| {
-        let info = file
-            .trailer()
-            .unwrap()
-            .get(b"Info")
-            .unwrap()
-            .as_reference()
-            .unwrap();
-        let mut d = dict_of(file, info);
-        d.set(
-            "ModDate",
-            Object::String(PdfString::literal("D:20260316100000+07'00'")),
-        );
-        upd.put(info, Object::Dictionary(d)).unwrap();
+        crate::test_support::set_info_mod_date(file, upd, "D:20260316100000+07'00'");
+    })
+}
+
+/// After three signatures, an update that only sets `/Info /ModDate` (as a viewer saving
+/// the document's properties does): maintenance, allowed and noted.
+pub fn info_only_update() -> Vec<u8> {
+    after_three(|file, upd| {
+        crate::test_support::set_info_mod_date(file, upd, "D:20260401090000+07'00'");
     })
 }
 

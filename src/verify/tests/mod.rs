@@ -618,6 +618,25 @@ fn info_change_in_a_signature_revision_is_allowed_but_noted() {
 }
 
 #[test]
+fn info_only_update_after_signing_is_maintenance_noted_per_signature() {
+    let r = verify(&info_only_update());
+    assert_eq!(r.verdict, Verdict::Valid, "{r:#?}");
+    for s in &r.signatures {
+        let info: Vec<&Change> = s
+            .changes_after
+            .iter()
+            .filter(|c| c.kind == ChangeKind::InfoUpdated)
+            .collect();
+        assert!(
+            info.len() == 1 && info[0].allowed && info[0].description.contains("/ModDate"),
+            "{:#?}",
+            s.changes_after
+        );
+        assert!(!kinds(s).contains(&ChangeKind::RevisionWithoutSignature));
+    }
+}
+
+#[test]
 fn info_pointed_at_a_page_does_not_launder_a_page_change() {
     let r = verify(&info_pointed_at_a_page());
     assert_eq!(r.verdict, Verdict::Invalid);
