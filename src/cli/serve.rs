@@ -1,7 +1,8 @@
 //! `giaouoc serve`: the HTTP service. Settings come from flags, the environment
 //! (`GIAOUOC_ADDR`, `GIAOUOC_DATA_DIR`, `GIAOUOC_DEMO`, `GIAOUOC_MAX_UPLOAD_MB`,
-//! `GIAOUOC_ADMIN_TOKEN`, `GIAOUOC_TRUST_DIR`) or a TOML file (`--config`, `GIAOUOC_CONFIG`)
-//! with the same keys (`addr`, `data_dir`, `demo`, `max_upload_mb`, `trust_dir`), in that order
+//! `GIAOUOC_ADMIN_TOKEN`, `GIAOUOC_TRUST_DIR`, `GIAOUOC_PREPARE_TTL_MINUTES`) or a TOML file
+//! (`--config`, `GIAOUOC_CONFIG`) with the same keys (`addr`, `data_dir`, `demo`,
+//! `max_upload_mb`, `trust_dir`, `prepare_ttl_minutes`), in that order
 //! of precedence; logs go to stderr (`RUST_LOG`, default `info`).
 
 use std::net::SocketAddr;
@@ -16,7 +17,8 @@ use giaouoc::http::{self, AppState, Options};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// A TOML settings file (keys: addr, data_dir, demo, max_upload_mb).
+    /// A TOML settings file (keys: addr, data_dir, demo, max_upload_mb, trust_dir,
+    /// prepare_ttl_minutes).
     #[arg(long, env = "GIAOUOC_CONFIG")]
     config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
@@ -40,6 +42,10 @@ pub(crate) struct Args {
     /// *.der), e.g. the national root CA and the government CA's roots.
     #[arg(long, env = "GIAOUOC_TRUST_DIR")]
     trust_dir: Option<PathBuf>,
+    /// How long a prepared signature can be completed, in minutes (a remote signing service
+    /// waits for the leader's confirmation in a phone app) [default: 60].
+    #[arg(long, env = "GIAOUOC_PREPARE_TTL_MINUTES", value_parser = clap::value_parser!(u32).range(1..=1440))]
+    prepare_ttl_minutes: Option<u32>,
 }
 
 /// The settings file.
@@ -51,6 +57,7 @@ struct FileSettings {
     demo: Option<bool>,
     max_upload_mb: Option<usize>,
     trust_dir: Option<PathBuf>,
+    prepare_ttl_minutes: Option<u32>,
 }
 
 /// Settings after flags, environment, file and defaults.
@@ -61,6 +68,7 @@ struct Settings {
     max_upload_mb: usize,
     admin_token: Option<String>,
     trust_dir: Option<PathBuf>,
+    prepare_ttl_minutes: u32,
 }
 
 fn settings(a: Args) -> Result<Settings> {
@@ -86,6 +94,11 @@ fn settings(a: Args) -> Result<Settings> {
         max_upload_mb: a.max_upload_mb.or(file.max_upload_mb).unwrap_or(50),
         admin_token: a.admin_token,
         trust_dir: a.trust_dir.or(file.trust_dir),
+        prepare_ttl_minutes: a
+            .prepare_ttl_minutes
+            .or(file.prepare_ttl_minutes)
+            .unwrap_or(60)
+            .clamp(1, 1440),
     })
 }
 
@@ -117,6 +130,7 @@ async fn serve(a: Settings) -> Result<()> {
         max_upload: a.max_upload_mb.saturating_mul(1024 * 1024),
         admin_token: a.admin_token.clone().filter(|t| !t.is_empty()),
         trust_anchors,
+        prepare_ttl: time::Duration::minutes(i64::from(a.prepare_ttl_minutes)),
         ..Options::default()
     };
     let state = AppState::open(&a.data_dir, options).await?;
@@ -182,6 +196,7 @@ mod tests {
             max_upload_mb: None,
             admin_token: None,
             trust_dir: None,
+            prepare_ttl_minutes: None,
         }
     }
 
@@ -192,18 +207,20 @@ mod tests {
         let file = dir.join("g.toml");
         std::fs::write(
             &file,
-            "addr = \"127.0.0.1:9000\"\nmax_upload_mb = 5\ndemo = true\n",
+            "addr = \"127.0.0.1:9000\"\nmax_upload_mb = 5\ndemo = true\nprepare_ttl_minutes = 240\n",
         )
         .unwrap();
         let s = settings(args(Some(file.clone()), None)).unwrap();
         assert_eq!(s.addr.port(), 9000);
         assert_eq!(s.max_upload_mb, 5);
         assert!(s.demo);
+        assert_eq!(s.prepare_ttl_minutes, 240);
         assert_eq!(s.data_dir, PathBuf::from("./data"));
         let s = settings(args(Some(file.clone()), Some("127.0.0.1:9100"))).unwrap();
         assert_eq!(s.addr.port(), 9100);
         let s = settings(args(None, None)).unwrap();
         assert_eq!((s.addr.port(), s.max_upload_mb, s.demo), (8080, 50, false));
+        assert_eq!(s.prepare_ttl_minutes, 60);
         std::fs::write(&file, "adr = 1\n").unwrap();
         let err = settings(args(Some(file), None)).err().unwrap();
         assert!(format!("{err:#}").contains("unknown field"), "{err:#}");

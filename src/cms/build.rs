@@ -1,6 +1,8 @@
 //! Building our own CMS `SignedData` (RFC 5652 §5): the signed attributes to sign, then the
-//! structure around the signature. PAdES B-B with Ed25519 (RFC 8419 §3): SHA-512, no
-//! signing-time (PAdES uses `/M`), ESS signing-certificate-v2 (RFC 5035).
+//! structure around the signature. PAdES B-B (ETSI EN 319 142-1 §6.3): no signing-time (PAdES
+//! uses `/M`), ESS signing-certificate-v2 (RFC 5035); the algorithms are the signer key's
+//! [`signing_scheme`] (RSA PKCS#1 v1.5 SHA-256, ECDSA P-256 SHA-256 / P-384 SHA-384, Ed25519
+//! with SHA-512 as RFC 8419 §3 says).
 
 use ::cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use ::cms::content_info::{CmsVersion, ContentInfo};
@@ -10,7 +12,6 @@ use ::cms::signed_data::{
 };
 use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
-use ed25519_dalek::Signature;
 use sha2::{Digest, Sha256};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
@@ -18,16 +19,27 @@ use x509_cert::attr::Attribute;
 use x509_cert::ext::pkix::name::GeneralName;
 
 use super::{
-    CmsError, EssCertIdV2, ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SHA512, ID_SIGNED_DATA,
+    CmsError, EssCertIdV2, ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA,
     ID_SIGNING_CERTIFICATE_V2, IssuerSerial, SigningCertificateV2,
 };
-use crate::pki::util::{certificate_verifying_key, ed25519_algorithm};
+use crate::pki::alg::{self, HashAlg, Scheme, signing_scheme};
 
-pub(crate) fn sha512_algorithm() -> AlgorithmIdentifierOwned {
+/// A digest algorithm identifier, parameters absent (RFC 5754 §2).
+fn digest_algorithm(hash: HashAlg) -> AlgorithmIdentifierOwned {
     AlgorithmIdentifierOwned {
-        oid: ID_SHA512,
+        oid: hash.oid(),
         parameters: None,
     }
+}
+
+/// The scheme `signer_cert`'s key signs with.
+///
+/// # Errors
+/// [`CmsError::Algorithm`] for a key giaouoc cannot sign with.
+pub fn scheme_for(signer_cert: &Certificate) -> Result<Scheme, CmsError> {
+    let key = alg::key_kind(&signer_cert.tbs_certificate.subject_public_key_info)
+        .map_err(|e| CmsError::Algorithm(e.to_string()))?;
+    signing_scheme(key).map_err(|e| CmsError::Algorithm(e.to_string()))
 }
 
 fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, CmsError> {
@@ -38,12 +50,13 @@ fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, CmsError> {
 }
 
 /// DER `SET OF Attribute` to be signed (RFC 5652 §5.4): content-type = id-data
-/// (§11.1), message-digest = the SHA-512 digest (§11.2) and
+/// (§11.1), message-digest = the digest of the signed bytes with the signer's
+/// [`Scheme::digest`] (§11.2) and
 /// signing-certificate-v2 with SHA-256 (default, omitted), certHash and
 /// issuerSerial (RFC 5035 §3). No signing-time (PAdES uses /M). The SET is
 /// sorted by encoding as DER requires.
 pub fn signed_attributes_der(
-    message_digest: &[u8; 64],
+    message_digest: &[u8],
     signer_cert: &Certificate,
 ) -> Result<Vec<u8>, CmsError> {
     let cert_hash = Sha256::digest(signer_cert.to_der()?);
@@ -71,15 +84,17 @@ pub fn signed_attributes_der(
     Ok(attrs.to_der()?)
 }
 
-/// DER `ContentInfo` holding detached SignedData v1 (RFC 5652 §5.1): SHA-512
-/// digest algorithm, params absent (RFC 8419 §3.1, RFC 5754 §2); certificates
-/// = signer + chain (deduplicated, DER-sorted); one SignerInfo v1 with
-/// issuerAndSerialNumber, signedAttrs `[0] IMPLICIT` (same content as the SET
-/// that was signed), id-Ed25519 without parameters (RFC 8419 §2.3).
-/// The signature is checked against the signer certificate before wrapping.
+/// DER `ContentInfo` holding detached SignedData v1 (RFC 5652 §5.1): the
+/// scheme's digest algorithm, params absent (RFC 5754 §2, RFC 8419 §3.1);
+/// certificates = signer + chain (deduplicated, DER-sorted); one SignerInfo v1
+/// with issuerAndSerialNumber, signedAttrs `[0] IMPLICIT` (same content as the
+/// SET that was signed), the scheme's [`Scheme::identifier`].
+/// `signature` is the value a signer returned (ECDSA as DER or `r‖s`, see
+/// [`alg::signature_for_cms`]); it is checked against the signer certificate
+/// before wrapping.
 pub fn build_signed_data(
     signed_attrs_der: &[u8],
-    signature: &[u8; 64],
+    signature: &[u8],
     signer_cert: &Certificate,
     chain: &[Certificate],
 ) -> Result<Vec<u8>, CmsError> {
@@ -88,13 +103,22 @@ pub fn build_signed_data(
     if attrs.to_der()? != signed_attrs_der {
         return Err(CmsError::SignedAttributesNotDer);
     }
-    let key = certificate_verifying_key(signer_cert)?;
-    if key
-        .verify_strict(signed_attrs_der, &Signature::from_bytes(signature))
-        .is_err()
-    {
-        return Err(CmsError::SignatureMismatch);
-    }
+    let spki = &signer_cert.tbs_certificate.subject_public_key_info;
+    let scheme = scheme_for(signer_cert)?;
+    let identifier = scheme
+        .identifier()
+        .map_err(|e| CmsError::Algorithm(e.to_string()))?;
+    let key = alg::key_kind(spki).map_err(|e| CmsError::Algorithm(e.to_string()))?;
+    let signature =
+        alg::signature_for_cms(key, signature).map_err(|_| CmsError::SignatureMismatch)?;
+    alg::verify(
+        spki,
+        &identifier,
+        Some(scheme.digest()),
+        signed_attrs_der,
+        &signature,
+    )
+    .map_err(|_| CmsError::SignatureMismatch)?;
 
     let mut certs: Vec<CertificateChoices> = Vec::with_capacity(chain.len().saturating_add(1));
     let mut seen: Vec<Vec<u8>> = Vec::new();
@@ -112,15 +136,15 @@ pub fn build_signed_data(
             issuer: signer_cert.tbs_certificate.issuer.clone(),
             serial_number: signer_cert.tbs_certificate.serial_number.clone(),
         }),
-        digest_alg: sha512_algorithm(),
+        digest_alg: digest_algorithm(scheme.digest()),
         signed_attrs: Some(attrs),
-        signature_algorithm: ed25519_algorithm(),
-        signature: OctetString::new(signature.to_vec())?,
+        signature_algorithm: identifier,
+        signature: OctetString::new(signature)?,
         unsigned_attrs: None,
     };
     let signed_data = SignedData {
         version: CmsVersion::V1,
-        digest_algorithms: SetOfVec::try_from(vec![sha512_algorithm()])?,
+        digest_algorithms: SetOfVec::try_from(vec![digest_algorithm(scheme.digest())])?,
         encap_content_info: EncapsulatedContentInfo {
             econtent_type: ID_DATA,
             econtent: None,

@@ -21,7 +21,7 @@ use x509_cert::serial_number::SerialNumber;
 use crate::pki::PkiError;
 use crate::pki::alg::HashAlg;
 
-pub use build::{build_signed_data, signed_attributes_der};
+pub use build::{build_signed_data, scheme_for, signed_attributes_der};
 pub use check::{CmsNote, CmsProblem, Profile, SignatureCheck, verify_signer_info};
 pub use parse::{RawAttribute, SignedDataView, SignerId, SignerInfoView, read_signed_data};
 
@@ -75,6 +75,9 @@ pub enum CmsError {
     /// Signer certificate unusable.
     #[error("signer certificate: {0}")]
     Certificate(#[from] PkiError),
+    /// The signer's key cannot sign here (unsupported type, RSA under 2048 bits).
+    #[error("signer key: {0}")]
+    Algorithm(String),
 }
 
 /// `SigningCertificateV2` (RFC 5035 §3).
@@ -364,7 +367,6 @@ impl ParsedSignedData {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
-    use super::build::sha512_algorithm;
     use super::*;
     use crate::pki::util::ed25519_algorithm;
     use crate::pki::{CaSubject, LeaderSubject, create_ca_certificate, issue_leader_certificate};
@@ -508,14 +510,21 @@ mod tests {
         assert_eq!(ci.content_type, ID_SIGNED_DATA);
         let sd: SignedData = ci.content.decode_as().unwrap();
         assert_eq!(sd.version, CmsVersion::V1);
-        assert_eq!(sd.digest_algorithms.as_slice(), &[sha512_algorithm()]);
+        let sha512 = spki::AlgorithmIdentifierOwned {
+            oid: ID_SHA512,
+            parameters: None,
+        };
+        assert_eq!(
+            sd.digest_algorithms.as_slice(),
+            std::slice::from_ref(&sha512)
+        );
         assert!(sd.encap_content_info.econtent.is_none());
         assert!(sd.crls.is_none());
         let si = &sd.signer_infos.0.as_slice()[0];
         assert_eq!(si.version, CmsVersion::V1);
         assert!(matches!(si.sid, SignerIdentifier::IssuerAndSerialNumber(_)));
         assert_eq!(si.signature_algorithm, ed25519_algorithm());
-        assert_eq!(si.digest_alg, sha512_algorithm());
+        assert_eq!(si.digest_alg, sha512);
         assert!(si.unsigned_attrs.is_none());
         // SHA-512 AlgorithmIdentifier without NULL parameters.
         let sha512_der = [

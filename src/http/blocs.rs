@@ -120,11 +120,21 @@ async fn revoke_token(
 #[serde(deny_unknown_fields)]
 pub struct EnrolRequest {
     pub unit: String,
+    /// An Ed25519 public key for the bloc CA to certify.
     #[serde(default)]
     pub public_key_pem: Option<String>,
+    /// A certificate request for the bloc CA.
     #[serde(default)]
     pub csr_pem: Option<String>,
+    /// A certificate the leader already holds (a licensed CA's, on a token or in a remote
+    /// signing service): the leaf, then its intermediates. It must chain to a trust anchor.
+    #[serde(default)]
+    pub certificate_pem: Option<String>,
+    /// The leader's name; for a certificate, its subject CN if absent.
+    #[serde(default)]
     pub full_name: String,
+    /// The leader's title.
+    #[serde(default)]
     pub title: String,
 }
 
@@ -147,8 +157,23 @@ pub(crate) async fn enrol_leader(
     body: EnrolRequest,
 ) -> ApiResult<EnrolmentRow> {
     caller.require_unit(bloc, &body.unit)?;
-    let key = match (body.public_key_pem, body.csr_pem) {
-        (Some(pem), None) => {
+    let mut full_name = nfc(body.full_name.trim());
+    if full_name.is_empty() && body.certificate_pem.is_none() {
+        return Err(ApiError::invalid(
+            "invalid_field",
+            "full_name",
+            "thiếu trường bắt buộc",
+        ));
+    }
+    let key = match (body.public_key_pem, body.csr_pem, body.certificate_pem) {
+        (None, None, Some(pem)) => {
+            let leaf = existing_certificate(state, bloc, &body.unit, &pem)?;
+            if full_name.is_empty() {
+                full_name = nfc(pki::cert_info(&leaf).subject_cn.unwrap_or_default().trim());
+            }
+            EnrolmentKey::Certificate(pem)
+        }
+        (Some(pem), None, None) => {
             pki::verifying_key_from_pem(&pem).map_err(|e| {
                 ApiError::invalid(
                     "invalid_key",
@@ -158,7 +183,7 @@ pub(crate) async fn enrol_leader(
             })?;
             EnrolmentKey::PublicKey(pem)
         }
-        (None, Some(pem)) => {
+        (None, Some(pem), None) => {
             let der = pki::csr_pem_to_der(&pem).map_err(|e| {
                 ApiError::invalid("invalid_csr", "csr_pem", format!("CSR không hợp lệ: {e}"))
             })?;
@@ -171,11 +196,10 @@ pub(crate) async fn enrol_leader(
             return Err(ApiError::invalid(
                 "invalid_field",
                 "public_key_pem",
-                "cần đúng một trong hai: public_key_pem hoặc csr_pem",
+                "cần đúng một trong ba: public_key_pem, csr_pem hoặc certificate_pem",
             ));
         }
     };
-    let full_name = nfc(body.full_name.trim());
     let title = nfc(body.title.trim());
     for (path, value) in [("full_name", &full_name), ("title", &title)] {
         if value.is_empty() {
@@ -227,18 +251,37 @@ async fn approve(
     Ok(Json(certificate_view(&cert)))
 }
 
-/// The bloc CA issues the certificate of a pending enrolment (admin only).
+/// Approves a pending enrolment: the bloc CA issues the certificate of a key or CSR (admin
+/// only); a certificate the leader already holds is checked again (it must still chain to a
+/// trust anchor) and recorded as the unit's (admin or the bloc's leader unit).
 pub(crate) async fn approve_enrolment(
     state: &AppState,
     caller: &Caller,
     enrolment_id: i64,
 ) -> ApiResult<CertificateRow> {
-    caller.require_admin()?;
+    // Units are checked before the enrolment is looked up, so an id says nothing to them.
+    let unit_bloc = match caller {
+        Caller::Unit { bloc_id, .. } => {
+            caller.require_leader_unit(state, bloc_id).await?;
+            Some(bloc_id.clone())
+        }
+        _ => {
+            caller.require_admin()?;
+            None
+        }
+    };
     let row = find_enrolment(state, enrolment_id).await?;
+    if let Some(bloc) = unit_bloc
+        && (bloc != row.bloc_id || !matches!(row.key, EnrolmentKey::Certificate(_)))
+    {
+        return Err(ApiError::forbidden(
+            "đơn vị Trưởng khối chỉ duyệt chứng thư số sẵn có của các đơn vị trong khối; cấp chứng thư mới do quản trị viên duyệt",
+        ));
+    }
     if row.status != EnrolmentStatus::Pending {
         return Err(ApiError::conflict(
             "conflict",
-            format!("yêu cầu {enrolment_id} đã được duyệt"),
+            format!("yêu cầu {enrolment_id} đã được xử lý ({})", row.status),
         ));
     }
     let public_key = match &row.key {
@@ -246,6 +289,19 @@ pub(crate) async fn approve_enrolment(
         EnrolmentKey::Csr(pem) => pki::csr_pem_to_der(pem)
             .and_then(|der| pki::verify_csr(&der))
             .map(|csr| csr.public_key),
+        EnrolmentKey::Certificate(pem) => {
+            let leaf = existing_certificate(state, &row.bloc_id, &row.unit_id, pem)?;
+            let actor = caller.actor();
+            return Ok(state
+                .store
+                .approve_enrolment(
+                    &Stamp::new(&actor, state.now()),
+                    enrolment_id,
+                    pem,
+                    &pki::cert_info(&leaf).serial_hex,
+                )
+                .await?);
+        }
     }
     .map_err(|e| ApiError::internal(format!("stored enrolment key: {e}")))?;
     let unit = state
@@ -315,10 +371,65 @@ async fn certificate(
     Ok(Json(certificate_view(&cert)))
 }
 
+/// A certificate a leader already holds, as enrolled: the leaf (first) must chain through the
+/// given intermediates to one of the service's trust anchors now, be fit for signing (RFC 5280
+/// path checks, keyUsage), have a key giaouoc can sign with, and not be a bloc certificate
+/// (those name their unit and need no enrolment).
+fn existing_certificate(
+    state: &AppState,
+    bloc: &str,
+    unit: &str,
+    pem: &str,
+) -> ApiResult<x509_cert::Certificate> {
+    let field = "certificate_pem";
+    let certs = pki::certificates_from_pem_or_der(pem.as_bytes()).map_err(|e| {
+        ApiError::invalid(
+            "invalid_certificate",
+            field,
+            format!("không đọc được chứng thư số (PEM): {e}"),
+        )
+    })?;
+    let (leaf, intermediates) = certs.split_first().ok_or_else(|| {
+        ApiError::invalid("invalid_certificate", field, "không có chứng thư số nào")
+    })?;
+    if let Some(other) = pki::cert_info(leaf).unit_id {
+        return Err(ApiError::invalid(
+            "invalid_certificate",
+            field,
+            format!(
+                "đây là chứng thư số do CA của khối cấp cho đơn vị \"{other}\"; chứng thư của khối không cần đăng ký"
+            ),
+        ));
+    }
+    crate::cms::scheme_for(leaf).map_err(|e| {
+        ApiError::invalid(
+            "unsupported_algorithm",
+            field,
+            format!("không ký được bằng khóa của chứng thư này: {e}"),
+        )
+    })?;
+    let status = pki::validate_chain(leaf, intermediates, &state.trust_roots(), state.now(), &[]);
+    if !status.trusted {
+        return Err(ApiError::Invalid {
+            code: "untrusted_certificate",
+            message: format!(
+                "chứng thư số của đơn vị \"{unit}\" (khối \"{bloc}\") không dẫn tới một CA gốc được tin cậy, hoặc không còn hiệu lực; hãy gửi kèm các CA trung gian"
+            ),
+            details: status
+                .problems
+                .iter()
+                .map(|p| super::error::Detail::new(field, format!("{p:?}")))
+                .collect(),
+        });
+    }
+    Ok(leaf.clone())
+}
+
 fn enrolment_view(e: &EnrolmentRow) -> Value {
     let (kind, pem) = match &e.key {
         EnrolmentKey::PublicKey(p) => ("public_key", p),
         EnrolmentKey::Csr(p) => ("csr", p),
+        EnrolmentKey::Certificate(p) => ("certificate", p),
     };
     json!({
         "id": e.id, "bloc_id": e.bloc_id, "unit_id": e.unit_id, "status": e.status,

@@ -77,6 +77,7 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
                 unit: uid.clone(),
                 public_key_pem: Some(public_pem),
                 csr_pem: None,
+                certificate_pem: None,
                 full_name: unit.signer.full_name.clone(),
                 title: unit.signer.position.clone(),
             },

@@ -33,6 +33,7 @@ pub mod extract;
 mod ops;
 mod registrations;
 mod signatures;
+mod uploads;
 mod verification;
 pub mod web;
 
@@ -79,6 +80,9 @@ pub struct Options {
     /// Trust anchors besides the bloc CAs (the national root CA, the government CA's roots):
     /// see [`crate::pki::trust_anchors_from`].
     pub trust_anchors: Vec<x509_cert::Certificate>,
+    /// How long a prepared signature can be completed: long enough for a leader to confirm a
+    /// remote signature in a phone app.
+    pub prepare_ttl: time::Duration,
 }
 
 impl Default for Options {
@@ -88,6 +92,7 @@ impl Default for Options {
             clock: system_clock(),
             admin_token: None,
             trust_anchors: Vec::new(),
+            prepare_ttl: PREPARE_TTL,
         }
     }
 }
@@ -123,6 +128,8 @@ pub(crate) struct Shared {
     pub(crate) admin_secret_sha256: Option<[u8; 32]>,
     /// The operator's trust anchors besides the bloc CAs.
     pub(crate) trust_anchors: Vec<x509_cert::Certificate>,
+    /// See [`Options::prepare_ttl`].
+    pub(crate) prepare_ttl: time::Duration,
 }
 
 /// `Ok` when the covenant's state allows `action`, else 409 `wrong_state` saying why in
@@ -179,6 +186,7 @@ impl AppState {
                 reports: verification::ReportCache::default(),
                 admin_secret_sha256,
                 trust_anchors: options.trust_anchors,
+                prepare_ttl: options.prepare_ttl,
             }),
         })
     }
@@ -270,6 +278,7 @@ fn routes() -> Routes {
     let r = registrations::routes(r);
     let r = documents::routes(r);
     let r = signatures::routes(r);
+    let r = uploads::routes(r);
     let r = blocs::routes(r);
     let r = verification::routes(r);
     let r = archive::routes(r);
@@ -364,16 +373,21 @@ pub async fn serve_on(
     result
 }
 
-/// Signatures prepared and never completed are forgotten after this long.
+/// Signatures prepared and never completed are forgotten after this long, unless the operator
+/// says otherwise ([`Options::prepare_ttl`]).
 pub const PREPARE_TTL: time::Duration = time::Duration::hours(1);
 
-/// Every few minutes, forgets the signatures in progress older than [`PREPARE_TTL`] and the
+/// Every few minutes, forgets the signatures in progress older than their lifetime and the
 /// expired web sessions.
 async fn purge_prepares(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {
         tick.tick().await;
-        match state.store.purge_prepares(state.now() - PREPARE_TTL).await {
+        match state
+            .store
+            .purge_prepares(state.now() - state.shared.prepare_ttl)
+            .await
+        {
             Ok(blobs) if blobs.is_empty() => {}
             Ok(blobs) => {
                 for sha in &blobs {

@@ -4,12 +4,21 @@
 //!    [`sign::prepare`] on the current revision; the prepared state (the PDF with the reserved
 //!    `/Contents`, the signed attributes, the certificate) is kept as one blob and recorded
 //!    with [`Store::save_prepare`](crate::store::Store::save_prepare). The answer carries
-//!    `to_sign`: the DER signed attributes, base64.
-//! 2. The leader signs `to_sign` with Ed25519 on their machine.
-//! 3. `POST …/complete` `{prepare_id, signature}`: if the current revision is no longer the
-//!    one prepared against (someone signed first), 409 `stale` and the client prepares again;
-//!    else the signature is embedded, the result verified with the bloc CA as trust root, and
-//!    appended as the next revision with a compare-and-swap on the base.
+//!    `to_sign` (the DER signed attributes, base64), the `signature_algorithm` to use and, for
+//!    RSA and ECDSA, `hash_to_sign`: the hash of `to_sign` that a hash-signing service (a
+//!    remote signing service confirmed in a phone app, a token driver, the government CA's
+//!    sign service in hash mode) signs.
+//! 2. The leader signs on their side: the key is a bloc certificate's (Ed25519 or ECDSA
+//!    P-256), or an enrolled certificate of a licensed CA (RSA, ECDSA).
+//! 3. `POST …/complete` `{prepare_id, signature}` within the preparation's lifetime
+//!    ([`Options::prepare_ttl`](super::Options::prepare_ttl)): `signature` is the raw value
+//!    (RSA PKCS#1 v1.5, ECDSA `r‖s` or DER, Ed25519) or a CMS SignedData whose one signer
+//!    signed the same hash without signed attributes (its certificates are taken as the
+//!    chain). If the current revision is no longer the one prepared against (someone signed
+//!    first), 409 `stale` and the client prepares again; else the service assembles the CMS,
+//!    embeds it, verifies the result with the bloc CAs, the operator's trust anchors and the
+//!    enrolled certificates, and appends it as the next revision with a compare-and-swap on
+//!    the base.
 //!
 //! The prepared state is kept as one JSON blob ([`StoredPrepare`]): the serialised
 //! [`PreparedSignature`] with the preparation's id and the signer's certificate.
@@ -52,7 +61,7 @@ pub(super) fn routes(r: Routes) -> Routes {
 struct StoredPrepare {
     /// Makes every prepared blob unique, so removing it after use touches nothing else.
     prepare_id: String,
-    /// The signer's certificate.
+    /// The signer's certificate, then the intermediates to embed.
     certificate_pem: String,
     /// The prepared revision and what to sign.
     prepared: PreparedSignature,
@@ -61,7 +70,9 @@ struct StoredPrepare {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrepareRequest {
-    /// The signer's certificate; the unit's enrolled certificate if absent.
+    /// The signer's certificate (a bloc certificate of this unit, or the unit's enrolled
+    /// certificate, optionally followed by its intermediates); the unit's newest certificate if
+    /// absent.
     #[serde(default)]
     pub certificate_pem: Option<String>,
     /// The signing time to claim (`/M`); now if absent.
@@ -75,10 +86,34 @@ pub struct Prepared {
     pub prepare_id: String,
     pub base_revision_sha256: String,
     pub base_revision_index: i64,
-    /// The DER signed attributes to sign with Ed25519, base64.
+    /// The DER signed attributes to sign, base64.
     pub to_sign: String,
+    /// How to sign: `ed25519`, `rsa-pkcs1v15-sha256`, `ecdsa-p256-sha256`,
+    /// `ecdsa-p384-sha384`.
+    pub signature_algorithm: String,
+    /// `SHA-256` or `SHA-384`: the hash a hash-signing service applies; absent for Ed25519.
+    pub hash_algorithm: Option<String>,
+    /// That hash of `to_sign`, base64 (what a remote signing service or a token signs).
+    pub hash_to_sign: Option<String>,
+    /// The signer's certificate's SHA-256 fingerprint (lowercase hex).
+    pub certificate_sha256: String,
     pub field: String,
     pub signing_time: String,
+    /// Complete before this time.
+    pub expires_at: String,
+}
+
+/// The name of a signing scheme in the API.
+fn scheme_name(scheme: pki::alg::Scheme, key: pki::alg::KeyKind) -> String {
+    use pki::alg::{HashAlg, KeyKind, Scheme};
+    let hash = |h: HashAlg| h.name().to_ascii_lowercase().replace('-', "");
+    match (scheme, key) {
+        (Scheme::Ed25519, _) => "ed25519".to_owned(),
+        (Scheme::RsaPkcs1v15 { hash: h }, _) => format!("rsa-pkcs1v15-{}", hash(h)),
+        (Scheme::RsaPss { hash: h, .. }, _) => format!("rsa-pss-{}", hash(h)),
+        (Scheme::Ecdsa { hash: h }, KeyKind::P384) => format!("ecdsa-p384-{}", hash(h)),
+        (Scheme::Ecdsa { hash: h }, _) => format!("ecdsa-p256-{}", hash(h)),
+    }
 }
 
 async fn prepare(
@@ -116,11 +151,10 @@ pub async fn prepare_signature(
                 ApiError::invalid(
                     "no_certificate",
                     "certificate_pem",
-                    format!("đơn vị \"{unit}\" chưa có chứng thư số; hãy gửi certificate_pem hoặc đăng ký cấp chứng thư"),
+                    format!("đơn vị \"{unit}\" chưa có chứng thư số; hãy gửi certificate_pem hoặc đăng ký chứng thư"),
                 )
             })?,
     };
-    let cert = parse_certificate(&cert_pem)?;
     let time = match body.time.as_deref() {
         Some(t) => OffsetDateTime::parse(t, &Rfc3339).map_err(|_| {
             ApiError::invalid(
@@ -131,8 +165,14 @@ pub async fn prepare_signature(
         })?,
         None => vietnam_time(state.now()),
     };
-    check_trusted(&cert, &ca, &covenant.bloc_id, time)?;
-    check_not_revoked(state, &covenant.bloc_id, &cert).await?;
+    let signer = signer_certificate(state, &ca, &covenant.bloc_id, unit, &cert_pem, time).await?;
+    let cert = signer.leaf.clone();
+    let key = pki::alg::key_kind(&cert.tbs_certificate.subject_public_key_info).map_err(|e| {
+        ApiError::invalid("unsupported_algorithm", "certificate_pem", e.to_string())
+    })?;
+    let scheme = crate::cms::scheme_for(&cert).map_err(|e| {
+        ApiError::invalid("unsupported_algorithm", "certificate_pem", e.to_string())
+    })?;
     let doc = documents::current(state, id).await?;
     let base_sha = doc.pdf_sha256.clone();
     let base_index = doc.index;
@@ -150,9 +190,12 @@ pub async fn prepare_signature(
     OsRng.fill_bytes(&mut id_bytes);
     let prepare_id = hex(&id_bytes);
     let to_sign = B64.encode(&prepared.signed_attributes);
+    let hash_to_sign = scheme
+        .prehash()
+        .map(|h| B64.encode(h.digest(&prepared.signed_attributes)));
     let stored = StoredPrepare {
         prepare_id: prepare_id.clone(),
-        certificate_pem: cert_pem,
+        certificate_pem: signer.bundle_pem(),
         prepared,
     };
     let blob = serde_json::to_vec(&stored).map_err(ApiError::internal)?;
@@ -179,8 +222,13 @@ pub async fn prepare_signature(
         base_revision_sha256: base_sha,
         base_revision_index: base_index,
         to_sign,
+        signature_algorithm: scheme_name(scheme, key),
+        hash_algorithm: scheme.prehash().map(|h| h.name().to_owned()),
+        hash_to_sign,
+        certificate_sha256: hex(&<sha2::Sha256 as sha2::Digest>::digest(&signer.leaf_der)),
         field: unit.to_owned(),
         signing_time: rfc3339(time),
+        expires_at: rfc3339(state.now() + state.shared.prepare_ttl),
     })
 }
 
@@ -188,7 +236,7 @@ pub async fn prepare_signature(
 #[serde(deny_unknown_fields)]
 pub struct CompleteRequest {
     pub prepare_id: String,
-    /// The 64-byte Ed25519 signature over `to_sign`, base64.
+    /// The signature over `to_sign` (see the module documentation), base64.
     pub signature: String,
 }
 
@@ -207,15 +255,15 @@ pub async fn complete_signature(
     unit: &str,
     body: CompleteRequest,
 ) -> ApiResult<Value> {
-    let signature: [u8; 64] = B64
+    let signature: Vec<u8> = B64
         .decode(body.signature.trim())
         .ok()
-        .and_then(|v| v.try_into().ok())
+        .filter(|v| v.len() >= 64 && v.len() <= sign::CONTENTS_RESERVE)
         .ok_or_else(|| {
             ApiError::invalid(
                 "invalid_field",
                 "signature",
-                "chữ ký phải là 64 byte Ed25519, mã hóa base64",
+                "chữ ký phải được mã hóa base64 (từ 64 byte: Ed25519, ECDSA, RSA hoặc CMS)",
             )
         })?;
     let prepare_id = body.prepare_id.trim();
@@ -236,6 +284,7 @@ pub async fn complete_signature(
         .take_prepare(prepare_id)
         .await?
         .filter(|p| p.covenant_id == id && p.unit_id == unit)
+        .filter(|p| p.created_at + state.shared.prepare_ttl > state.now())
         .ok_or_else(|| {
             ApiError::not_found(format!(
                 "không có chữ ký đang chuẩn bị \"{prepare_id}\" cho đơn vị \"{unit}\" (đã dùng hoặc hết hạn); hãy chuẩn bị lại"
@@ -252,21 +301,21 @@ pub async fn complete_signature(
         incr(&state.shared.metrics.stale_completions);
         return Err(stale(&doc.pdf_sha256, doc.index));
     }
-    let (prepared, cert) = decode_prepared(&blob)?;
+    let (prepared, cert, mut chain) = decode_prepared(&blob)?;
+    let (signature, from_cms) = signature_value(&signature, &cert)?;
+    chain.extend(from_cms);
+    if pki::validate_chain(&cert, &[], std::slice::from_ref(&ca.cert), state.now(), &[]).trusted
+        || chain.is_empty()
+    {
+        chain.push(ca.cert.clone());
+    }
     let base = doc.pdf.clone();
-    let chain = vec![ca.cert.clone()];
-    let roots = vec![ca.cert.clone()];
+    let opts = verify_options(state, &covenant.bloc_id).await?;
     let field = unit.to_owned();
     let signed = blocking(move || {
         let signed = prepared.embed(&base, &signature, &cert, &chain)?;
-        let report = verify::verify_pdf(
-            &signed,
-            &VerifyOptions {
-                trust_roots: roots,
-                ..VerifyOptions::default()
-            },
-        )
-        .map_err(|e| ApiError::internal(format!("verifying our own signed PDF: {e}")))?;
+        let report = verify::verify_pdf(&signed, &opts)
+            .map_err(|e| ApiError::internal(format!("verifying our own signed PDF: {e}")))?;
         check_report(&report, &field)?;
         Ok(signed)
     })
@@ -296,14 +345,23 @@ pub async fn complete_signature(
         .docs
         .offer(&covenant, &revision, signed.into(), None);
     incr(&state.shared.metrics.signatures_completed);
-    let signers = covenant.covenant.units.len();
     tracing::info!(
         covenant = id,
         unit,
         index = revision.index,
         "signature completed"
     );
-    Ok(json!({
+    Ok(completion_answer(&covenant, &revision, unit))
+}
+
+/// The answer to a signature that became a revision.
+pub(crate) fn completion_answer(
+    covenant: &Loaded,
+    revision: &crate::store::RevisionRow,
+    unit: &str,
+) -> Value {
+    let signers = covenant.covenant.units.len();
+    json!({
         "index": revision.index,
         "sha256": revision.pdf_sha256,
         "unit_id": unit,
@@ -311,14 +369,14 @@ pub async fn complete_signature(
         "signed_units": revision.signed_units,
         "unsigned_units": revision.unsigned_units,
         "state": covenant.state,
-    }))
+    })
 }
 
 async fn refresh(state: &AppState, covenant: &Loaded) -> ApiResult<Loaded> {
     load(state, &covenant.id).await
 }
 
-fn stale(current_sha: &str, index: i64) -> ApiError {
+pub(crate) fn stale(current_sha: &str, index: i64) -> ApiError {
     ApiError::conflict(
         "stale",
         format!(
@@ -404,29 +462,179 @@ async fn check_not_revoked(state: &AppState, bloc_id: &str, cert: &Certificate) 
     Ok(())
 }
 
-fn parse_certificate(pem: &str) -> ApiResult<Certificate> {
-    pki::certificates_from_pem_or_der(pem.as_bytes())
-        .ok()
-        .and_then(|v| v.into_iter().next())
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "invalid_certificate",
-                "certificate_pem",
-                "không đọc được chứng thư số (PEM)",
-            )
-        })
-}
-
-/// The prepared signature and the signer's certificate from a stored blob. A blob that does not
-/// read (written by an older version) counts as an expired preparation.
-fn decode_prepared(blob: &[u8]) -> ApiResult<(PreparedSignature, Certificate)> {
+/// The prepared signature, the signer's certificate and the intermediates to embed, from a
+/// stored blob. A blob that does not read (written by an older version) counts as an expired
+/// preparation.
+fn decode_prepared(blob: &[u8]) -> ApiResult<(PreparedSignature, Certificate, Vec<Certificate>)> {
     let stored: StoredPrepare = serde_json::from_slice(blob).map_err(|_| {
         ApiError::not_found(
             "chữ ký đang chuẩn bị không còn dùng được (đã hết hạn); hãy chuẩn bị lại",
         )
     })?;
-    let cert = parse_certificate(&stored.certificate_pem)?;
-    Ok((stored.prepared, cert))
+    let mut certs = pki::certificates_from_pem_or_der(stored.certificate_pem.as_bytes())
+        .map_err(|e| ApiError::internal(format!("stored signer certificate: {e}")))?;
+    if certs.is_empty() {
+        return Err(ApiError::internal("stored signer certificate: none"));
+    }
+    let leaf = certs.remove(0);
+    Ok((stored.prepared, leaf, certs))
+}
+
+/// The signature value a completion carries, and the certificates that came with it: a raw
+/// value as is, or the one signer's value of a CMS SignedData (RFC 5652 §5.3) that signed
+/// `to_sign`'s hash directly (no signed attributes of its own), for the signer's certificate.
+fn signature_value(bytes: &[u8], cert: &Certificate) -> ApiResult<(Vec<u8>, Vec<Certificate>)> {
+    let Ok(cms) = crate::cms::read_signed_data(bytes) else {
+        return Ok((bytes.to_vec(), Vec::new()));
+    };
+    let bad = |why: &str| {
+        ApiError::invalid(
+            "invalid_field",
+            "signature",
+            format!("CMS SignedData không dùng được: {why}"),
+        )
+    };
+    let [signer] = cms.signer_infos.as_slice() else {
+        return Err(bad("cần đúng một người ký"));
+    };
+    if signer.signed_attrs_der.is_some() {
+        return Err(bad(
+            "người ký có thuộc tính ký riêng (signedAttrs); hãy gửi chữ ký thô trên hash_to_sign",
+        ));
+    }
+    let cert_der = der::Encode::to_der(cert).map_err(ApiError::internal)?;
+    if !cms.certificate_ders.is_empty() && !cms.certificate_ders.contains(&cert_der) {
+        return Err(bad("không chứa chứng thư số đã dùng khi chuẩn bị"));
+    }
+    let others = cms
+        .certificates
+        .into_iter()
+        .zip(cms.certificate_ders)
+        .filter(|(_, d)| *d != cert_der)
+        .map(|(c, _)| c)
+        .collect();
+    Ok((signer.signature.clone(), others))
+}
+
+/// A signer's certificate as checked before preparing.
+pub(crate) struct SignerCertificate {
+    pub(crate) leaf: Certificate,
+    pub(crate) leaf_der: Vec<u8>,
+    /// Intermediates given with it.
+    pub(crate) intermediates: Vec<Certificate>,
+}
+
+impl SignerCertificate {
+    /// The leaf, then the intermediates, as PEM.
+    fn bundle_pem(&self) -> String {
+        std::iter::once(&self.leaf)
+            .chain(&self.intermediates)
+            .filter_map(|c| pki::certificate_to_pem(c).ok())
+            .collect()
+    }
+}
+
+/// The certificate `unit` may sign with: a bloc certificate (it names its unit; checked by
+/// [`sign::prepare`]) valid at `at` and not revoked, or a certificate of another CA that the
+/// unit enrolled, still enrolled and chaining to a trust anchor.
+pub(crate) async fn signer_certificate(
+    state: &AppState,
+    ca: &Arc<BlocCa>,
+    bloc_id: &str,
+    unit: &str,
+    pem: &str,
+    at: OffsetDateTime,
+) -> ApiResult<SignerCertificate> {
+    let mut certs = pki::certificates_from_pem_or_der(pem.as_bytes()).unwrap_or_default();
+    if certs.is_empty() {
+        return Err(ApiError::invalid(
+            "invalid_certificate",
+            "certificate_pem",
+            "không đọc được chứng thư số (PEM)",
+        ));
+    }
+    let leaf = certs.remove(0);
+    let leaf_der = der::Encode::to_der(&leaf).map_err(ApiError::internal)?;
+    let signer = SignerCertificate {
+        leaf,
+        leaf_der,
+        intermediates: certs,
+    };
+    if pki::cert_info(&signer.leaf).unit_id.is_some() {
+        check_trusted(&signer.leaf, ca, bloc_id, at)?;
+        check_not_revoked(state, bloc_id, &signer.leaf).await?;
+        return Ok(signer);
+    }
+    let enrolled = state
+        .store
+        .list_certificates(bloc_id)
+        .await?
+        .into_iter()
+        .filter(|c| c.unit_id == unit && c.revoked_at.is_none())
+        .any(|c| {
+            pki::certificates_from_pem_or_der(c.cert_pem.as_bytes())
+                .ok()
+                .and_then(|v| v.into_iter().next())
+                .and_then(|l| der::Encode::to_der(&l).ok())
+                .is_some_and(|d| d == signer.leaf_der)
+        });
+    if !enrolled {
+        return Err(ApiError::invalid(
+            "unenrolled_certificate",
+            "certificate_pem",
+            format!(
+                "chứng thư số này chưa được đăng ký cho đơn vị \"{unit}\"; hãy đăng ký chứng thư (và chờ duyệt) trước khi ký"
+            ),
+        ));
+    }
+    let status = pki::validate_chain(
+        &signer.leaf,
+        &signer.intermediates,
+        &state.trust_roots(),
+        at,
+        &[],
+    );
+    if !status.trusted {
+        return Err(ApiError::Invalid {
+            code: "untrusted_certificate",
+            message: "chứng thư số không dẫn tới một CA gốc được tin cậy, hoặc không có hiệu lực vào thời điểm ký".to_owned(),
+            details: status
+                .problems
+                .iter()
+                .map(|p| super::error::Detail::new("certificate_pem", format!("{p:?}")))
+                .collect(),
+        });
+    }
+    Ok(signer)
+}
+
+/// How the service verifies a covenant of `bloc_id`: the bloc CAs and the operator's trust
+/// anchors, and every certificate of another CA a unit enrolled (bound by enrolment).
+pub(crate) async fn verify_options(state: &AppState, bloc_id: &str) -> ApiResult<VerifyOptions> {
+    use sha2::Digest;
+    let mut enrolled: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for c in state.store.list_certificates(bloc_id).await? {
+        let Some(leaf) = pki::certificates_from_pem_or_der(c.cert_pem.as_bytes())
+            .ok()
+            .and_then(|v| v.into_iter().next())
+        else {
+            continue;
+        };
+        if pki::cert_info(&leaf).unit_id.is_some() {
+            continue;
+        }
+        if let Ok(der) = der::Encode::to_der(&leaf) {
+            enrolled
+                .entry(c.unit_id.clone())
+                .or_default()
+                .push(hex(&sha2::Sha256::digest(der)));
+        }
+    }
+    Ok(VerifyOptions {
+        trust_roots: state.trust_roots(),
+        enrolled,
+        ..VerifyOptions::default()
+    })
 }
 
 /// A time shown in Vietnam's offset (UTC+7), for the signature appearance.

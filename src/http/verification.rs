@@ -23,22 +23,27 @@ async fn verify_upload(
     State(state): State<AppState>,
     req: Request,
 ) -> ApiResult<Json<VerificationReport>> {
-    let limit = state.max_upload;
+    let pdf = uploaded_pdf(req, &state).await?;
+    let report = verify_bytes(&state, pdf).await?;
+    Ok(Json(report))
+}
+
+/// An uploaded file: the raw body, or the first file of a multipart form; over `max_upload`
+/// a 413.
+pub(crate) async fn uploaded_pdf(req: Request, state: &AppState) -> ApiResult<Bytes> {
     let (parts, body) = req.into_parts();
-    let bytes = read_body(&parts.headers, body, limit).await?;
+    let bytes = read_body(&parts.headers, body, state.max_upload).await?;
     let multipart = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"));
-    let pdf = if multipart {
+    if multipart {
         let req = Request::from_parts(parts, axum::body::Body::from(bytes));
-        first_file(req, &state).await?.1
+        Ok(first_file(req, state).await?.1)
     } else {
-        bytes
-    };
-    let report = verify_bytes(&state, pdf).await?;
-    Ok(Json(report))
+        Ok(bytes)
+    }
 }
 
 /// The first part of a multipart form that has a body, with its file name: a part over

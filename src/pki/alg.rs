@@ -187,6 +187,107 @@ fn unsupported(what: impl fmt::Display) -> AlgError {
     AlgError::Unsupported(what.to_string())
 }
 
+/// How giaouoc has a key sign (PAdES B-B, ETSI EN 319 142-1 §6.3; hashes as ETSI TS 119 312
+/// recommends): RSA PKCS#1 v1.5 with SHA-256 (what tokens and remote signing services in
+/// Vietnam offer), ECDSA P-256 with SHA-256, P-384 with SHA-384, Ed25519 (RFC 8419: the
+/// message digest is SHA-512). RSA keys under 2048 bits are refused.
+///
+/// # Errors
+/// [`AlgError::Unsupported`] for an RSA key under 2048 bits.
+pub fn signing_scheme(key: KeyKind) -> Result<Scheme, AlgError> {
+    match key {
+        KeyKind::Rsa { bits } if bits < 2048 => Err(unsupported(format_args!(
+            "signing with an RSA key of {bits} bits (at least 2048)"
+        ))),
+        KeyKind::Rsa { .. } => Ok(Scheme::RsaPkcs1v15 {
+            hash: HashAlg::Sha256,
+        }),
+        KeyKind::P256 => Ok(Scheme::Ecdsa {
+            hash: HashAlg::Sha256,
+        }),
+        KeyKind::P384 => Ok(Scheme::Ecdsa {
+            hash: HashAlg::Sha384,
+        }),
+        KeyKind::Ed25519 => Ok(Scheme::Ed25519),
+    }
+}
+
+impl Scheme {
+    /// The hash of the signed content (the CMS digest algorithm): the scheme's own, SHA-512
+    /// for Ed25519 (RFC 8419 §3.1).
+    pub const fn digest(self) -> HashAlg {
+        match self {
+            Scheme::RsaPkcs1v15 { hash } | Scheme::RsaPss { hash, .. } | Scheme::Ecdsa { hash } => {
+                hash
+            }
+            Scheme::Ed25519 => HashAlg::Sha512,
+        }
+    }
+
+    /// The hash a hash-signing service applies to the signed attributes before signing, or
+    /// `None` for Ed25519 (PureEdDSA signs the message itself).
+    pub const fn prehash(self) -> Option<HashAlg> {
+        match self {
+            Scheme::Ed25519 => None,
+            other => Some(other.digest()),
+        }
+    }
+
+    /// Its algorithm identifier for a CMS signer info: `sha256WithRSAEncryption` & co. with
+    /// NULL parameters (RFC 4055 §5), `ecdsa-with-SHA256` & co. without (RFC 5758 §3.2),
+    /// `id-Ed25519` without (RFC 8410 §3).
+    ///
+    /// # Errors
+    /// [`AlgError::Unsupported`] for RSA-PSS (giaouoc does not sign with it).
+    pub fn identifier(self) -> Result<AlgorithmIdentifierOwned, AlgError> {
+        let null = || der::Any::new(der::Tag::Null, Vec::new()).ok();
+        let (oid, parameters) = match self {
+            Scheme::RsaPkcs1v15 { hash } => (
+                match hash {
+                    HashAlg::Sha256 => rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+                    HashAlg::Sha384 => rfc5912::SHA_384_WITH_RSA_ENCRYPTION,
+                    HashAlg::Sha512 => rfc5912::SHA_512_WITH_RSA_ENCRYPTION,
+                },
+                null(),
+            ),
+            Scheme::Ecdsa { hash } => (
+                match hash {
+                    HashAlg::Sha256 => rfc5912::ECDSA_WITH_SHA_256,
+                    HashAlg::Sha384 => rfc5912::ECDSA_WITH_SHA_384,
+                    HashAlg::Sha512 => rfc5912::ECDSA_WITH_SHA_512,
+                },
+                None,
+            ),
+            Scheme::Ed25519 => (rfc8410::ID_ED_25519, None),
+            Scheme::RsaPss { .. } => return Err(unsupported("signing with RSASSA-PSS")),
+        };
+        Ok(AlgorithmIdentifierOwned { oid, parameters })
+    }
+}
+
+/// A signature value as a signer produced it, in the form CMS carries (RFC 5652 §5.3): an
+/// ECDSA signature given as `r‖s` (PKCS#11 `CKM_ECDSA`, WebCrypto) becomes a DER
+/// `Ecdsa-Sig-Value`; a DER one, an RSA signature of the modulus length and a 64-byte Ed25519
+/// signature are kept.
+///
+/// # Errors
+/// [`AlgError::BadSignature`] when the value cannot be a signature of this key.
+pub fn signature_for_cms(key: KeyKind, value: &[u8]) -> Result<Vec<u8>, AlgError> {
+    match key {
+        KeyKind::Rsa { bits } => {
+            if value.len().saturating_mul(8) == bits.div_ceil(8).saturating_mul(8) {
+                Ok(value.to_vec())
+            } else {
+                Err(AlgError::BadSignature)
+            }
+        }
+        KeyKind::P256 => ecdsa::to_der(Curve::P256, value),
+        KeyKind::P384 => ecdsa::to_der(Curve::P384, value),
+        KeyKind::Ed25519 if value.len() == 64 => Ok(value.to_vec()),
+        KeyKind::Ed25519 => Err(AlgError::BadSignature),
+    }
+}
+
 /// The kind and size of the key in `spki`.
 ///
 /// # Errors

@@ -26,6 +26,33 @@ fn ring_alg(curve: Curve, hash: HashAlg) -> Option<&'static EcdsaVerificationAlg
     }
 }
 
+/// `value` as a DER `Ecdsa-Sig-Value` (RFC 5480 §2.2.3): `r‖s` of twice the field size is
+/// encoded, a DER value is re-encoded canonically.
+///
+/// # Errors
+/// [`AlgError::BadSignature`] when it is neither.
+pub(crate) fn to_der(curve: Curve, value: &[u8]) -> Result<Vec<u8>, AlgError> {
+    let bad = |_| AlgError::BadSignature;
+    match curve {
+        Curve::P256 => {
+            let sig = if value.len() == 64 {
+                p256::ecdsa::Signature::from_slice(value).map_err(bad)?
+            } else {
+                p256::ecdsa::Signature::from_der(value).map_err(bad)?
+            };
+            Ok(sig.to_der().as_bytes().to_vec())
+        }
+        Curve::P384 => {
+            let sig = if value.len() == 96 {
+                p384::ecdsa::Signature::from_slice(value).map_err(bad)?
+            } else {
+                p384::ecdsa::Signature::from_der(value).map_err(bad)?
+            };
+            Ok(sig.to_der().as_bytes().to_vec())
+        }
+    }
+}
+
 /// Verifies the DER `signature` over `message` hashed with `hash`, by the SEC1-encoded `point`.
 ///
 /// # Errors

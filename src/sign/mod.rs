@@ -94,10 +94,11 @@ pub struct PreparedSignature {
     pub pdf: Vec<u8>,
     /// `/ByteRange` of the new signature.
     pub byte_range: [usize; 4],
-    /// SHA-512 of the bytes the byte range covers.
+    /// The digest of the bytes the byte range covers, with the signer key's hash
+    /// ([`pki::alg::Scheme::digest`]: SHA-512 for Ed25519, SHA-256 for RSA and P-256).
     #[serde(with = "base64_bytes")]
     pub message_digest: Vec<u8>,
-    /// The DER signed attributes (a SET, tag 0x31): the bytes to sign with Ed25519.
+    /// The DER signed attributes (a SET, tag 0x31): the bytes to sign.
     #[serde(with = "base64_bytes")]
     pub signed_attributes: Vec<u8>,
 }
@@ -130,13 +131,18 @@ pub fn prepare(
     let file = PdfFile::parse(base, &Limits::default())?;
     let last = file.last_revision();
     let info = pki::cert_info(signer_cert);
-    let cert_unit = info.unit_id.clone().unwrap_or_default();
-    if cert_unit != opts.field {
+    // A bloc certificate names its unit and must be this field's; another CA's certificate
+    // names none and is bound to the field by enrolment or the printed leader's name (the
+    // verifier's binding rules; the service checks enrolment before preparing).
+    if let Some(cert_unit) = &info.unit_id
+        && *cert_unit != opts.field
+    {
         return Err(SignError::WrongUnit {
             field: opts.field.clone(),
-            cert_unit,
+            cert_unit: cert_unit.clone(),
         });
     }
+    let scheme = cms::scheme_for(signer_cert).map_err(|e| SignError::Certificate(e.to_string()))?;
     let root_ref = file
         .trailer()
         .and_then(|t| t.get(b"Root"))
@@ -256,10 +262,11 @@ pub fn prepare(
         dst.copy_from_slice(text.as_bytes());
     }
 
-    let mut h = Sha512::new();
-    h.update(pdf.get(..byte_range[1]).unwrap_or(&[]));
-    h.update(pdf.get(byte_range[2]..).unwrap_or(&[]));
-    let digest: [u8; 64] = h.finalize().into();
+    let digest = digest_ranges(
+        scheme.digest(),
+        pdf.get(..byte_range[1]).unwrap_or(&[]),
+        pdf.get(byte_range[2]..).unwrap_or(&[]),
+    );
     let signed_attributes = cms::signed_attributes_der(&digest, signer_cert)
         .map_err(|e| SignError::Cms(e.to_string()))?;
     Ok(PreparedSignature {
@@ -267,9 +274,24 @@ pub fn prepare(
         base_len: base.len(),
         pdf,
         byte_range,
-        message_digest: digest.to_vec(),
+        message_digest: digest,
         signed_attributes,
     })
+}
+
+/// The digest of two byte ranges with `hash`, without joining them.
+fn digest_ranges(hash: pki::alg::HashAlg, a: &[u8], b: &[u8]) -> Vec<u8> {
+    fn run<D: Digest>(a: &[u8], b: &[u8]) -> Vec<u8> {
+        let mut h = D::new();
+        h.update(a);
+        h.update(b);
+        h.finalize().to_vec()
+    }
+    match hash {
+        pki::alg::HashAlg::Sha256 => run::<Sha256>(a, b),
+        pki::alg::HashAlg::Sha384 => run::<sha2::Sha384>(a, b),
+        pki::alg::HashAlg::Sha512 => run::<Sha512>(a, b),
+    }
 }
 
 impl PreparedSignature {
@@ -278,8 +300,9 @@ impl PreparedSignature {
         Sha256::digest(self.pdf.get(..self.base_len).unwrap_or(&[])).into()
     }
 
-    /// Embeds the Ed25519 `signature` over [`Self::signed_attributes`] and returns the signed
-    /// file. `current_base` must be the file the preparation was made against, byte for byte.
+    /// Embeds `signature` over [`Self::signed_attributes`] (Ed25519; RSA PKCS#1 v1.5; ECDSA as
+    /// DER or `r‖s`) and returns the signed file. `current_base` must be the file the
+    /// preparation was made against, byte for byte.
     ///
     /// # Errors
     /// The file changed since preparation, the signature does not verify with the
@@ -287,20 +310,19 @@ impl PreparedSignature {
     pub fn embed(
         self,
         current_base: &[u8],
-        signature: &[u8; 64],
+        signature: &[u8],
         signer_cert: &Certificate,
         chain: &[Certificate],
     ) -> Result<Vec<u8>, SignError> {
         if current_base.len() != self.base_len || !self.pdf.starts_with(current_base) {
             return Err(SignError::StaleBase);
         }
-        let key = pki::certificate_verifying_key(signer_cert)
-            .map_err(|e| SignError::Certificate(e.to_string()))?;
-        let sig = ed25519_dalek::Signature::from_bytes(signature);
-        key.verify_strict(&self.signed_attributes, &sig)
-            .map_err(|_| SignError::KeyMismatch)?;
         let cms = cms::build_signed_data(&self.signed_attributes, signature, signer_cert, chain)
-            .map_err(|e| SignError::Cms(e.to_string()))?;
+            .map_err(|e| match e {
+                cms::CmsError::SignatureMismatch => SignError::KeyMismatch,
+                cms::CmsError::Algorithm(why) => SignError::Certificate(why),
+                other => SignError::Cms(other.to_string()),
+            })?;
         if cms.len() > CONTENTS_RESERVE {
             return Err(SignError::Cms(format!(
                 "CMS {} byte, vượt chỗ dành sẵn {CONTENTS_RESERVE}",

@@ -57,7 +57,7 @@ text_enum! {
 
 text_enum! {
     /// A certificate enrolment's status.
-    EnrolmentStatus { Pending = "pending", Approved = "approved" }
+    EnrolmentStatus { Pending = "pending", Approved = "approved", Rejected = "rejected" }
 }
 
 /// Who did it and when, recorded in the audit event of every write. The store never reads
@@ -185,8 +185,13 @@ pub struct PrepareRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "pem", rename_all = "snake_case")]
 pub enum EnrolmentKey {
+    /// A public key for the bloc CA to certify.
     PublicKey(String),
+    /// A certificate request for the bloc CA.
     Csr(String),
+    /// A certificate the leader already holds from another CA: the leaf, then its
+    /// intermediates (PEM). Approving it records it as the unit's certificate as is.
+    Certificate(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

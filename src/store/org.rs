@@ -206,6 +206,7 @@ impl Store {
         let (kind, pem) = match key {
             EnrolmentKey::PublicKey(pem) => ("public_key", pem),
             EnrolmentKey::Csr(pem) => ("csr", pem),
+            EnrolmentKey::Certificate(pem) => ("certificate", pem),
         };
         let mut tx = self.begin_write().await?;
         unit_exists(tx.conn(), bloc_id, unit_id).await?;
@@ -417,6 +418,7 @@ fn enrolment_from_row(row: &SqliteRow) -> Result<EnrolmentRow> {
     let key = match kind.as_str() {
         "public_key" => EnrolmentKey::PublicKey(pem),
         "csr" => EnrolmentKey::Csr(pem),
+        "certificate" => EnrolmentKey::Certificate(pem),
         other => return Err(StoreError::Corrupt(format!("key_kind {other:?}"))),
     };
     Ok(EnrolmentRow {

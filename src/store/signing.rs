@@ -1,7 +1,7 @@
 //! Signing: the frozen documents, PDF revisions (compare-and-swap on the base), signatures
 //! in progress.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
@@ -104,6 +104,28 @@ impl Store {
         new_pdf_sha256: &str,
         unit_id: &str,
     ) -> Result<RevisionRow> {
+        self.append_revision_noted(
+            stamp,
+            covenant_id,
+            expected_base_sha256,
+            new_pdf_sha256,
+            unit_id,
+            &Value::Null,
+        )
+        .await
+    }
+
+    /// [`Store::append_revision`], with `note` (an object: how the signature was made, the
+    /// signing tool) added to the audit event's details.
+    pub async fn append_revision_noted(
+        &self,
+        stamp: &Stamp<'_>,
+        covenant_id: &str,
+        expected_base_sha256: &str,
+        new_pdf_sha256: &str,
+        unit_id: &str,
+        note: &Value,
+    ) -> Result<RevisionRow> {
         check_sha256(expected_base_sha256)?;
         check_sha256(new_pdf_sha256)?;
         let mut tx = self.begin_write().await?;
@@ -139,10 +161,15 @@ impl Store {
         .bind(timestamp(stamp.at)?)
         .execute(tx.conn())
         .await?;
-        let details = json!({
+        let mut details = json!({
             "index": index, "unit": unit_id, "base_sha256": expected_base_sha256,
             "pdf_sha256": new_pdf_sha256,
         });
+        if let (Some(d), Some(n)) = (details.as_object_mut(), note.as_object()) {
+            for (k, v) in n {
+                d.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
         audit::append(
             tx.conn(),
             stamp,

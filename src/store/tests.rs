@@ -1103,3 +1103,79 @@ async fn a_unit_keeps_at_most_four_preparations_and_the_oldest_blobs_are_handed_
     );
     assert!(store.take_prepare("U02-0").await.unwrap().is_some());
 }
+
+/// Migration 0003 rebuilds `enrolments` and `certificates`: a database written by the two
+/// earlier migrations keeps every enrolment and certificate, and its references.
+#[tokio::test]
+async fn upgrading_to_certificate_enrolments_keeps_enrolments_and_certificates() {
+    let dir = TempDir::new("migrate-0003");
+    let options = SqliteConnectOptions::new()
+        .filename(dir.path().join("giaouoc.db"))
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/sqlite"
+    )))
+    .await
+    .unwrap();
+    let old: Vec<_> = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 3)
+        .cloned()
+        .collect();
+    assert_eq!(old.len(), 2);
+    before.migrations = std::borrow::Cow::Owned(old);
+    before.run(&pool).await.unwrap();
+    for sql in [
+        "INSERT INTO blocs VALUES ('B', 'Khối', 'pem', '2021-01-01T00:00:00Z')",
+        "INSERT INTO units VALUES ('B', 'U01', 'Đơn vị 1', 'leader')",
+        "INSERT INTO enrolments (bloc_id, unit_id, key_kind, key_pem, subject_json, status, created_at)
+         VALUES ('B', 'U01', 'csr', 'CSR', '{}', 'approved', '2021-01-01T00:00:00Z')",
+        "INSERT INTO enrolments (bloc_id, unit_id, key_kind, key_pem, subject_json, status, created_at)
+         VALUES ('B', 'U01', 'public_key', 'KEY', '{}', 'pending', '2021-01-02T00:00:00Z')",
+        "INSERT INTO certificates (bloc_id, serial, unit_id, cert_pem, enrolment_id, issued_at)
+         VALUES ('B', '0a', 'U01', 'CERT', 1, '2021-01-01T00:00:00Z')",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+
+    let store = Store::open(dir.path()).await.unwrap();
+    let enrolments = store.list_enrolments("B").await.unwrap();
+    assert_eq!(enrolments.len(), 2);
+    assert_eq!(enrolments[0].key, EnrolmentKey::Csr("CSR".into()));
+    assert_eq!(enrolments[1].status, EnrolmentStatus::Pending);
+    let certs = store.list_certificates("B").await.unwrap();
+    assert_eq!(certs.len(), 1);
+    assert_eq!(certs[0].enrolment_id, Some(1));
+    // The new kind is accepted, and certificates still refer to enrolments.
+    let stamp = Stamp::new("test", datetime!(2021-01-03 00:00 UTC));
+    let id = store
+        .enrol(
+            &stamp,
+            "B",
+            "U01",
+            &EnrolmentKey::Certificate("LEAF".into()),
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    store
+        .approve_enrolment(&stamp, id, "LEAF", "0b")
+        .await
+        .unwrap();
+    let broken = sqlx::query(
+        "INSERT INTO certificates (bloc_id, serial, unit_id, cert_pem, enrolment_id, issued_at)
+         VALUES ('B', '0c', 'U01', 'X', 99, '2021-01-01T00:00:00Z')",
+    )
+    .execute(&store.pool)
+    .await;
+    assert!(broken.is_err(), "the reference to enrolments is enforced");
+}

@@ -169,6 +169,15 @@ pub fn request(
     }
 }
 
+/// POSTs `pdf` as a raw `application/pdf` body to `uri`, with `token` if given.
+pub async fn post_pdf(app: &TestApp, uri: &str, token: Option<&str>, pdf: Vec<u8>) -> Reply {
+    let mut b = Request::post(uri).header(header::CONTENT_TYPE, "application/pdf");
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    app.send(b.body(Body::from(pdf)).unwrap()).await
+}
+
 /// Unit tokens: unit id → (officer, leader).
 pub type Tokens = BTreeMap<String, (String, String)>;
 

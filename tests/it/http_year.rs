@@ -135,13 +135,7 @@ async fn the_whole_year_over_http() {
     assert_eq!(report.file_sha256, sha);
 
     // The same file through POST /verify.
-    let verified = app
-        .send(
-            axum::http::Request::post("/verify")
-                .header("content-type", "application/pdf")
-                .body(axum::body::Body::from(pdf.clone()))
-                .unwrap(),
-        )
+    let verified = post_pdf(&app, "/verify", None, pdf.to_vec())
         .await
         .expect(StatusCode::OK)
         .json();

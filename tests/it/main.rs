@@ -20,6 +20,7 @@ mod render_cli;
 mod render_docx;
 mod render_pdf;
 mod sign;
+mod signing_paths;
 mod soak;
 mod throughput;
 mod verify_cli;
