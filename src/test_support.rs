@@ -29,7 +29,7 @@ const fn tool(names: &'static [&'static str], env: &'static str, package: &'stat
 }
 
 /// Every program the tests call.
-const TOOLS: [Tool; 11] = [
+const TOOLS: [Tool; 13] = [
     tool(&["pdftotext"], "PDFTOTEXT", POPPLER),
     tool(&["pdffonts"], "PDFFONTS", POPPLER),
     tool(&["pdfimages"], "PDFIMAGES", POPPLER),
@@ -57,7 +57,32 @@ const TOOLS: [Tool; 11] = [
         "PyPI pyhanko and pyhanko-cli, in .venv-pyhanko/",
     ),
     tool(&["openssl"], "OPENSSL", "Debian package openssl"),
+    tool(
+        &["softhsm2-util"],
+        "SOFTHSM2_UTIL",
+        "Debian package softhsm2",
+    ),
+    tool(&["pkcs11-tool"], "PKCS11_TOOL", "Debian package opensc"),
 ];
+
+/// SoftHSM2's PKCS#11 module: `$GIAOUOC_TEST_PKCS11_MODULE`, else where Debian's softhsm2
+/// puts it.
+///
+/// # Panics
+/// When it is missing, with the install hint (the policy of [`require`]).
+pub fn softhsm2_module() -> PathBuf {
+    let path = std::env::var_os("GIAOUOC_TEST_PKCS11_MODULE").map_or_else(
+        || PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"),
+        PathBuf::from,
+    );
+    assert!(
+        path.is_file(),
+        "{} is missing, and this test needs it: run `.ci/setup` (installs the Debian package \
+         softhsm2), or set GIAOUOC_TEST_PKCS11_MODULE to a PKCS#11 module",
+        path.display()
+    );
+    path
+}
 
 /// The path of the program `name` (`pdftotext`, `qpdf`, `soffice`, `pyhanko`, ...):
 /// `$ENV`, then the project's virtual environment, then `PATH`.
@@ -340,6 +365,43 @@ authorityKeyIdentifier = keyid:always
         /// When OpenSSL fails.
         pub fn leaf(&self, stem: &str, name: &str, unit: &str, key: Key, serial: u32) -> Leaf {
             self.leaf_with(stem, name, unit, key, serial, "v3_leaf")
+        }
+
+        /// A leader's certificate for a public key held elsewhere (a token's: `public_key` is
+        /// its DER SubjectPublicKeyInfo), issued by the intermediate. `subject` is ASCII
+        /// (`openssl x509 -new` reads it as Latin-1).
+        ///
+        /// # Panics
+        /// When OpenSSL fails.
+        pub fn certify(
+            &self,
+            stem: &str,
+            subject: &str,
+            public_key: &Path,
+            serial: u32,
+        ) -> PathBuf {
+            let pem = self.dir.join(format!("{stem}.pub.pem"));
+            run(openssl()
+                .args(["pkey", "-pubin", "-inform", "DER", "-in"])
+                .arg(public_key)
+                .arg("-out")
+                .arg(&pem));
+            let cert = self.dir.join(format!("{stem}.pem"));
+            run(openssl()
+                .args(["x509", "-new", "-sha256", "-days", "3650", "-subj", subject])
+                .arg("-force_pubkey")
+                .arg(&pem)
+                .arg("-CA")
+                .arg(&self.intermediate)
+                .arg("-CAkey")
+                .arg(self.dir.join("intermediate.key"))
+                .arg("-set_serial")
+                .arg(serial.to_string())
+                .arg("-extfile")
+                .arg(self.dir.join("ca.cnf"))
+                .args(["-extensions", "v3_leaf", "-out"])
+                .arg(&cert));
+            cert
         }
 
         /// A certificate that may not sign (keyUsage keyEncipherment only).

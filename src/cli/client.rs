@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::Context;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use ed25519_dalek::Signer as _;
 use serde::Deserialize;
 
 use giaouoc::pki;
@@ -36,17 +35,35 @@ pub(crate) enum ClientCommand {
         /// The unit (signature field), e.g. U07.
         #[arg(long)]
         unit: String,
-        /// The leader's private key (PKCS#8 PEM).
-        #[arg(long)]
-        key: PathBuf,
-        /// The leader's certificate; without it the service uses the unit's enrolled one.
+        #[command(flatten)]
+        signer: super::signer::SignerArgs,
+        /// The leader's certificate, then any intermediates (default: the token's certificate
+        /// with --pkcs11, else the unit's certificate on the server).
         #[arg(long)]
         cert: Option<PathBuf>,
         /// The unit's access token.
         #[arg(long, env = "GIAOUOC_TOKEN")]
         token: Option<String>,
     },
-    /// Download the covenant's current PDF or DOCX.
+    /// Send a covenant signed with another tool (vSignPDF, Acrobat, Foxit...) for the unit:
+    /// accepted when it adds exactly one valid signature of the unit to the current revision.
+    Upload {
+        /// Service URL, e.g. http://127.0.0.1:8080
+        #[arg(long, env = "GIAOUOC_SERVER")]
+        server: String,
+        /// Covenant id, e.g. KTD-VHXH-QN-2021.
+        #[arg(long)]
+        covenant: String,
+        /// The unit (signature field), e.g. U07.
+        #[arg(long)]
+        unit: String,
+        /// The signed PDF.
+        #[arg(long)]
+        file: PathBuf,
+        /// The unit leader's access token.
+        #[arg(long, env = "GIAOUOC_TOKEN")]
+        token: Option<String>,
+    },
     Download {
         #[arg(long, env = "GIAOUOC_SERVER")]
         server: String,
@@ -109,10 +126,17 @@ pub(crate) fn run(cmd: ClientCommand) -> CliResult<()> {
             server,
             covenant,
             unit,
-            key,
+            signer,
             cert,
             token,
-        } => sign(&server, &covenant, &unit, &key, cert.as_ref(), &token),
+        } => sign(&server, &covenant, &unit, &signer, cert.as_ref(), &token),
+        ClientCommand::Upload {
+            server,
+            covenant,
+            unit,
+            file,
+            token,
+        } => upload(&server, &covenant, &unit, &file, &token),
         ClientCommand::Download {
             server,
             covenant,
@@ -177,25 +201,27 @@ fn sign(
     server: &str,
     covenant: &str,
     unit: &str,
-    key_path: &PathBuf,
+    signer_args: &super::signer::SignerArgs,
     cert_path: Option<&PathBuf>,
     token: &Option<String>,
 ) -> CliResult<()> {
-    let key = pki::signing_key_from_pem(&std::fs::read_to_string(key_path)?)?;
-    let cert_pem = match cert_path {
-        Some(p) => {
+    let signer = super::signer::LocalSigner::open(signer_args).or_failure()?;
+    // The certificate (and intermediates) sent to the server, and the one to sign for.
+    let (cert_pem, cert) = match (cert_path, signer.token_certificate()) {
+        (Some(p), _) => {
             let text = std::fs::read_to_string(p)?;
             let cert = pki::certificates_from_pem_or_der(text.as_bytes())?
                 .into_iter()
                 .next()
                 .context("tệp chứng thư trống")?;
-            if pki::certificate_verifying_key(&cert)? != key.verifying_key() {
-                bail!("khóa bí mật không khớp với chứng thư số");
-            }
-            Some(text)
+            (Some(text), Some(cert))
         }
-        None => None,
+        (None, Some(c)) => (Some(pki::certificate_to_pem(c)?), Some(c.clone())),
+        (None, None) => (None, None),
     };
+    if let Some(c) = &cert {
+        signer.check_matches(c).map_err(CliError::input)?;
+    }
     let agent = agent();
     let base = format!("/covenants/{covenant}/signatures/{unit}");
     for attempt in 1..=20u32 {
@@ -211,11 +237,13 @@ fn sign(
         }
         let prepared: Prepared = serde_json::from_str(&text).context("phản hồi không hợp lệ")?;
         let to_sign = B64.decode(prepared.to_sign.as_bytes())?;
-        // What we sign must be a DER SET of signed attributes (RFC 5652 §5.4), nothing else.
-        if to_sign.first() != Some(&0x31) || to_sign.len() > 8192 {
-            bail!("máy chủ gửi dữ liệu ký không phải thuộc tính ký CMS; từ chối ký");
-        }
-        let signature = key.sign(&to_sign).to_bytes();
+        let signer_cert = match &cert {
+            Some(c) => c.clone(),
+            None => unit_certificate(&agent, server, covenant, unit, token)?,
+        };
+        let signature = signer
+            .sign(&signer_cert, &to_sign)
+            .map_err(CliError::input)?;
         let body = serde_json::json!({
             "prepare_id": prepared.prepare_id,
             "signature": B64.encode(signature),
@@ -247,4 +275,84 @@ fn sign(
         }
     }
     bail!("không ký được sau 20 lần thử: tài liệu liên tục thay đổi")
+}
+
+/// The unit's current certificate as the server publishes it (`GET
+/// /blocs/{bloc}/certificates/{unit}`, the bloc read from the covenant).
+fn unit_certificate(
+    agent: &ureq::Agent,
+    server: &str,
+    covenant: &str,
+    unit: &str,
+    token: &Option<String>,
+) -> CliResult<x509_cert::Certificate> {
+    let get = |path: String, token: &Option<String>| -> CliResult<serde_json::Value> {
+        let mut req = agent.get(url(server, &path));
+        if let Some(a) = auth(token) {
+            req = req.header("Authorization", a);
+        }
+        let mut resp = req
+            .call()
+            .context("không kết nối được máy chủ")
+            .or_failure()?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().or_failure()?;
+        if status != 200 {
+            bail!(
+                "không lấy được chứng thư số của đơn vị: {}",
+                error_text(status, &text)
+            );
+        }
+        Ok(serde_json::from_str(&text).context("phản hồi không hợp lệ")?)
+    };
+    let c = get(format!("/covenants/{covenant}"), token)?;
+    let bloc = c
+        .get("bloc_id")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    let v = get(format!("/blocs/{bloc}/certificates/{unit}"), &None)?;
+    let pem = v
+        .get("certificate_pem")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    Ok(pki::certificates_from_pem_or_der(pem.as_bytes())?
+        .into_iter()
+        .next()
+        .context("máy chủ không gửi chứng thư số")?)
+}
+
+/// `POST …/upload` with the file; prints the answer.
+fn upload(
+    server: &str,
+    covenant: &str,
+    unit: &str,
+    file: &PathBuf,
+    token: &Option<String>,
+) -> CliResult<()> {
+    let pdf = std::fs::read(file)
+        .with_context(|| format!("không đọc được {}", file.display()))
+        .map_err(CliError::input)?;
+    let mut req = agent()
+        .post(url(
+            server,
+            &format!("/covenants/{covenant}/signatures/{unit}/upload"),
+        ))
+        .header("Content-Type", "application/pdf");
+    if let Some(a) = auth(token) {
+        req = req.header("Authorization", a);
+    }
+    let mut resp = req
+        .send(&pdf[..])
+        .context("không kết nối được máy chủ")
+        .or_failure()?;
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().or_failure()?;
+    if status != 200 {
+        bail!(
+            "máy chủ không nhận bản đã ký: {}",
+            error_text(status, &text)
+        );
+    }
+    println!("Đã nhận bản đã ký của {unit}: {text}");
+    Ok(())
 }

@@ -6,6 +6,7 @@ mod keys;
 mod render;
 mod serve;
 mod sign;
+mod signer;
 mod verify;
 
 use std::path::Path;

@@ -1,4 +1,5 @@
-//! `giaouoc sign`: fill one unit's signature field with a key held on this machine.
+//! `giaouoc sign`: fill one unit's signature field with a key held on this machine (a key file
+//! or a PKCS#11 token).
 
 use std::path::PathBuf;
 
@@ -16,13 +17,13 @@ pub(crate) struct Args {
     /// The signature field (unit id), e.g. U07.
     #[arg(long)]
     field: String,
-    /// The leader's private key (PKCS#8 PEM from `giaouoc keygen`).
+    #[command(flatten)]
+    signer: super::signer::SignerArgs,
+    /// The leader's certificate (default with --pkcs11: the token's certificate of the key).
     #[arg(long)]
-    key: PathBuf,
-    /// The leader's certificate.
-    #[arg(long)]
-    cert: PathBuf,
-    /// The bloc CA's certificate (embedded so verifiers can build the chain).
+    cert: Option<PathBuf>,
+    /// The issuing CA's certificates (the bloc CA, or another CA's intermediates), embedded so
+    /// verifiers can build the chain; also trusted for the check of earlier signatures.
     #[arg(long)]
     chain: Option<PathBuf>,
     /// Output PDF.
@@ -43,11 +44,16 @@ pub(crate) struct Args {
 pub(crate) fn run(a: Args) -> Result<()> {
     let pdf =
         std::fs::read(&a.input).with_context(|| format!("không đọc được {}", a.input.display()))?;
-    let key = pki::signing_key_from_pem(&std::fs::read_to_string(&a.key)?)?;
-    let cert = pki::certificates_from_pem_or_der(&std::fs::read(&a.cert)?)?
-        .into_iter()
-        .next()
-        .context("tệp chứng thư trống")?;
+    let signer = super::signer::LocalSigner::open(&a.signer)?;
+    let cert = match (&a.cert, signer.token_certificate()) {
+        (Some(p), _) => pki::certificates_from_pem_or_der(&std::fs::read(p)?)?
+            .into_iter()
+            .next()
+            .context("tệp chứng thư trống")?,
+        (None, Some(c)) => c.clone(),
+        (None, None) => anyhow::bail!("cần --cert (chứng thư số của người ký)"),
+    };
+    signer.check_matches(&cert)?;
     let chain = match &a.chain {
         Some(p) => pki::certificates_from_pem_or_der(&std::fs::read(p)?)?,
         None => Vec::new(),
@@ -103,7 +109,9 @@ pub(crate) fn run(a: Args) -> Result<()> {
         }
         Err(e) => anyhow::bail!("không đọc được {}: {e}", a.input.display()),
     }
-    let signed = sign::sign_with_key(&pdf, &key, &cert, &chain, &opts)?;
+    let prepared = sign::prepare(&pdf, &cert, &opts)?;
+    let signature = signer.sign(&cert, &prepared.signed_attributes)?;
+    let signed = prepared.embed(&pdf, &signature, &cert, &chain)?;
     super::write_atomic(&[(a.out.as_path(), signed.as_slice())]).map_err(anyhow::Error::msg)?;
     println!("Đã ký trường {} → {}", a.field, a.out.display());
     Ok(())

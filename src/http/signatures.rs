@@ -304,9 +304,7 @@ pub async fn complete_signature(
     let (prepared, cert, mut chain) = decode_prepared(&blob)?;
     let (signature, from_cms) = signature_value(&signature, &cert)?;
     chain.extend(from_cms);
-    if pki::validate_chain(&cert, &[], std::slice::from_ref(&ca.cert), state.now(), &[]).trusted
-        || chain.is_empty()
-    {
+    if pki::validate_chain(&cert, &[], std::slice::from_ref(&ca.cert), state.now(), &[]).trusted {
         chain.push(ca.cert.clone());
     }
     let base = doc.pdf.clone();
@@ -565,20 +563,19 @@ pub(crate) async fn signer_certificate(
         check_not_revoked(state, bloc_id, &signer.leaf).await?;
         return Ok(signer);
     }
+    // The enrolled bundle: the same leaf, and the intermediates enrolled with it.
     let enrolled = state
         .store
         .list_certificates(bloc_id)
         .await?
         .into_iter()
         .filter(|c| c.unit_id == unit && c.revoked_at.is_none())
-        .any(|c| {
-            pki::certificates_from_pem_or_der(c.cert_pem.as_bytes())
-                .ok()
-                .and_then(|v| v.into_iter().next())
-                .and_then(|l| der::Encode::to_der(&l).ok())
-                .is_some_and(|d| d == signer.leaf_der)
+        .find_map(|c| {
+            let mut certs = pki::certificates_from_pem_or_der(c.cert_pem.as_bytes()).ok()?;
+            let leaf = (!certs.is_empty()).then(|| certs.remove(0))?;
+            (der::Encode::to_der(&leaf).ok()? == signer.leaf_der).then_some(certs)
         });
-    if !enrolled {
+    let Some(enrolled_intermediates) = enrolled else {
         return Err(ApiError::invalid(
             "unenrolled_certificate",
             "certificate_pem",
@@ -586,6 +583,10 @@ pub(crate) async fn signer_certificate(
                 "chứng thư số này chưa được đăng ký cho đơn vị \"{unit}\"; hãy đăng ký chứng thư (và chờ duyệt) trước khi ký"
             ),
         ));
+    };
+    let mut signer = signer;
+    if signer.intermediates.is_empty() {
+        signer.intermediates = enrolled_intermediates;
     }
     let status = pki::validate_chain(
         &signer.leaf,

@@ -8,6 +8,7 @@
 //! reserved bytes. A preparation made against another revision of the file is refused.
 
 mod appearance;
+pub mod token;
 
 use crate::cms;
 

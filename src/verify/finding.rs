@@ -278,6 +278,16 @@ pub enum Finding {
         /// The certificate's subject CN.
         certificate: String,
     },
+    /// The certificate's CN matches the printed leader's name only without Vietnamese
+    /// diacritics (CAs often issue names in ASCII): bound, and said so.
+    PrintedNameWithoutDiacritics {
+        /// The field.
+        field: String,
+        /// The name printed under it.
+        printed: String,
+        /// The certificate's subject CN.
+        certificate: String,
+    },
     /// The field is signed with a certificate of another unit.
     WrongUnit {
         /// The field.
@@ -1001,6 +1011,20 @@ impl Finding {
             F::NotEnrolled { field } => (
                 format!("field {field} is signed with a certificate its unit has not enrolled"),
                 format!("Ô {field} được ký bằng chứng thư số mà đơn vị chưa đăng ký với hệ thống"),
+            ),
+            F::PrintedNameWithoutDiacritics {
+                field,
+                printed,
+                certificate,
+            } => (
+                format!(
+                    "field {field}: the certificate's name \"{certificate}\" matches the leader \
+                     printed under it (\"{printed}\") only without diacritics"
+                ),
+                format!(
+                    "Ô {field}: tên trên chứng thư số \"{certificate}\" chỉ khớp với lãnh đạo ghi \
+                     dưới ô ký (\"{printed}\") khi bỏ dấu tiếng Việt"
+                ),
             ),
             F::NotThePrintedLeader {
                 field,
@@ -2195,6 +2219,11 @@ pub(crate) mod tests {
                 field: f(),
                 printed: "Âu Thị Hải Yến".into(),
                 certificate: "Người Khác".into(),
+            },
+            F::PrintedNameWithoutDiacritics {
+                field: f(),
+                printed: "Âu Thị Hải Yến".into(),
+                certificate: "AU THI HAI YEN".into(),
             },
         ]);
         all.extend(chain_examples().into_iter().map(F::Chain));

@@ -487,6 +487,16 @@ fn bind(
     } else if let Some(name) = &printed {
         if cn.as_deref().is_some_and(|cn| same_person(cn, name)) {
             BindingRule::PrintedName
+        } else if let Some(cn) = cn.as_deref().filter(|cn| same_letters(cn, name)) {
+            rep.notes.push(
+                Finding::PrintedNameWithoutDiacritics {
+                    field: field.name.clone(),
+                    printed: name.clone(),
+                    certificate: cn.to_owned(),
+                }
+                .into(),
+            );
+            BindingRule::PrintedName
         } else {
             rep.problems.push(
                 Finding::NotThePrintedLeader {
@@ -513,6 +523,26 @@ fn bind(
 pub(crate) fn same_person(a: &str, b: &str) -> bool {
     let fold = |s: &str| {
         crate::covenant::nfc(s)
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    fold(a) == fold(b)
+}
+
+/// Two names that differ at most in Vietnamese diacritics (tone and vowel marks, đ): CAs
+/// often write a holder's name in ASCII ("NGUYEN VAN A").
+pub(crate) fn same_letters(a: &str, b: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let fold = |s: &str| {
+        s.nfd()
+            .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+            .map(|c| match c {
+                'đ' | 'Đ' => 'd',
+                other => other,
+            })
+            .collect::<String>()
             .to_lowercase()
             .split_whitespace()
             .collect::<Vec<_>>()

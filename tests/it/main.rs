@@ -23,5 +23,6 @@ mod sign;
 mod signing_paths;
 mod soak;
 mod throughput;
+mod token;
 mod verify_cli;
 mod webdriver;

@@ -905,3 +905,14 @@ fn reports_without_the_certification_field_still_parse() {
     let back: VerificationReport = serde_json::from_value(json).unwrap();
     assert_eq!(back, r);
 }
+
+#[test]
+fn a_printed_name_matches_its_ascii_spelling_but_not_another_name() {
+    use crate::verify::signature::{same_letters, same_person};
+    assert!(same_person("Mạc  Đình Toàn", "mạc đình toàn"));
+    assert!(!same_person("MAC DINH TOAN", "Mạc Đình Toàn"));
+    assert!(same_letters("MAC DINH TOAN", "Mạc Đình Toàn"));
+    assert!(same_letters("Mac Dinh Toan", "Mạc Đình Toàn"));
+    assert!(!same_letters("Mac Dinh Tuan", "Mạc Đình Toàn"));
+    assert!(!same_letters("Mạc Đình", "Mạc Đình Toàn"));
+}

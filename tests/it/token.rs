@@ -1,0 +1,313 @@
+//! Leaders whose keys live on a PKCS#11 token (SoftHSM2 here, keys generated on the token):
+//! `giaouoc client sign --pkcs11` (RSA-2048, through the service) and the offline `giaouoc
+//! sign --pkcs11` (ECDSA P-256) followed by `giaouoc client upload`. pyHanko and pdfsig judge
+//! the result; the PIN appears in no log (trace level), no output and no command line.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use giaouoc::test_support::foreign::Pki;
+use giaouoc::test_support::{require, softhsm2_module};
+
+use crate::crash::{ADMIN, Server, agent};
+use crate::helpers::temp_dir;
+
+const COVENANT: &str = "KTD-VHXH-QN-2021";
+const BLOC: &str = "KTD-VHXH-QN";
+const PIN: &str = "97531864";
+const TOKEN_LABEL: &str = "giaouoc-test";
+
+/// A SoftHSM2 token in `dir`: its configuration file.
+fn init_token(dir: &Path) -> PathBuf {
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    run(Command::new(require("softhsm2-util"))
+        .env("SOFTHSM2_CONF", &conf)
+        .args(["--init-token", "--free", "--label", TOKEN_LABEL])
+        .args(["--so-pin", "0000", "--pin", PIN]));
+    conf
+}
+
+fn pkcs11_tool(conf: &Path) -> Command {
+    let mut c = Command::new(require("pkcs11-tool"));
+    c.env("SOFTHSM2_CONF", conf)
+        .arg("--module")
+        .arg(softhsm2_module());
+    c
+}
+
+fn run(c: &mut Command) -> Output {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{c:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Generates a key pair on the token (it never leaves it), has the test CA certify its public
+/// key and stores the certificate next to it; the certificate's path.
+fn token_key(
+    conf: &Path,
+    ca: &Pki,
+    id: &str,
+    key_type: &str,
+    subject: &str,
+    serial: u32,
+) -> PathBuf {
+    let label = format!("u{id}");
+    run(pkcs11_tool(conf)
+        .args([
+            "--login",
+            "--pin",
+            PIN,
+            "--keypairgen",
+            "--key-type",
+            key_type,
+        ])
+        .args(["--id", id, "--label", &label]));
+    let public = ca.dir.join(format!("{label}.pub.der"));
+    run(pkcs11_tool(conf)
+        .args(["--read-object", "--type", "pubkey", "--id", id, "-o"])
+        .arg(&public));
+    let cert = ca.certify(&label, subject, &public, serial);
+    let der = ca.dir.join(format!("{label}.der"));
+    run(Command::new(require("openssl"))
+        .args(["x509", "-outform", "DER", "-in"])
+        .arg(&cert)
+        .arg("-out")
+        .arg(&der));
+    run(pkcs11_tool(conf)
+        .args(["--login", "--pin", PIN, "--write-object"])
+        .arg(&der)
+        .args(["--type", "cert", "--id", id, "--label", &label]));
+    cert
+}
+
+fn giaouoc(conf: &Path, args: &[&str], pin: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_giaouoc"))
+        .args(args)
+        .env("SOFTHSM2_CONF", conf)
+        .env("GIAOUOC_PKCS11_PIN", pin)
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap()
+}
+
+fn post(server: &Server, path: &str, token: &str, body: Value) -> Value {
+    let mut r = agent()
+        .post(format!("{}{path}", server.url))
+        .header("Authorization", format!("Bearer {token}"))
+        .send_json(&body)
+        .unwrap();
+    let status = r.status().as_u16();
+    let v: Value = r.body_mut().read_json().unwrap();
+    assert!(status < 300, "{path}: {status} {v}");
+    v
+}
+
+#[test]
+fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
+    let dir = temp_dir("pkcs11");
+    let conf = init_token(&dir.join("hsm"));
+    let ca = Pki::create(&dir.join("pki"));
+    let rsa = token_key(
+        &conf,
+        &ca,
+        "03",
+        "rsa:2048",
+        "/C=VN/O=U03/CN=Mac Dinh Toan",
+        403,
+    );
+    let ec = token_key(
+        &conf,
+        &ca,
+        "05",
+        "EC:prime256v1",
+        "/C=VN/O=U05/CN=Cao Van Luc",
+        405,
+    );
+    let trust = dir.join("trust");
+    std::fs::create_dir_all(&trust).unwrap();
+    std::fs::copy(&ca.root, trust.join("root.pem")).unwrap();
+    let log = dir.join("server.log");
+    let server = Server::start_with(
+        &dir.join("data"),
+        &log,
+        "trace",
+        &["--trust-dir", trust.to_str().unwrap()],
+    );
+    let tokens: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("data/demo-keys/tokens.json")).unwrap())
+            .unwrap();
+    let leader = |u: &str| tokens[u]["leader"].as_str().unwrap().to_owned();
+    let intermediate = std::fs::read_to_string(&ca.intermediate).unwrap();
+    for (unit, cert) in [("U03", &rsa), ("U05", &ec)] {
+        let pem = std::fs::read_to_string(cert).unwrap() + &intermediate;
+        let e = post(
+            &server,
+            &format!("/blocs/{BLOC}/enrolments"),
+            &leader(unit),
+            json!({"unit": unit, "certificate_pem": pem, "title": "Giám đốc"}),
+        );
+        post(
+            &server,
+            &format!("/enrolments/{}/approve", e["id"]),
+            &leader("U01"),
+            json!({}),
+        );
+    }
+    let module = softhsm2_module();
+    let module = module.to_str().unwrap();
+
+    // A wrong PIN: refused, and neither PIN is shown.
+    let wrong = giaouoc(
+        &conf,
+        &[
+            "client",
+            "sign",
+            "--server",
+            &server.url,
+            "--covenant",
+            COVENANT,
+            "--unit",
+            "U03",
+            "--pkcs11",
+            module,
+            "--token",
+            &leader("U03"),
+        ],
+        "11112222",
+    );
+    assert!(!wrong.status.success());
+    let text = String::from_utf8_lossy(&wrong.stderr).to_string()
+        + &String::from_utf8_lossy(&wrong.stdout);
+    assert!(text.contains("PIN"), "{text}");
+    assert!(!text.contains("11112222") && !text.contains(PIN), "{text}");
+
+    // Through the service: prepare, the token signs, complete.
+    let args = [
+        "client",
+        "sign",
+        "--server",
+        &server.url,
+        "--covenant",
+        COVENANT,
+        "--unit",
+        "U03",
+        "--pkcs11",
+        module,
+        "--token-label",
+        TOKEN_LABEL,
+        "--key-label",
+        "u03",
+        "--token",
+        &leader("U03"),
+    ];
+    assert!(!args.contains(&PIN), "the PIN is not on the command line");
+    let out = giaouoc(&conf, &args, PIN);
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains(PIN), "{text}");
+
+    // Offline with the token's ECDSA key, then uploaded.
+    let (_, current) = server.get(&format!("/covenants/{COVENANT}/document.pdf"));
+    let base = dir.join("base.pdf");
+    let signed = dir.join("u05.pdf");
+    std::fs::write(&base, &current).unwrap();
+    let out = giaouoc(
+        &conf,
+        &[
+            "sign",
+            "--in",
+            base.to_str().unwrap(),
+            "--field",
+            "U05",
+            "--pkcs11",
+            module,
+            "--key-label",
+            "u05",
+            "--chain",
+            ca.intermediate.to_str().unwrap(),
+            "--out",
+            signed.to_str().unwrap(),
+        ],
+        PIN,
+    );
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains(PIN), "{text}");
+    let out = giaouoc(
+        &conf,
+        &[
+            "client",
+            "upload",
+            "--server",
+            &server.url,
+            "--covenant",
+            COVENANT,
+            "--unit",
+            "U05",
+            "--file",
+            signed.to_str().unwrap(),
+            "--token",
+            &leader("U05"),
+        ],
+        PIN,
+    );
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+
+    let (_, pdf) = server.get(&format!("/covenants/{COVENANT}/document.pdf"));
+    let file = dir.join("signed.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let bloc_ca = dir.join("bloc-ca.pem");
+    let (_, ca_pem) = server.get(&format!("/blocs/{BLOC}/ca.pem"));
+    std::fs::write(&bloc_ca, ca_pem).unwrap();
+    let py = Command::new(require("pyhanko"))
+        .args(["sign", "validate", "--trust"])
+        .arg(&bloc_ca)
+        .arg("--trust")
+        .arg(&ca.root)
+        .arg("--trust-replace")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&py.stdout);
+    assert!(
+        py.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    assert_eq!(text.matches("INTACT:TRUSTED").count(), 2, "{text}");
+    let sig = Command::new(require("pdfsig")).arg(&file).output().unwrap();
+    let text = String::from_utf8_lossy(&sig.stdout);
+    assert_eq!(text.matches("Signature is Valid.").count(), 2, "{text}");
+    for name in ["Mac Dinh Toan", "Cao Van Luc"] {
+        assert!(text.contains(&format!("Common Name: {name}")), "{text}");
+    }
+
+    let server_log = std::fs::read_to_string(&log).unwrap();
+    assert!(!server_log.is_empty(), "the server logged at trace level");
+    assert!(
+        !server_log.contains(PIN),
+        "the PIN reached the server's log"
+    );
+    let _ = ADMIN;
+}
