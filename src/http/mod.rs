@@ -27,6 +27,7 @@ mod blocs;
 pub mod ca;
 mod covenants;
 pub mod demo;
+mod desktop;
 mod documents;
 pub mod error;
 pub mod extract;
@@ -130,6 +131,8 @@ pub(crate) struct Shared {
     pub(crate) trust_anchors: Vec<x509_cert::Certificate>,
     /// See [`Options::prepare_ttl`].
     pub(crate) prepare_ttl: time::Duration,
+    /// One-time links for desktop signing tools.
+    pub(crate) desktop: desktop::DesktopLinks,
 }
 
 /// `Ok` when the covenant's state allows `action`, else 409 `wrong_state` saying why in
@@ -187,6 +190,7 @@ impl AppState {
                 admin_secret_sha256,
                 trust_anchors: options.trust_anchors,
                 prepare_ttl: options.prepare_ttl,
+                desktop: desktop::DesktopLinks::default(),
             }),
         })
     }
@@ -279,6 +283,7 @@ fn routes() -> Routes {
     let r = documents::routes(r);
     let r = signatures::routes(r);
     let r = uploads::routes(r);
+    let r = desktop::routes(r);
     let r = blocs::routes(r);
     let r = verification::routes(r);
     let r = archive::routes(r);

@@ -171,6 +171,27 @@ fn api_cases() -> Vec<Case> {
             None,
             [S401, S403, S403, S403, S422, S403, S422],
         ),
+        (
+            "POST",
+            "/covenants/{id}/signatures/{unit}/desktop-links",
+            format!("/covenants/{c}/signatures/U03/desktop-links"),
+            Some(json!({})),
+            [S401, S403, S403, S403, S201, S403, S201],
+        ),
+        (
+            "GET",
+            "/desktop/{secret}/document.pdf",
+            format!("/desktop/{}/document.pdf", "a".repeat(64)),
+            None,
+            public(S404),
+        ),
+        (
+            "POST",
+            "/desktop/{secret}/upload",
+            format!("/desktop/{}/upload", "a".repeat(64)),
+            None,
+            public(S404),
+        ),
         // Completing needs no token: the signature itself must verify with the unit's
         // certificate; an unknown preparation is a 404 for everyone.
         (

@@ -520,3 +520,116 @@ async fn a_file_signed_elsewhere_is_accepted_only_as_one_valid_signature_of_the_
     .await
     .expect(StatusCode::OK);
 }
+
+/// A multipart form with the file as field `uploadfile`, as the VGCA Sign Service sends it.
+fn uploadfile_form(pdf: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----vgcaBoundary7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"uploadfile\"; \
+         filename=\"signed.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_desktop_tool_signs_through_one_time_links_that_cannot_be_reused_or_outlived() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let dir = temp_dir("desktop-links");
+    let ca = Pki::create(&dir.join("pki"));
+    let printed = |i: usize| {
+        units()[i]["signer"]["full_name"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let u07 = ca.leaf("u07", &printed(6), "Đơn vị U07", Key::Rsa(2048), 507);
+    let skew = Arc::new(AtomicI64::new(0));
+    let clock_skew = Arc::clone(&skew);
+    let options = Options {
+        clock: Arc::new(move || {
+            time::OffsetDateTime::now_utc()
+                + time::Duration::seconds(clock_skew.load(Ordering::Relaxed))
+        }),
+        trust_anchors: pki::certificates_from_pem_or_der(&std::fs::read(&ca.root).unwrap())
+            .unwrap(),
+        ..Options::default()
+    };
+    let app = TestApp::open(&dir.join("data"), options).await;
+    let tokens = ready_to_sign(&app).await;
+    enrol_existing(&app, &tokens, "U07", &bundle(&ca, &u07)).await;
+    let links_uri = |unit: &str| format!("/covenants/{COVENANT}/signatures/{unit}/desktop-links");
+    // Only the unit's leader asks for its links.
+    app.post(&links_uri("U07"), Some(leader(&tokens, "U08")), json!({}))
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    let links = app
+        .post(&links_uri("U07"), Some(leader(&tokens, "U07")), json!({}))
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    let download = links["download_url"].as_str().unwrap();
+    let upload_url = links["upload_url"].as_str().unwrap();
+    assert_eq!(links["upload_field"], "uploadfile");
+
+    // The tool: GET the file (no cookie, no token), sign it, POST it back.
+    let pdf = app.get(download, None).await.expect(StatusCode::OK).body;
+    assert_eq!(pdf.to_vec(), current_pdf(&app).await);
+    let signed = pyhanko_signed(&dir, &pdf, "U07", &u07, &ca.intermediate);
+    let (ctype, body) = uploadfile_form(&signed);
+    let send = |ctype: String, body: Vec<u8>| {
+        axum::http::Request::post(upload_url)
+            .header("content-type", ctype)
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let answer = app
+        .send(send(ctype.clone(), body.clone()))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(answer["Status"], true, "{answer}");
+    assert_eq!(answer["FileName"], "signed.pdf");
+    assert!(
+        answer["FileServer"]
+            .as_str()
+            .unwrap()
+            .contains("/revisions/"),
+        "{answer}"
+    );
+    assert_eq!(current_pdf(&app).await, signed);
+
+    // Used up: the same upload and the download are refused, in the tool's format.
+    let again = app.send(send(ctype, body)).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(again.json()["Status"], false);
+    app.get(download, None).await.expect(StatusCode::NOT_FOUND);
+
+    // Outlived: a link older than its lifetime is refused.
+    let links = app
+        .post(&links_uri("U09"), Some(leader(&tokens, "U09")), json!({}))
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    skew.store(16 * 60, Ordering::Relaxed);
+    app.get(links["download_url"].as_str().unwrap(), None)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    let (ctype, body) = uploadfile_form(&signed);
+    let late = app
+        .send(
+            axum::http::Request::post(links["upload_url"].as_str().unwrap())
+                .header("content-type", ctype)
+                .body(axum::body::Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::NOT_FOUND);
+    let v = late.json();
+    assert_eq!(v["Status"], false);
+    assert!(v["Message"].as_str().unwrap().contains("hết hạn"), "{v}");
+    assert_eq!(revision_index(&app).await, 1, "nothing else was stored");
+}

@@ -1,0 +1,251 @@
+//! One-time links for desktop signing tools that fetch and return the file themselves (the
+//! government CA's VGCA Sign Service in whole-file mode, vSignPDF-like tools): the tool carries
+//! no cookie or token, so the unit's leader asks for a pair of URLs that carry a random secret:
+//!
+//! - `POST /covenants/{id}/signatures/{unit}/desktop-links` (the unit's leader): a download URL
+//!   and an upload URL for the current revision, valid [`LINK_TTL`];
+//! - `GET /desktop/{secret}/document.pdf`: that revision's PDF (until the upload or expiry);
+//! - `POST /desktop/{secret}/upload`: the signed PDF as multipart field `uploadfile` (the first
+//!   file is taken), answered as the tool expects, `{Status, Message, FileName, FileServer}`.
+//!   The link is used up by the first upload, accepted or not; a used or expired link is
+//!   refused. The file is judged as any upload ([`super::uploads::accept_signed_file`]).
+//!
+//! Links live in memory (a restart forgets them: the leader asks again); only the secret's
+//! SHA-256 is kept.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rand_core::{OsRng, RngCore};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::auth::Caller;
+use super::covenants::{load, rfc3339};
+use super::documents;
+use super::error::{ApiError, ApiResult};
+use super::{AppState, Routes, hex};
+use crate::store::Blobs;
+use crate::workflow::Action;
+
+/// How long a pair of links stays usable.
+pub const LINK_TTL: time::Duration = time::Duration::minutes(15);
+
+/// Links per unit kept at once (older ones are dropped).
+const MAX_LINKS_PER_UNIT: usize = 4;
+
+pub(super) fn routes(r: Routes) -> Routes {
+    r.post(
+        "/covenants/{id}/signatures/{unit}/desktop-links",
+        create_links,
+    )
+    .get("/desktop/{secret}/document.pdf", download)
+    .post("/desktop/{secret}/upload", upload)
+}
+
+#[derive(Clone)]
+struct Link {
+    covenant_id: String,
+    unit_id: String,
+    base_sha256: String,
+    created_at: OffsetDateTime,
+}
+
+/// The open links, by SHA-256 of their secret.
+#[derive(Default)]
+pub(crate) struct DesktopLinks {
+    inner: Mutex<HashMap<[u8; 32], Link>>,
+}
+
+impl DesktopLinks {
+    fn insert(&self, key: [u8; 32], link: Link, now: OffsetDateTime) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.retain(|_, l| l.created_at + LINK_TTL > now);
+            let mut same: Vec<([u8; 32], OffsetDateTime)> = map
+                .iter()
+                .filter(|(_, l)| l.covenant_id == link.covenant_id && l.unit_id == link.unit_id)
+                .map(|(k, l)| (*k, l.created_at))
+                .collect();
+            same.sort_by_key(|(_, t)| *t);
+            while same.len() >= MAX_LINKS_PER_UNIT {
+                let (k, _) = same.remove(0);
+                map.remove(&k);
+            }
+            map.insert(key, link);
+        }
+    }
+
+    fn get(&self, key: &[u8; 32], now: OffsetDateTime) -> Option<Link> {
+        let map = self.inner.lock().ok()?;
+        map.get(key)
+            .filter(|l| l.created_at + LINK_TTL > now)
+            .cloned()
+    }
+
+    fn take(&self, key: &[u8; 32], now: OffsetDateTime) -> Option<Link> {
+        let mut map = self.inner.lock().ok()?;
+        map.remove(key).filter(|l| l.created_at + LINK_TTL > now)
+    }
+}
+
+fn key_of(secret: &str) -> Option<[u8; 32]> {
+    (secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| Sha256::digest(secret.to_ascii_lowercase().as_bytes()).into())
+}
+
+/// Creates a pair of links for the unit's leader (or the admin) on the current revision.
+pub(crate) async fn desktop_links(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    unit: &str,
+) -> ApiResult<Value> {
+    let covenant = load(state, id).await?;
+    caller.require_unit_leader(&covenant.bloc_id, unit)?;
+    covenant.unit(unit)?;
+    super::require_action(Action::Sign, &covenant)?;
+    let doc = documents::current(state, id).await?;
+    let mut bytes = [0_u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let secret = hex(&bytes);
+    let now = state.now();
+    let key = key_of(&secret).ok_or_else(|| ApiError::internal("link secret"))?;
+    state.shared.desktop.insert(
+        key,
+        Link {
+            covenant_id: id.to_owned(),
+            unit_id: unit.to_owned(),
+            base_sha256: doc.pdf_sha256.clone(),
+            created_at: now,
+        },
+        now,
+    );
+    Ok(json!({
+        "download_url": format!("/desktop/{secret}/document.pdf"),
+        "upload_url": format!("/desktop/{secret}/upload"),
+        "upload_field": "uploadfile",
+        "base_revision_index": doc.index,
+        "base_revision_sha256": doc.pdf_sha256,
+        "expires_at": rfc3339(now + LINK_TTL),
+    }))
+}
+
+async fn create_links(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, unit)): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let links = desktop_links(&state, &caller, &id, &unit).await?;
+    Ok((StatusCode::CREATED, Json(links)))
+}
+
+fn gone() -> ApiError {
+    ApiError::not_found(
+        "liên kết ký đã hết hạn hoặc đã được dùng; hãy tạo liên kết mới trên trang ký",
+    )
+}
+
+async fn download(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+) -> ApiResult<Response> {
+    let key = key_of(&secret).ok_or_else(gone)?;
+    let link = state
+        .shared
+        .desktop
+        .get(&key, state.now())
+        .ok_or_else(gone)?;
+    let pdf = state.blobs.get(&link.base_sha256).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, documents::PDF_TYPE.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{}-{}.pdf\"",
+                    link.covenant_id, link.unit_id
+                ),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        Bytes::from(pdf),
+    )
+        .into_response())
+}
+
+/// The answer a desktop signing tool reads.
+fn tool_answer(status: StatusCode, ok: bool, message: &str, file: &str, server: &str) -> Response {
+    (
+        status,
+        Json(json!({"Status": ok, "Message": message, "FileName": file, "FileServer": server})),
+    )
+        .into_response()
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    req: Request,
+) -> Response {
+    let now = state.now();
+    let Some(link) = key_of(&secret).and_then(|k| state.shared.desktop.take(&k, now)) else {
+        return tool_answer(StatusCode::NOT_FOUND, false, &gone().to_string(), "", "");
+    };
+    let (name, pdf) = match super::verification::first_file(req, &state).await {
+        Ok(f) => f,
+        Err(e) => return tool_answer(e.status_code(), false, &e.to_string(), "", ""),
+    };
+    let current_sha = documents::current(&state, &link.covenant_id)
+        .await
+        .map(|d| d.pdf_sha256.clone());
+    if current_sha.as_deref().ok() != Some(link.base_sha256.as_str()) {
+        let e = ApiError::conflict(
+            "stale",
+            "tài liệu đã có phiên bản mới (có đơn vị khác ký trước); hãy tạo liên kết mới và ký lại",
+        );
+        return tool_answer(StatusCode::CONFLICT, false, &e.to_string(), &name, "");
+    }
+    let actor = format!("{}/desktop-link", link.unit_id);
+    match super::uploads::accept_signed_file(
+        &state,
+        &actor,
+        &link.covenant_id,
+        &link.unit_id,
+        pdf,
+        "one_time_url",
+    )
+    .await
+    {
+        Ok(answer) => {
+            let server = answer
+                .get("sha256")
+                .and_then(Value::as_str)
+                .map(|sha| format!("/covenants/{}/revisions/{sha}", link.covenant_id))
+                .unwrap_or_default();
+            tool_answer(
+                StatusCode::OK,
+                true,
+                &format!("Đã nhận chữ ký của {}", link.unit_id),
+                &name,
+                &server,
+            )
+        }
+        Err(e) => {
+            let head = e.to_string();
+            let mut message = head.clone();
+            if let ApiError::Invalid { details, .. } = &e {
+                for d in details.iter().filter(|d| d.message != head) {
+                    message.push_str("; ");
+                    message.push_str(&d.message);
+                }
+            }
+            tool_answer(e.status_code(), false, &message, &name, "")
+        }
+    }
+}
