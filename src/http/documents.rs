@@ -23,11 +23,11 @@ use super::{AppState, Routes};
 use crate::store::{Blobs, CovenantRow, RevisionRow, StoreError};
 
 pub(super) fn routes(r: Routes) -> Routes {
-    r.get("/covenants/{id}/document.pdf", |s, c, p, h| {
-        file("pdf", s, c, p, h)
+    r.get("/covenants/{id}/document.pdf", |s, c, p, h, u| {
+        file("pdf", s, c, p, h, u)
     })
-    .get("/covenants/{id}/document.docx", |s, c, p, h| {
-        file("docx", s, c, p, h)
+    .get("/covenants/{id}/document.docx", |s, c, p, h, u| {
+        file("docx", s, c, p, h, u)
     })
     .get("/covenants/{id}/revisions", revisions)
 }
@@ -126,15 +126,41 @@ pub(crate) async fn current(state: &AppState, id: &str) -> ApiResult<Arc<Current
         .offer(&covenant, &revision, pdf.into(), docx))
 }
 
-/// `GET /covenants/{id}/document.<ext>`: the current PDF or the DOCX.
+/// `GET /covenants/{id}/document.<ext>`: the current PDF or the DOCX. `?xem=1` on the PDF
+/// serves it inline and frameable by this site's pages (the signing page shows it in the
+/// browser's PDF viewer); otherwise it is an attachment that no page may frame.
 async fn file(
     ext: &'static str,
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
 ) -> ApiResult<Response> {
-    current_file(&state, &caller, &id, &headers, ext).await
+    let mut response = current_file(&state, &caller, &id, &headers, ext).await?;
+    let view = ext == "pdf"
+        && uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|kv| kv == "xem=1"));
+    if view {
+        let h = response.headers_mut();
+        if let Some(v) = h
+            .get(header::CONTENT_DISPOSITION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| HeaderValue::from_str(&v.replacen("attachment", "inline", 1)).ok())
+        {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+        h.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'self'"),
+        );
+    }
+    Ok(response)
 }
 
 /// The current PDF (`ext` = `pdf`, with its revision) or the DOCX of covenant `id`.

@@ -70,7 +70,14 @@ pub(crate) async fn accept_signed_file(
         ));
     }
     let doc = documents::current(state, id).await?;
-    if !pdf.starts_with(&doc.pdf) || pdf.len() == doc.pdf.len() {
+    if pdf == doc.pdf {
+        return Err(ApiError::invalid(
+            "no_new_signature",
+            "file",
+            "tệp tải lên chính là bản hiện tại, chưa có chữ ký mới nào",
+        ));
+    }
+    if !pdf.starts_with(&doc.pdf) {
         let revisions = state.store.revisions(id).await?;
         let older: Vec<&str> = revisions
             .iter()
@@ -82,14 +89,10 @@ pub(crate) async fn accept_signed_file(
             incr(&state.shared.metrics.stale_completions);
             return Err(stale(&doc.pdf_sha256, doc.index));
         }
-        let message = if pdf.len() == doc.pdf.len() && pdf == doc.pdf {
-            "tệp tải lên chưa có chữ ký mới nào".to_owned()
-        } else {
-            format!(
-                "tệp tải lên không bắt đầu bằng bản hiện tại của giao ước (phiên bản {}); chỉ được thêm chữ ký bằng cập nhật gia tăng, không được sửa hay lưu lại toàn bộ tệp",
-                doc.index
-            )
-        };
+        let message = format!(
+            "tệp tải lên không bắt đầu bằng bản hiện tại của giao ước (phiên bản {}); chỉ được thêm chữ ký bằng cập nhật gia tăng, không được sửa hay lưu lại toàn bộ tệp",
+            doc.index
+        );
         return Err(ApiError::invalid("not_this_revision", "file", message));
     }
     let opts = verify_options(state, &covenant.bloc_id).await?;

@@ -29,6 +29,11 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// Starts with `extra` arguments after `serve --demo` (the trust folder).
+    fn start_with(extra: &[&str]) -> Server {
         let dir = temp_dir("browser");
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_giaouoc"))
@@ -36,6 +41,7 @@ impl Server {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
             .arg(dir.join("data"))
+            .args(extra)
             .env("GIAOUOC_ADMIN_TOKEN", ADMIN)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -437,4 +443,131 @@ fn web_interface_registration_review_signing_and_verification_in_chromium() {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The unit's leader enrols `pem` (leaf and intermediate); the leader unit U01 approves.
+fn enrol(s: &Server, unit: &str, pem: &str) {
+    let post = |path: &str, token: &str, body: Value| {
+        let mut r = s
+            .agent
+            .post(format!("{}{path}", s.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .send_json(&body)
+            .unwrap();
+        let status = r.status().as_u16();
+        let v: Value = r.body_mut().read_json().unwrap();
+        assert!(status < 300, "{path}: {status} {v}");
+        v
+    };
+    let e = post(
+        "/blocs/KTD-VHXH-QN/enrolments",
+        &s.token(unit, "leader"),
+        json!({"unit": unit, "certificate_pem": pem, "title": "Giám đốc"}),
+    );
+    post(
+        &format!("/enrolments/{}/approve", e["id"]),
+        &s.token("U01", "leader"),
+        json!({}),
+    );
+}
+
+#[test]
+fn leaders_sign_with_ecdsa_and_rsa_keys_in_chromium_and_upload_a_file_signed_elsewhere() {
+    use giaouoc::test_support::foreign::{Key, Pki, pyhanko_sign};
+    let work = temp_dir("browser-foreign");
+    let ca = Pki::create(&work.join("pki"));
+    let trust = work.join("trust");
+    std::fs::create_dir_all(&trust).unwrap();
+    std::fs::copy(&ca.root, trust.join("root.pem")).unwrap();
+    let s = Server::start_with(&["--trust-dir", trust.to_str().unwrap()]);
+    let units: Value = s.get_json(&format!("/covenants/{Y2021}"));
+    let printed = |unit: &str| {
+        units["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["id"] == unit)
+            .map(|u| {
+                u["signer"]["full_name"]
+                    .as_str()
+                    .unwrap_or("Lãnh đạo")
+                    .to_owned()
+            })
+            .unwrap_or_else(|| "Lãnh đạo".into())
+    };
+    let intermediate = std::fs::read_to_string(&ca.intermediate).unwrap();
+    let mut leaves = Vec::new();
+    for (i, (unit, key)) in [
+        ("U03", Key::P256),
+        ("U04", Key::Rsa(2048)),
+        ("U06", Key::Rsa(2048)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let leaf = ca.leaf(
+            &unit.to_lowercase(),
+            &printed(unit),
+            unit,
+            key,
+            700 + i as u32,
+        );
+        enrol(
+            &s,
+            unit,
+            &(std::fs::read_to_string(&leaf.cert).unwrap() + &intermediate),
+        );
+        leaves.push(leaf);
+    }
+    let b = Browser::start(1280, 900, &shots_dir());
+    for (unit, leaf, label) in [
+        ("U03", &leaves[0], "ECDSA P-256"),
+        ("U04", &leaves[1], "RSA"),
+    ] {
+        login(&b, &s, unit, "leader");
+        b.goto(&format!("{}/giao-uoc/{Y2021}/ky/{unit}", s.url));
+        b.wait_text("#cac-buoc", label);
+        assert_eq!(b.count("iframe.pdf-view"), 1, "the page shows the document");
+        b.type_into("#tep-khoa", leaf.key.to_str().unwrap());
+        b.click("#nut-ky");
+        b.wait_text("#ket-qua", "Đã ký thành công");
+        b.screenshot(&format!("30-ky-so-{}", unit.to_lowercase()));
+        logout(&b);
+    }
+
+    // U06 signed with another tool, uploaded from the signing page.
+    let before = s.get_bytes(&format!("/covenants/{Y2021}/document.pdf"));
+    let input = work.join("u06-in.pdf");
+    let signed = work.join("u06-signed.pdf");
+    std::fs::write(&input, &before).unwrap();
+    pyhanko_sign(&input, &signed, "U06", &leaves[2], &ca.intermediate, &[]);
+    login(&b, &s, "U06", "leader");
+    b.goto(&format!("{}/giao-uoc/{Y2021}/ky/U06", s.url));
+    b.type_into("#tep-da-ky", input.to_str().unwrap());
+    b.click("#nut-tai-len");
+    b.wait_text("#loi-tai-len", "chưa có chữ ký mới");
+    b.type_into("#tep-da-ky", signed.to_str().unwrap());
+    b.click("#nut-tai-len");
+    let done = b.wait_text("#ket-qua-tai-len", "Đã nhận bản đã ký");
+    assert!(done.contains("pyHanko"), "{done}");
+    b.screenshot("31-tai-len-ban-da-ky");
+    b.click("#nut-lien-ket");
+    let links = b.wait_text("#lien-ket", "/desktop/");
+    assert!(links.contains("uploadfile"), "{links}");
+    logout(&b);
+
+    let pdf = s.get_bytes(&format!("/covenants/{Y2021}/document.pdf"));
+    std::fs::write(work.join("signed.pdf"), &pdf).unwrap();
+    let out = Command::new(giaouoc::test_support::require("pyhanko"))
+        .args(["sign", "validate", "--trust"])
+        .arg(s.keys().join("ca.pem"))
+        .arg("--trust")
+        .arg(&ca.root)
+        .arg("--trust-replace")
+        .arg(work.join("signed.pdf"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.matches("INTACT:TRUSTED").count(), 3, "{text}");
 }

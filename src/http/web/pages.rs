@@ -373,6 +373,37 @@ async fn registration_body(web: &Web, id: &str, unit: &str) -> PageResult {
         .await)
 }
 
+/// The public key of a certificate as the JWK members the signing page compares with the key
+/// file it reads (RFC 7517/7518): `x` for Ed25519, `x` and `y` for P-256, `n` for RSA; and the
+/// kind (`ed25519`, `p256`, `rsa`, or `other`: the browser cannot sign with it).
+fn key_for_browser(spki: &spki::SubjectPublicKeyInfoOwned) -> (&'static str, Value) {
+    use crate::pki::alg::KeyKind;
+    let raw = spki.subject_public_key.raw_bytes();
+    match crate::pki::alg::key_kind(spki) {
+        Ok(KeyKind::Ed25519) => ("ed25519", json!({"x": B64URL.encode(raw)})),
+        Ok(KeyKind::P256) if raw.len() == 65 => (
+            "p256",
+            json!({
+                "x": B64URL.encode(raw.get(1..33).unwrap_or_default()),
+                "y": B64URL.encode(raw.get(33..65).unwrap_or_default()),
+            }),
+        ),
+        Ok(KeyKind::Rsa { .. }) => {
+            use rsa::pkcs8::DecodePublicKey;
+            use rsa::traits::PublicKeyParts;
+            let n = der::Encode::to_der(spki)
+                .ok()
+                .and_then(|d| rsa::RsaPublicKey::from_public_key_der(&d).ok())
+                .map(|k| B64URL.encode(k.n().to_bytes_be()));
+            match n {
+                Some(n) => ("rsa", json!({ "n": n })),
+                None => ("other", json!({})),
+            }
+        }
+        _ => ("other", json!({})),
+    }
+}
+
 async fn sign_page(web: Web, Path((id, unit)): Path<(String, String)>) -> Response {
     let result = sign_body(&web, &id, &unit).await;
     finish(&web, result).await
@@ -399,27 +430,48 @@ async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
                 .and_then(|certs| certs.into_iter().next())
                 .ok_or_else(|| ApiError::internal("stored certificate unreadable"))?;
             let info = crate::pki::cert_info(&parsed);
-            let key = parsed
-                .tbs_certificate
-                .subject_public_key_info
-                .subject_public_key
-                .raw_bytes();
+            let (kind, jwk) = key_for_browser(&parsed.tbs_certificate.subject_public_key_info);
             Some(json!({
-                "public_key": B64URL.encode(key),
+                "key_kind": kind, "key_jwk": jwk.to_string(),
                 "name": info.subject_cn, "title": info.title, "unit_name": info.unit_name,
                 "serial": info.serial_hex, "not_after": info.not_after,
+                "issuer": info.issuer_cn, "bloc_issued": info.unit_id.is_some(),
             }))
         }
         None => None,
     };
     let signable = Action::Sign.allowed_in(row.state);
+    // What the unit commits to, shown before the button.
+    let r = &unit_json.registration;
+    let mut pledges: Vec<String> = Vec::new();
+    if let Some(t) = &r.collective_title {
+        pledges.push(format!("Danh hiệu tập thể: {t}"));
+    }
+    pledges.extend(
+        r.individual_titles
+            .iter()
+            .map(|t| format!("{}: {} người", t.title, t.count)),
+    );
+    pledges.extend(r.pledges.iter().map(|p| match (p.target, &p.unit) {
+        (Some(v), Some(u)) => format!(
+            "{} (chỉ tiêu: {} {u})",
+            p.text,
+            crate::template::format_number(v)
+        ),
+        (Some(v), None) => format!(
+            "{} (chỉ tiêu: {})",
+            p.text,
+            crate::template::format_number(v)
+        ),
+        _ => p.text.clone(),
+    }));
     Ok(web
         .render(
             StatusCode::OK,
             "sign.html",
             json!({
                 "c": view, "unit": unit_json, "cert": cert, "signed": signed,
-                "signable": signable,
+                "signable": signable, "pledges": pledges,
             }),
         )
         .await)

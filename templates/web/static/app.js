@@ -1,6 +1,7 @@
 // giaouoc web interface: the little script the pages need (no framework, no build step).
 // Every call goes to the service's own JSON API with the session cookie and the page's
-// anti-CSRF token. Signing keys are read and used in this browser only (WebCrypto Ed25519).
+// anti-CSRF token. Signing keys are read and used in this browser only (WebCrypto: Ed25519,
+// ECDSA P-256, RSASSA-PKCS1-v1_5 with SHA-256).
 "use strict";
 
 (function () {
@@ -29,7 +30,9 @@
     const token = $('meta[name="csrf-token"]');
     if (token) headers["X-CSRF-Token"] = token.content;
     let payload;
-    if (body !== undefined) {
+    if (body instanceof FormData) {
+      payload = body;
+    } else if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       payload = JSON.stringify(body);
     }
@@ -414,15 +417,33 @@
     }
   }
 
+  /** WebCrypto's names for the key kinds the signing page knows (the certificate's key). */
+  const ALGORITHMS = {
+    ed25519: { key: { name: "Ed25519" }, sign: { name: "Ed25519" }, label: "Ed25519", members: ["x"] },
+    p256: {
+      key: { name: "ECDSA", namedCurve: "P-256" },
+      sign: { name: "ECDSA", hash: "SHA-256" },
+      label: "ECDSA P-256",
+      members: ["x", "y"],
+    },
+    rsa: {
+      key: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+      sign: { name: "RSASSA-PKCS1-v1_5" },
+      label: "RSA",
+      members: ["n"],
+    },
+  };
+
   /** Reads the PKCS#8 PEM key file and checks it is the key of the unit's certificate. */
-  async function loadKey(file, publicKey, unit) {
+  async function loadKey(file, kind, expected, unit) {
+    const alg = ALGORITHMS[kind];
     if (!file) throw new SignProblem("key", "Hãy chọn tệp khóa bí mật (.key) của lãnh đạo đơn vị.");
     if (file.size > 16384) {
-      throw new SignProblem("key", "Tệp đã chọn quá lớn để là một tệp khóa. Hãy chọn tệp .key do lệnh giaouoc keygen tạo.");
+      throw new SignProblem("key", "Tệp đã chọn quá lớn để là một tệp khóa. Hãy chọn tệp khóa bí mật dạng PEM.");
     }
     const text = await file.text();
     if (text.includes("ENCRYPTED PRIVATE KEY")) {
-      throw new SignProblem("key", "Tệp khóa này được bảo vệ bằng mật khẩu; trang này chỉ dùng được tệp khóa do lệnh giaouoc keygen tạo.");
+      throw new SignProblem("key", "Tệp khóa này được bảo vệ bằng mật khẩu; trang này chỉ dùng được tệp khóa PKCS#8 không mật khẩu. Với token hay tệp .p12, hãy dùng giaouoc client sign hoặc phần mềm ký rồi tải bản đã ký lên ở dưới.");
     }
     const m = /-----BEGIN PRIVATE KEY-----([\s\S]+?)-----END PRIVATE KEY-----/.exec(text);
     if (!m) {
@@ -430,21 +451,88 @@
     }
     let key;
     try {
-      key = await crypto.subtle.importKey("pkcs8", b64ToBytes(m[1]), { name: "Ed25519" }, true, ["sign"]);
+      key = await crypto.subtle.importKey("pkcs8", b64ToBytes(m[1]), alg.key, true, ["sign"]);
     } catch (_) {
-      throw new SignProblem("key", "Tệp khóa không đọc được hoặc không phải khóa Ed25519. Hãy chọn tệp .key do lệnh giaouoc keygen tạo.");
+      throw new SignProblem("key", `Tệp khóa không đọc được hoặc không phải khóa ${alg.label} của chứng thư này.`);
     }
     const jwk = await crypto.subtle.exportKey("jwk", key);
-    if (jwk.x !== publicKey) {
+    if (alg.members.some((k) => jwk[k] !== expected[k])) {
       throw new SignProblem("key", `Khóa này không khớp với chứng thư số của đơn vị ${unit}: có thể đây là khóa của đơn vị khác hoặc khóa cũ. Chưa có gì được gửi lên máy chủ.`);
     }
     return key;
   }
 
+  /** The upload form: a file signed elsewhere, or one-time links for a desktop signing tool. */
+  function uploadForm() {
+    const form = $("#tai-len");
+    if (!form) return;
+    const { covenant, unit } = form.dataset;
+    const base = `/covenants/${encodeURIComponent(covenant)}/signatures/${encodeURIComponent(unit)}`;
+    const error = $("#loi-tai-len");
+    const result = $("#ket-qua-tai-len");
+    const send = $("#nut-tai-len");
+    const linkButton = $("#nut-lien-ket");
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      error.hidden = true;
+      result.hidden = true;
+      const file = $("#tep-da-ky").files[0];
+      if (!file) {
+        say(error, "Hãy chọn tệp PDF đã ký.", "bad");
+        return;
+      }
+      const body = new FormData();
+      body.append("file", file, file.name);
+      busy([send, linkButton], true);
+      try {
+        const done = await api("POST", base + "/upload", body);
+        say(result, `Đã nhận bản đã ký${done.tool ? " (ký bằng " + done.tool + ")" : ""}. Giao ước hiện có ${done.signed} đơn vị đã ký (phiên bản ${done.index}).`, "good");
+      } catch (e) {
+        let message = e.message;
+        const reasons = (e.details || []).map((d) => d.message).filter((t) => t && t !== e.message);
+        if (reasons.length) message += " " + reasons.map(sentence).join(" ");
+        if (e.code === "stale") message = "Tệp được ký trên một phiên bản cũ: đơn vị khác đã ký trước. Hãy tải bản PDF mới nhất, ký lại rồi gửi.";
+        say(error, message, "bad", e);
+      } finally {
+        busy([send, linkButton], false);
+      }
+    });
+    linkButton.addEventListener("click", async () => {
+      error.hidden = true;
+      busy([send, linkButton], true);
+      try {
+        const links = await api("POST", base + "/desktop-links", {});
+        const out = $("#lien-ket");
+        out.replaceChildren();
+        const p = document.createElement("p");
+        p.textContent = "Dán hai địa chỉ này vào phần mềm ký (mỗi cặp dùng một lần, hết hạn lúc " +
+          new Date(links.expires_at).toLocaleTimeString("vi-VN") + "). Tệp ký gửi lên ở trường “uploadfile”.";
+        const dl = document.createElement("dl");
+        [["Tải tệp", links.download_url], ["Gửi tệp đã ký", links.upload_url]].forEach(([label, path]) => {
+          const dt = document.createElement("dt");
+          dt.textContent = label;
+          const dd = document.createElement("dd");
+          const code = document.createElement("code");
+          code.textContent = new URL(path, location.href).href;
+          dd.append(code);
+          dl.append(dt, dd);
+        });
+        out.append(p, dl);
+        out.hidden = false;
+      } catch (e) {
+        say(error, e.message, "bad", e);
+      } finally {
+        busy([send, linkButton], false);
+      }
+    });
+  }
+
   function signPage() {
+    uploadForm();
     const form = $("#ky-so");
     if (!form) return;
-    const { covenant, unit, publicKey } = form.dataset;
+    const { covenant, unit, keyKind } = form.dataset;
+    const expected = JSON.parse(form.dataset.keyJwk || "{}");
     const error = $("#loi-ky");
     const result = $("#ket-qua");
     const button = $("#nut-ky");
@@ -467,7 +555,7 @@
       let current = "key";
       try {
         step("key", "doing");
-        const key = await loadKey($("#tep-khoa").files[0], publicKey, unit);
+        const key = await loadKey($("#tep-khoa").files[0], keyKind, expected, unit);
         step("key", "done");
         const base = `/covenants/${encodeURIComponent(covenant)}/signatures/${encodeURIComponent(unit)}`;
         let done = null;
@@ -483,7 +571,11 @@
           if (toSign[0] !== 0x31 || toSign.length > 8192) {
             throw new SignProblem("sign", "Máy chủ gửi dữ liệu cần ký không đúng dạng thuộc tính ký CMS; trang đã từ chối ký. Hãy báo quản trị viên.");
           }
-          const signature = await crypto.subtle.sign({ name: "Ed25519" }, key, toSign);
+          if (prepared.signature_algorithm && !prepared.signature_algorithm.startsWith(keyKind === "p256" ? "ecdsa-p256" : keyKind)) {
+            throw new SignProblem("sign", "Máy chủ yêu cầu một thuật toán ký khác với khóa đã chọn; trang đã từ chối ký.");
+          }
+          // ECDSA comes back as r‖s, which the service encodes for CMS.
+          const signature = await crypto.subtle.sign(ALGORITHMS[keyKind].sign, key, toSign);
           step("sign", "done");
           current = "complete";
           step("complete", "doing");
