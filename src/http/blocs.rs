@@ -24,6 +24,11 @@ use crate::store::{
 pub(super) fn routes(r: Routes) -> Routes {
     r.get("/blocs/{bloc}", get_bloc)
         .get("/blocs/{bloc}/ca.pem", ca_pem)
+        .get("/blocs/{bloc}/ca.crl", ca_crl)
+        .post(
+            "/blocs/{bloc}/certificates/{serial}/revoke",
+            revoke_certificate,
+        )
         .post("/blocs/{bloc}/tokens", create_token)
         .post("/tokens/{token}/revoke", revoke_token)
         .post("/blocs/{bloc}/enrolments", enrol)
@@ -55,6 +60,91 @@ async fn ca_pem(State(state): State<AppState>, Path(bloc): Path<String>) -> ApiR
         row.ca_cert_pem,
     )
         .into_response())
+}
+
+/// `GET /blocs/{bloc}/ca.crl` (public, a stable URL): the bloc CA's current CRL, DER (RFC 5280
+/// §5), listing every certificate it issued that was revoked; issued at the current minute,
+/// valid seven days, numbered by that minute so numbers only grow (§5.2.3).
+async fn ca_crl(State(state): State<AppState>, Path(bloc): Path<String>) -> ApiResult<Response> {
+    let der = bloc_crl(&state, &bloc).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pkix-crl"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("max-age=60"),
+            ),
+        ],
+        der,
+    )
+        .into_response())
+}
+
+/// The bloc CA's CRL now (see [`ca_crl`]).
+pub(crate) async fn bloc_crl(state: &AppState, bloc: &str) -> ApiResult<Vec<u8>> {
+    let ca = state.shared.cas.require(bloc)?;
+    let mut revoked = Vec::new();
+    for c in state.store.list_certificates(bloc).await? {
+        let Some(at) = c.revoked_at else { continue };
+        let ours = pki::certificates_from_pem_or_der(c.cert_pem.as_bytes())
+            .ok()
+            .and_then(|v| v.into_iter().next())
+            .is_some_and(|leaf| leaf.tbs_certificate.issuer == ca.cert.tbs_certificate.subject);
+        if let (true, Ok(serial)) = (ours, u64::from_str_radix(&c.serial, 16)) {
+            revoked.push((serial, at));
+        }
+    }
+    let now = state.now();
+    let minute = now.unix_timestamp().div_euclid(60);
+    let this_update = time::OffsetDateTime::from_unix_timestamp(minute.saturating_mul(60))
+        .map_err(ApiError::internal)?;
+    let number = u64::try_from(minute).unwrap_or(0);
+    ca.crl(
+        &revoked,
+        this_update,
+        this_update + time::Duration::days(7),
+        number,
+    )
+    .map_err(ApiError::internal)
+}
+
+/// `POST /blocs/{bloc}/certificates/{serial}/revoke` (the leader unit or the admin): the
+/// certificate may no longer sign for its unit. A bloc certificate also goes on the CRL; an
+/// enrolled certificate of another CA is only withdrawn from the unit (its CA revokes it).
+async fn revoke_certificate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bloc, serial)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    caller.require_leader_unit(&state, &bloc).await?;
+    let actor = caller.actor();
+    let serial = serial.trim().to_ascii_lowercase();
+    if serial.is_empty() || serial.len() > 40 || !serial.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::invalid(
+            "invalid_field",
+            "serial",
+            "số sê-ri phải là số thập lục phân",
+        ));
+    }
+    state
+        .store
+        .revoke_certificate(&Stamp::new(&actor, state.now()), &bloc, &serial)
+        .await?;
+    let cert = state
+        .store
+        .list_certificates(&bloc)
+        .await?
+        .into_iter()
+        .find(|c| c.serial.trim_start_matches('0') == serial.trim_start_matches('0'))
+        .ok_or_else(|| ApiError::internal("revoked certificate vanished"))?;
+    let mut view = certificate_view(&cert);
+    if let Some(v) = view.as_object_mut() {
+        v.insert("crl_url".into(), json!(format!("/blocs/{bloc}/ca.crl")));
+    }
+    Ok(Json(view))
 }
 
 #[derive(Deserialize)]

@@ -631,9 +631,17 @@ pub(crate) async fn verify_options(state: &AppState, bloc_id: &str) -> ApiResult
                 .push(hex(&sha2::Sha256::digest(der)));
         }
     }
+    // The bloc CA's own CRL, so revocations made over HTTP count at once.
+    let crls = super::blocs::bloc_crl(state, bloc_id)
+        .await
+        .ok()
+        .and_then(|der| pki::parse_crl(&der).ok())
+        .into_iter()
+        .collect();
     Ok(VerifyOptions {
         trust_roots: state.trust_roots(),
         enrolled,
+        crls,
         ..VerifyOptions::default()
     })
 }

@@ -254,6 +254,20 @@ fn api_cases() -> Vec<Case> {
         ),
         (
             "GET",
+            "/blocs/{bloc}/ca.crl",
+            format!("/blocs/{b}/ca.crl"),
+            None,
+            public(S200),
+        ),
+        (
+            "POST",
+            "/blocs/{bloc}/certificates/{serial}/revoke",
+            format!("/blocs/{b}/certificates/ffffffffff/revoke"),
+            Some(json!({})),
+            [S401, S403, S403, S403, S403, S404, S404],
+        ),
+        (
+            "GET",
             "/blocs/{bloc}/certificates/{unit}",
             format!("/blocs/{b}/certificates/U03"),
             None,

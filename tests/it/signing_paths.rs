@@ -633,3 +633,67 @@ async fn a_desktop_tool_signs_through_one_time_links_that_cannot_be_reused_or_ou
     assert!(v["Message"].as_str().unwrap().contains("hết hạn"), "{v}");
     assert_eq!(revision_index(&app).await, 1, "nothing else was stored");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_leader_unit_revokes_a_certificate_over_http_and_the_crl_lists_it() {
+    let app = TestApp::new("revoke-http").await;
+    let tokens = ready_to_sign(&app).await;
+    let cert = app
+        .get(&format!("/blocs/{BLOC}/certificates/U05"), None)
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let serial = cert["serial"].as_str().unwrap().to_owned();
+    let uri = format!("/blocs/{BLOC}/certificates/{serial}/revoke");
+    // A member unit may not; the leader unit may.
+    app.post(&uri, Some(leader(&tokens, "U05")), json!({}))
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    let revoked = app
+        .post(&uri, Some(leader(&tokens, "U01")), json!({}))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert!(revoked["revoked_at"].is_string(), "{revoked}");
+    assert_eq!(revoked["crl_url"], format!("/blocs/{BLOC}/ca.crl"));
+
+    // The CRL at its stable URL: signed by the bloc CA, listing the serial.
+    let reply = app
+        .get(&format!("/blocs/{BLOC}/ca.crl"), None)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(reply.header("content-type"), "application/pkix-crl");
+    let crl = pki::parse_crl(&reply.body).unwrap();
+    let ca = app.state.bloc_ca(BLOC).unwrap();
+    assert!(crl.verify(&ca.cert), "the CRL is signed by the bloc CA");
+    let listed: Vec<String> = crl.revoked.iter().map(|r| r.serial_hex.clone()).collect();
+    assert!(
+        listed
+            .iter()
+            .any(|s| s.trim_start_matches('0') == serial.trim_start_matches('0')),
+        "{listed:?} lacks {serial}"
+    );
+
+    // The revoked certificate can no longer sign.
+    let r = app
+        .post(
+            &format!("/covenants/{COVENANT}/signatures/U05/prepare"),
+            Some(leader(&tokens, "U05")),
+            json!({"certificate_pem": cert["certificate_pem"]}),
+        )
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY)
+        .json();
+    assert_eq!(r["error"], "revoked_certificate", "{r}");
+    // A malformed serial gets its field path.
+    let bad = app
+        .post(
+            &format!("/blocs/{BLOC}/certificates/xyz/revoke"),
+            Some(&app.admin),
+            json!({}),
+        )
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY)
+        .json();
+    assert_eq!(bad["details"][0]["path"], "serial");
+}

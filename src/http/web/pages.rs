@@ -279,6 +279,35 @@ async fn covenant_body(web: &Web, id: &str) -> PageResult {
             })
         })
         .collect();
+    // Which certificate each unit signs with: the newest unrevoked one.
+    let mut certs = serde_json::Map::new();
+    for c in state.store.list_certificates(&row.bloc_id).await? {
+        if c.revoked_at.is_some() {
+            continue;
+        }
+        let Some(leaf) = crate::pki::certificates_from_pem_or_der(c.cert_pem.as_bytes())
+            .ok()
+            .and_then(|v| v.into_iter().next())
+        else {
+            continue;
+        };
+        let info = crate::pki::cert_info(&leaf);
+        let algorithm = crate::pki::alg::key_kind(&leaf.tbs_certificate.subject_public_key_info)
+            .map(|k| match k {
+                crate::pki::alg::KeyKind::Rsa { bits } => format!("RSA-{bits}"),
+                crate::pki::alg::KeyKind::P256 => "ECDSA P-256".to_owned(),
+                crate::pki::alg::KeyKind::P384 => "ECDSA P-384".to_owned(),
+                crate::pki::alg::KeyKind::Ed25519 => "Ed25519".to_owned(),
+            })
+            .unwrap_or_default();
+        certs.insert(
+            c.unit_id.clone(),
+            json!({
+                "issuer": if info.unit_id.is_some() { "CA của khối".to_owned() } else { info.issuer_cn.unwrap_or_default() },
+                "algorithm": algorithm, "serial": c.serial, "not_after": info.not_after,
+            }),
+        );
+    }
     let archived = if row.state == CState::Archived {
         match current_revision(state, id).await? {
             Some(rev) => Some(rev.pdf_sha256),
@@ -301,6 +330,7 @@ async fn covenant_body(web: &Web, id: &str) -> PageResult {
                 "audit_ok": check.ok,
                 "audit_count": events.len(),
                 "archived_sha256": archived,
+                "certs": certs,
             }),
         )
         .await)
