@@ -368,7 +368,7 @@ authorityKeyIdentifier = keyid:always
         }
 
         /// A leader's certificate for a public key held elsewhere (a token's: `public_key` is
-        /// its DER SubjectPublicKeyInfo), issued by the intermediate. `subject` is ASCII
+        /// its SubjectPublicKeyInfo, DER or PEM), issued by the intermediate. `subject` is ASCII
         /// (`openssl x509 -new` reads it as Latin-1).
         ///
         /// # Panics
@@ -381,8 +381,17 @@ authorityKeyIdentifier = keyid:always
             serial: u32,
         ) -> PathBuf {
             let pem = self.dir.join(format!("{stem}.pub.pem"));
+            let is_pem = std::fs::read(public_key)
+                .unwrap_or_else(|e| panic!("{}: {e}", public_key.display()))
+                .starts_with(b"-----BEGIN");
             run(openssl()
-                .args(["pkey", "-pubin", "-inform", "DER", "-in"])
+                .args([
+                    "pkey",
+                    "-pubin",
+                    "-inform",
+                    if is_pem { "PEM" } else { "DER" },
+                ])
+                .arg("-in")
                 .arg(public_key)
                 .arg("-out")
                 .arg(&pem));

@@ -1,6 +1,6 @@
 //! Leaders whose keys live on a PKCS#11 token (SoftHSM2 here, keys generated on the token):
-//! `giaouoc client sign --pkcs11` (RSA-2048, through the service) and the offline `giaouoc
-//! sign --pkcs11` (ECDSA P-256) followed by `giaouoc client upload`. pyHanko and pdfsig judge
+//! `giaouoc client sign --pkcs11` (RSA-2048 and Ed25519, through the service) and the offline
+//! `giaouoc sign --pkcs11` (ECDSA P-256) followed by `giaouoc client upload`. pyHanko and pdfsig judge
 //! the result; the PIN appears in no log (trace level), no output and no command line.
 
 use std::path::{Path, PathBuf};
@@ -140,6 +140,14 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
         "/C=VN/O=U05/CN=Cao Van Luc",
         405,
     );
+    let ed = token_key(
+        &conf,
+        &ca,
+        "07",
+        "EC:edwards25519",
+        "/C=VN/O=U07/CN=Au Thi Hai Yen",
+        407,
+    );
     let trust = dir.join("trust");
     std::fs::create_dir_all(&trust).unwrap();
     std::fs::copy(&ca.root, trust.join("root.pem")).unwrap();
@@ -155,7 +163,7 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
             .unwrap();
     let leader = |u: &str| tokens[u]["leader"].as_str().unwrap().to_owned();
     let intermediate = std::fs::read_to_string(&ca.intermediate).unwrap();
-    for (unit, cert) in [("U03", &rsa), ("U05", &ec)] {
+    for (unit, cert) in [("U03", &rsa), ("U05", &ec), ("U07", &ed)] {
         let pem = std::fs::read_to_string(cert).unwrap() + &intermediate;
         let e = post(
             &server,
@@ -223,6 +231,31 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
         String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(!text.contains(PIN), "{text}");
+
+    // Ed25519 on the token (CKM_EDDSA), through the service.
+    let out = giaouoc(
+        &conf,
+        &[
+            "client",
+            "sign",
+            "--server",
+            &server.url,
+            "--covenant",
+            COVENANT,
+            "--unit",
+            "U07",
+            "--pkcs11",
+            module,
+            "--key-label",
+            "u07",
+            "--token",
+            &leader("U07"),
+        ],
+        PIN,
+    );
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
 
     // Offline with the token's ECDSA key, then uploaded.
     let (_, current) = server.get(&format!("/covenants/{COVENANT}/document.pdf"));
@@ -295,7 +328,7 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
         "{text}{}",
         String::from_utf8_lossy(&py.stderr)
     );
-    assert_eq!(text.matches("INTACT:TRUSTED").count(), 2, "{text}");
+    assert_eq!(text.matches("INTACT:TRUSTED").count(), 3, "{text}");
     let sig = Command::new(require("pdfsig")).arg(&file).output().unwrap();
     let text = String::from_utf8_lossy(&sig.stdout);
     assert_eq!(text.matches("Signature is Valid.").count(), 2, "{text}");
