@@ -519,16 +519,47 @@ fn leaders_sign_with_ecdsa_and_rsa_keys_in_chromium_and_upload_a_file_signed_els
         );
         leaves.push(leaf);
     }
+    // The keys as certificates are handed out: PKCS#12 files with a password (OpenSSL 3's
+    // defaults: PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC).
+    let p12 = |leaf: &giaouoc::test_support::foreign::Leaf, name: &str| {
+        let out = work.join(format!("{name}.p12"));
+        let r = Command::new(giaouoc::test_support::require("openssl"))
+            .args([
+                "pkcs12",
+                "-export",
+                "-passout",
+                "pass:Mat-khau 2021",
+                "-inkey",
+            ])
+            .arg(&leaf.key)
+            .arg("-in")
+            .arg(&leaf.cert)
+            .arg("-out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{r:?}");
+        out
+    };
     let b = Browser::start(1280, 900, &shots_dir());
     for (unit, leaf, label) in [
         ("U03", &leaves[0], "ECDSA P-256"),
         ("U04", &leaves[1], "RSA"),
     ] {
+        let file = p12(leaf, unit);
         login(&b, &s, unit, "leader");
         b.goto(&format!("{}/giao-uoc/{Y2021}/ky/{unit}", s.url));
         b.wait_text("#cac-buoc", label);
         assert_eq!(b.count("iframe.pdf-view"), 1, "the page shows the document");
-        b.type_into("#tep-khoa", leaf.key.to_str().unwrap());
+        b.type_into("#tep-khoa", file.to_str().unwrap());
+        b.type_into("#mat-khau-khoa", "sai mat khau");
+        b.click("#nut-ky");
+        b.wait_text("#loi-ky", "Mật khẩu của tệp .p12 không đúng");
+        b.run(
+            "document.querySelector('#mat-khau-khoa').value = ''",
+            json!([]),
+        );
+        b.type_into("#mat-khau-khoa", "Mat-khau 2021");
         b.click("#nut-ky");
         b.wait_text("#ket-qua", "Đã ký thành công");
         b.screenshot(&format!("30-ky-so-{}", unit.to_lowercase()));

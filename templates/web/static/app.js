@@ -434,24 +434,154 @@
     },
   };
 
-  /** Reads the PKCS#8 PEM key file and checks it is the key of the unit's certificate. */
-  async function loadKey(file, kind, expected, unit) {
+  // ---- PKCS#12 (RFC 7292): the private key of a .p12/.pfx file, decrypted here with WebCrypto.
+
+  /** One DER element at `at`: its tag, and where its contents start and end (X.690 §8.1). */
+  function der(bytes, at) {
+    if (at + 2 > bytes.length) throw new Error("der");
+    const tag = bytes[at];
+    let len = bytes[at + 1];
+    let start = at + 2;
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      if (n < 1 || n > 4 || start + n > bytes.length) throw new Error("der");
+      len = 0;
+      for (let i = 0; i < n; i++) len = len * 256 + bytes[start + i];
+      start += n;
+    }
+    if (start + len > bytes.length) throw new Error("der");
+    return { tag, from: at, start, end: start + len, next: start + len, bytes };
+  }
+  const body = (e) => e.bytes.subarray(e.start, e.end);
+  /** The elements inside a constructed element. */
+  function children(e) {
+    const out = [];
+    for (let at = e.start; at < e.end; ) {
+      const c = der(e.bytes, at);
+      out.push(c);
+      at = c.next;
+    }
+    return out;
+  }
+  function oid(e) {
+    const b = body(e);
+    const parts = [Math.floor(b[0] / 40), b[0] % 40];
+    let v = 0;
+    for (let i = 1; i < b.length; i++) {
+      v = v * 128 + (b[i] & 0x7f);
+      if (!(b[i] & 0x80)) { parts.push(v); v = 0; }
+    }
+    return parts.join(".");
+  }
+  const integer = (e) => body(e).reduce((v, b) => v * 256 + b, 0);
+  /** The contents of an [0] EXPLICIT wrapper. */
+  const explicit0 = (e) => children(e)[0];
+
+  const OID = {
+    data: "1.2.840.113549.1.7.1",
+    encryptedData: "1.2.840.113549.1.7.6",
+    keyBag: "1.2.840.113549.1.12.10.1.1",
+    shroudedKeyBag: "1.2.840.113549.1.12.10.1.2",
+    pbes2: "1.2.840.113549.1.5.13",
+    pbkdf2: "1.2.840.113549.1.5.12",
+    aes: { "2.16.840.1.101.3.4.1.2": 128, "2.16.840.1.101.3.4.1.22": 192, "2.16.840.1.101.3.4.1.42": 256 },
+    prf: { "1.2.840.113549.2.7": "SHA-1", "1.2.840.113549.2.9": "SHA-256", "1.2.840.113549.2.10": "SHA-384", "1.2.840.113549.2.11": "SHA-512" },
+  };
+
+  /** Decrypts PBES2 (RFC 8018 §6.2: PBKDF2 + AES-CBC) content with the password. */
+  async function pbes2(algorithm, ciphertext, password) {
+    const [algOid, params] = children(algorithm);
+    if (oid(algOid) !== OID.pbes2) {
+      throw new SignProblem("key", "Tệp .p12 này dùng cách mã hóa cũ (3DES hoặc RC2) mà trình duyệt không hỗ trợ. Hãy xuất lại tệp với mã hóa AES (ví dụ: openssl pkcs12 -export ... mặc định của OpenSSL 3), hoặc ký bằng giaouoc client sign.");
+    }
+    const [kdf, scheme] = children(params);
+    const [kdfOid, kdfParams] = children(kdf);
+    if (oid(kdfOid) !== OID.pbkdf2) throw new SignProblem("key", "Tệp .p12 dùng hàm dẫn xuất khóa không được hỗ trợ.");
+    const k = children(kdfParams);
+    const salt = body(k[0]);
+    const iterations = integer(k[1]);
+    let hash = "SHA-1";
+    for (const extra of k.slice(2)) if (extra.tag === 0x30) hash = OID.prf[oid(children(extra)[0])] || "unsupported";
+    const [encOid, iv] = children(scheme);
+    const bits = OID.aes[oid(encOid)];
+    if (!bits || hash === "unsupported" || iterations > 10000000) {
+      throw new SignProblem("key", "Tệp .p12 dùng thuật toán mã hóa không được hỗ trợ.");
+    }
+    const base = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveKey"]);
+    const aes = await crypto.subtle.deriveKey(
+      { name: "PBKDF2", salt, iterations, hash }, base, { name: "AES-CBC", length: bits }, false, ["decrypt"]);
+    try {
+      return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-CBC", iv: body(iv) }, aes, ciphertext));
+    } catch (_) {
+      throw new SignProblem("key", "Mật khẩu của tệp .p12 không đúng.");
+    }
+  }
+
+  /** The PKCS#8 private key of a PKCS#12 file (the first key bag). */
+  async function keyFromP12(bytes, password) {
+    let safes;
+    try {
+      const pfx = children(der(bytes, 0));
+      const authSafe = children(pfx[1]);
+      if (oid(authSafe[0]) !== OID.data) throw new Error("not data");
+      const octets = explicit0(authSafe[1]);
+      safes = children(der(body(octets), 0));
+    } catch (e) {
+      if (e instanceof SignProblem) throw e;
+      throw new SignProblem("key", "Tệp đã chọn không phải tệp .p12/.pfx đọc được.");
+    }
+    for (const info of safes) {
+      const [type, content] = children(info);
+      let safeContents;
+      if (oid(type) === OID.data) {
+        safeContents = body(explicit0(content));
+      } else if (oid(type) === OID.encryptedData) {
+        const encInfo = children(explicit0(content))[1];
+        const [, alg, enc] = children(encInfo);
+        // [0] IMPLICIT OCTET STRING: primitive (0x80) or constructed (0xa0, concatenated).
+        const ct = enc.tag === 0x80 ? body(enc)
+          : Uint8Array.from(children(enc).flatMap((c) => Array.from(body(c))));
+        safeContents = await pbes2(alg, ct, password);
+      } else continue;
+      for (const bag of children(der(safeContents, 0))) {
+        const [bagId, value] = children(bag);
+        const inner = explicit0(value);
+        if (oid(bagId) === OID.keyBag) return inner.bytes.slice(inner.from, inner.end);
+        if (oid(bagId) === OID.shroudedKeyBag) {
+          const [alg, data] = children(inner);
+          return pbes2(alg, body(data), password);
+        }
+      }
+    }
+    throw new SignProblem("key", "Tệp .p12 không chứa khóa bí mật.");
+  }
+
+  /** Reads the key file (PKCS#8 PEM, or PKCS#12 with its password) and checks it is the key
+   *  of the unit's certificate. */
+  async function loadKey(file, kind, expected, unit, password) {
     const alg = ALGORITHMS[kind];
-    if (!file) throw new SignProblem("key", "Hãy chọn tệp khóa bí mật (.key) của lãnh đạo đơn vị.");
-    if (file.size > 16384) {
-      throw new SignProblem("key", "Tệp đã chọn quá lớn để là một tệp khóa. Hãy chọn tệp khóa bí mật dạng PEM.");
+    if (!file) throw new SignProblem("key", "Hãy chọn tệp khóa bí mật (.key hoặc .p12) của lãnh đạo đơn vị.");
+    if (file.size > 65536) {
+      throw new SignProblem("key", "Tệp đã chọn quá lớn để là một tệp khóa. Hãy chọn tệp khóa bí mật (.key, .p12).");
     }
-    const text = await file.text();
-    if (text.includes("ENCRYPTED PRIVATE KEY")) {
-      throw new SignProblem("key", "Tệp khóa này được bảo vệ bằng mật khẩu; trang này chỉ dùng được tệp khóa PKCS#8 không mật khẩu. Với token hay tệp .p12, hãy dùng giaouoc client sign hoặc phần mềm ký rồi tải bản đã ký lên ở dưới.");
-    }
-    const m = /-----BEGIN PRIVATE KEY-----([\s\S]+?)-----END PRIVATE KEY-----/.exec(text);
-    if (!m) {
-      throw new SignProblem("key", "Tệp đã chọn không phải tệp khóa bí mật. Hãy chọn tệp .key (không phải tệp chứng thư .crt hay yêu cầu .csr).");
+    const raw = new Uint8Array(await file.arrayBuffer());
+    let pkcs8;
+    if (raw[0] === 0x30) {
+      pkcs8 = await keyFromP12(raw, password || "");
+    } else {
+      const text = new TextDecoder().decode(raw);
+      if (text.includes("ENCRYPTED PRIVATE KEY")) {
+        throw new SignProblem("key", "Tệp khóa PEM này được bảo vệ bằng mật khẩu; hãy dùng tệp .p12 (kèm mật khẩu) hoặc tệp khóa không mật khẩu.");
+      }
+      const m = /-----BEGIN PRIVATE KEY-----([\s\S]+?)-----END PRIVATE KEY-----/.exec(text);
+      if (!m) {
+        throw new SignProblem("key", "Tệp đã chọn không phải tệp khóa bí mật. Hãy chọn tệp .key hoặc .p12 (không phải tệp chứng thư .crt hay yêu cầu .csr).");
+      }
+      pkcs8 = b64ToBytes(m[1]);
     }
     let key;
     try {
-      key = await crypto.subtle.importKey("pkcs8", b64ToBytes(m[1]), alg.key, true, ["sign"]);
+      key = await crypto.subtle.importKey("pkcs8", pkcs8, alg.key, true, ["sign"]);
     } catch (_) {
       throw new SignProblem("key", `Tệp khóa không đọc được hoặc không phải khóa ${alg.label} của chứng thư này.`);
     }
@@ -555,7 +685,8 @@
       let current = "key";
       try {
         step("key", "doing");
-        const key = await loadKey($("#tep-khoa").files[0], keyKind, expected, unit);
+        const password = $("#mat-khau-khoa") ? $("#mat-khau-khoa").value : "";
+        const key = await loadKey($("#tep-khoa").files[0], keyKind, expected, unit, password);
         step("key", "done");
         const base = `/covenants/${encodeURIComponent(covenant)}/signatures/${encodeURIComponent(unit)}`;
         let done = null;
