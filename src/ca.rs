@@ -8,7 +8,6 @@
 
 use std::path::Path;
 
-use ed25519_dalek::SigningKey;
 use time::OffsetDateTime;
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
@@ -16,6 +15,27 @@ use zeroize::Zeroizing;
 use crate::pki::{self, PkiError};
 
 /// File name of the CA's private key in its folder.
+/// The kind of key a new bloc CA gets (and signs with).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaKeyKind {
+    /// Ed25519.
+    #[default]
+    Ed25519,
+    /// ECDSA P-256 with SHA-256: the certificates Acrobat and Circular 15/2025 accept.
+    P256,
+}
+
+impl CaKeyKind {
+    /// A new key of this kind from the caller's RNG.
+    pub fn generate(self, rng: &mut impl rand_core::CryptoRngCore) -> pki::IssuerKey {
+        match self {
+            CaKeyKind::Ed25519 => pki::IssuerKey::Ed25519(pki::generate_signing_key(rng)),
+            CaKeyKind::P256 => pki::IssuerKey::generate_p256(rng),
+        }
+    }
+}
+
 pub const KEY_FILE: &str = "ca.key";
 /// File name of the CA's certificate in its folder.
 pub const CERT_FILE: &str = "ca.crt";
@@ -62,7 +82,7 @@ pub struct BlocCa {
     pub cert: Certificate,
     /// The same, PEM.
     pub cert_pem: String,
-    key: SigningKey,
+    key: pki::IssuerKey,
 }
 
 impl std::fmt::Debug for BlocCa {
@@ -79,12 +99,13 @@ impl BlocCa {
     /// # Errors
     /// A name or period the profile refuses.
     pub fn create(
-        key: SigningKey,
+        key: impl Into<pki::IssuerKey>,
         name: &str,
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     ) -> Result<BlocCa, CaError> {
-        let cert = pki::create_ca_certificate(
+        let key = key.into();
+        let cert = pki::create_ca_certificate_with(
             &key,
             &pki::CaSubject {
                 name: crate::covenant::nfc(name),
@@ -108,14 +129,14 @@ impl BlocCa {
     pub fn open(dir: &Path) -> Result<BlocCa, CaError> {
         let key_path = dir.join(KEY_FILE);
         let key_pem = Zeroizing::new(std::fs::read_to_string(&key_path).map_err(io(&key_path))?);
-        let key = pki::signing_key_from_pem(&key_pem)?;
+        let key = pki::IssuerKey::from_pem(&key_pem)?;
         let cert_path = dir.join(CERT_FILE);
         let cert_pem = std::fs::read_to_string(&cert_path).map_err(io(&cert_path))?;
         let cert = pki::certificates_from_pem_or_der(cert_pem.as_bytes())?
             .into_iter()
             .next()
             .ok_or(CaError::NoCertificate)?;
-        if pki::certificate_verifying_key(&cert)? != key.verifying_key() {
+        if cert.tbs_certificate.subject_public_key_info != key.spki()? {
             return Err(CaError::KeyMismatch);
         }
         Ok(BlocCa {
@@ -141,7 +162,7 @@ impl BlocCa {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
                 .map_err(io(dir))?;
         }
-        let key_pem = pki::signing_key_to_pem(&self.key)?;
+        let key_pem = self.key.to_pem()?;
         write_secret(&key_path, key_pem.as_bytes()).map_err(io(&key_path))?;
         let cert_path = dir.join(CERT_FILE);
         write_secret(&cert_path, self.cert_pem.as_bytes()).map_err(io(&cert_path))?;
@@ -167,7 +188,35 @@ impl BlocCa {
         if not_after <= not_before {
             return Err(CaError::OutsideValidity);
         }
-        Ok(pki::issue_leader_certificate(
+        self.issue_spki(
+            &pki::verifying_key_to_spki(public_key)?,
+            subject,
+            serial,
+            not_before,
+            not_after,
+        )
+    }
+
+    /// [`BlocCa::issue`] for a subject key of either kind (Ed25519, ECDSA P-256), given as its
+    /// SubjectPublicKeyInfo.
+    ///
+    /// # Errors
+    /// Another key kind, or a validity outside the CA's.
+    pub fn issue_spki(
+        &self,
+        public_key: &spki::SubjectPublicKeyInfoOwned,
+        subject: &pki::LeaderSubject,
+        serial: u64,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Certificate, CaError> {
+        let (ca_from, ca_until) = self.validity()?;
+        let not_before = not_before.max(ca_from);
+        let not_after = not_after.min(ca_until);
+        if not_after <= not_before {
+            return Err(CaError::OutsideValidity);
+        }
+        Ok(pki::issue_leader_certificate_with(
             &self.key, &self.cert, public_key, subject, serial, not_before, not_after,
         )?)
     }
@@ -184,7 +233,7 @@ impl BlocCa {
         next_update: OffsetDateTime,
         number: u64,
     ) -> Result<Vec<u8>, CaError> {
-        Ok(pki::create_crl(
+        Ok(pki::create_crl_with(
             &self.key,
             &self.cert,
             revoked,
@@ -233,8 +282,8 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn key(seed: u8) -> SigningKey {
-        SigningKey::from_bytes(&[seed; 32])
+    fn key(seed: u8) -> ed25519_dalek::SigningKey {
+        ed25519_dalek::SigningKey::from_bytes(&[seed; 32])
     }
 
     /// A test CA valid from the start of 2026 for `years` years.

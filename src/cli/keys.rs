@@ -13,13 +13,43 @@ use time::OffsetDateTime;
 use giaouoc::ca::BlocCa;
 use giaouoc::pki;
 
+/// The kind of a new key.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum KeyAlg {
+    /// Ed25519 (RFC 8032).
+    #[default]
+    Ed25519,
+    /// ECDSA on P-256 with SHA-256: the curve Acrobat and Circular 15/2025 list.
+    P256,
+}
+
+fn new_key(alg: KeyAlg) -> pki::IssuerKey {
+    match alg {
+        KeyAlg::Ed25519 => {
+            pki::IssuerKey::Ed25519(pki::generate_signing_key(&mut rand_core::OsRng))
+        }
+        KeyAlg::P256 => pki::IssuerKey::generate_p256(&mut rand_core::OsRng),
+    }
+}
+
+/// A public key file (`PUBLIC KEY` PEM, RFC 7468 §13) of either kind.
+fn public_key_from_pem(text: &str) -> Result<spki::SubjectPublicKeyInfoOwned> {
+    use der::DecodePem;
+    spki::SubjectPublicKeyInfoOwned::from_pem(text.trim())
+        .context("tệp khóa công khai không hợp lệ (cần PEM \"PUBLIC KEY\")")
+}
+
 #[derive(clap::Subcommand)]
 pub(crate) enum CaCommand {
-    /// Create the bloc's CA: an Ed25519 key and a self-signed certificate.
+    /// Create the bloc's CA: a key (Ed25519, or ECDSA P-256 with --alg p256) and a self-signed
+    /// certificate.
     Init {
         /// Folder for the CA files (created; must not already hold a CA).
         #[arg(long)]
         dir: PathBuf,
+        /// The CA's key: ed25519, or p256 for certificates Acrobat and other tools check.
+        #[arg(long, value_enum, default_value_t = KeyAlg::Ed25519)]
+        alg: KeyAlg,
         /// The bloc's name (the CA's CN), e.g. "Khối thi đua ...".
         #[arg(long)]
         name: String,
@@ -71,6 +101,9 @@ pub(crate) struct KeygenArgs {
     /// Writes PREFIX.key (private, 0600) and PREFIX.pub.
     #[arg(long)]
     out: PathBuf,
+    /// The key: ed25519, or p256 (ECDSA P-256).
+    #[arg(long, value_enum, default_value_t = KeyAlg::Ed25519)]
+    alg: KeyAlg,
     /// Also write PREFIX.csr with this full name (needs --title, --unit, --unit-id).
     #[arg(long, requires_all = ["title", "unit", "unit_id"])]
     name: Option<String>,
@@ -117,8 +150,13 @@ fn save_state(dir: &Path, state: &CaState) -> Result<()> {
 
 pub(crate) fn ca(cmd: CaCommand) -> Result<()> {
     match cmd {
-        CaCommand::Init { dir, name, days } => {
-            let key = pki::generate_signing_key(&mut rand_core::OsRng);
+        CaCommand::Init {
+            dir,
+            alg,
+            name,
+            days,
+        } => {
+            let key = new_key(alg);
             let start = now();
             let ca = BlocCa::create(key, &name, start, start + time::Duration::days(days))?;
             ca.write_new(&dir)?;
@@ -146,11 +184,11 @@ pub(crate) fn ca(cmd: CaCommand) -> Result<()> {
         } => {
             let (ca, mut state) = load_ca(&dir)?;
             let public_key = match (&r#pub, &csr) {
-                (Some(p), _) => pki::verifying_key_from_pem(&std::fs::read_to_string(p)?)?,
+                (Some(p), _) => public_key_from_pem(&std::fs::read_to_string(p)?)?,
                 (None, Some(c)) => {
                     let text = std::fs::read_to_string(c)?;
                     let der = pki::csr_pem_to_der(&text)?;
-                    pki::verify_csr(&der)?.public_key
+                    pki::verify_csr_any(&der)?.0
                 }
                 (None, None) => bail!("cần --pub hoặc --csr"),
             };
@@ -165,7 +203,7 @@ pub(crate) fn ca(cmd: CaCommand) -> Result<()> {
             };
             let start = now();
             let serial = state.next_serial;
-            let cert = ca.issue(
+            let cert = ca.issue_spki(
                 &public_key,
                 &subject,
                 serial,
@@ -218,9 +256,12 @@ pub(crate) fn keygen(a: KeygenArgs) -> Result<()> {
     if key_path.exists() {
         bail!("{} đã tồn tại; không ghi đè khóa", key_path.display());
     }
-    let key = pki::generate_signing_key(&mut rand_core::OsRng);
-    write_secret(&key_path, &pki::signing_key_to_pem(&key)?)?;
-    write_new(&pub_path, &pki::verifying_key_to_pem(&key.verifying_key())?)?;
+    let key = new_key(a.alg);
+    write_secret(&key_path, &key.to_pem()?)?;
+    {
+        use der::EncodePem;
+        write_new(&pub_path, &key.spki()?.to_pem(der::pem::LineEnding::LF)?)?;
+    }
     if let (Some(name), Some(title), Some(unit), Some(unit_id)) =
         (a.name, a.title, a.unit, a.unit_id)
     {
@@ -230,7 +271,7 @@ pub(crate) fn keygen(a: KeygenArgs) -> Result<()> {
             unit_name: giaouoc::covenant::nfc(&unit),
             unit_id,
         };
-        let csr = pki::create_csr(&key, &subject)?;
+        let csr = pki::create_csr_with(&key, &subject)?;
         write_new(&with_ext(&a.out, "csr"), &pki::csr_der_to_pem(&csr)?)?;
     }
     println!(

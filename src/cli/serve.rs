@@ -1,8 +1,9 @@
 //! `giaouoc serve`: the HTTP service. Settings come from flags, the environment
 //! (`GIAOUOC_ADDR`, `GIAOUOC_DATA_DIR`, `GIAOUOC_DEMO`, `GIAOUOC_MAX_UPLOAD_MB`,
-//! `GIAOUOC_ADMIN_TOKEN`, `GIAOUOC_TRUST_DIR`, `GIAOUOC_PREPARE_TTL_MINUTES`) or a TOML file
+//! `GIAOUOC_ADMIN_TOKEN`, `GIAOUOC_TRUST_DIR`, `GIAOUOC_PREPARE_TTL_MINUTES`, `GIAOUOC_CA_ALG`) or
+//! a TOML file
 //! (`--config`, `GIAOUOC_CONFIG`) with the same keys (`addr`, `data_dir`, `demo`,
-//! `max_upload_mb`, `trust_dir`, `prepare_ttl_minutes`), in that order
+//! `max_upload_mb`, `trust_dir`, `prepare_ttl_minutes`, `ca_alg`), in that order
 //! of precedence; logs go to stderr (`RUST_LOG`, default `info`).
 
 use std::net::SocketAddr;
@@ -46,6 +47,10 @@ pub(crate) struct Args {
     /// waits for the leader's confirmation in a phone app) [default: 60].
     #[arg(long, env = "GIAOUOC_PREPARE_TTL_MINUTES", value_parser = clap::value_parser!(u32).range(1..=1440))]
     prepare_ttl_minutes: Option<u32>,
+    /// The key of a new bloc's CA and the certificates it signs: ed25519, or p256 (ECDSA
+    /// P-256, which Acrobat and Circular 15/2025 accept) [default: ed25519].
+    #[arg(long, env = "GIAOUOC_CA_ALG", value_enum)]
+    ca_alg: Option<super::keys::KeyAlg>,
 }
 
 /// The settings file.
@@ -58,6 +63,7 @@ struct FileSettings {
     max_upload_mb: Option<usize>,
     trust_dir: Option<PathBuf>,
     prepare_ttl_minutes: Option<u32>,
+    ca_alg: Option<giaouoc::ca::CaKeyKind>,
 }
 
 /// Settings after flags, environment, file and defaults.
@@ -69,6 +75,7 @@ struct Settings {
     admin_token: Option<String>,
     trust_dir: Option<PathBuf>,
     prepare_ttl_minutes: u32,
+    ca_alg: giaouoc::ca::CaKeyKind,
 }
 
 fn settings(a: Args) -> Result<Settings> {
@@ -99,6 +106,14 @@ fn settings(a: Args) -> Result<Settings> {
             .or(file.prepare_ttl_minutes)
             .unwrap_or(60)
             .clamp(1, 1440),
+        ca_alg: a
+            .ca_alg
+            .map(|k| match k {
+                super::keys::KeyAlg::Ed25519 => giaouoc::ca::CaKeyKind::Ed25519,
+                super::keys::KeyAlg::P256 => giaouoc::ca::CaKeyKind::P256,
+            })
+            .or(file.ca_alg)
+            .unwrap_or_default(),
     })
 }
 
@@ -131,6 +146,7 @@ async fn serve(a: Settings) -> Result<()> {
         admin_token: a.admin_token.clone().filter(|t| !t.is_empty()),
         trust_anchors,
         prepare_ttl: time::Duration::minutes(i64::from(a.prepare_ttl_minutes)),
+        ca_key: a.ca_alg,
         ..Options::default()
     };
     let state = AppState::open(&a.data_dir, options).await?;
@@ -197,6 +213,7 @@ mod tests {
             admin_token: None,
             trust_dir: None,
             prepare_ttl_minutes: None,
+            ca_alg: None,
         }
     }
 

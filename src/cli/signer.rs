@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use ed25519_dalek::Signer as _;
 use x509_cert::Certificate;
 
 use giaouoc::pki;
@@ -15,7 +14,7 @@ const PIN_ENV: &str = "GIAOUOC_PKCS11_PIN";
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct SignerArgs {
-    /// The leader's private key file (PKCS#8 PEM from `giaouoc keygen`).
+    /// The leader's private key file (PKCS#8 PEM from `giaouoc keygen`: Ed25519 or ECDSA P-256).
     #[arg(long, required_unless_present = "pkcs11", conflicts_with = "pkcs11")]
     key: Option<PathBuf>,
     /// Sign with a key on a PKCS#11 token: the vendor's module (e.g. the CA's token driver, or
@@ -32,7 +31,7 @@ pub(crate) struct SignerArgs {
 
 /// A key ready to sign.
 pub(crate) enum LocalSigner {
-    File(Box<pki::SigningKey>),
+    File(Box<pki::IssuerKey>),
     Token(Box<TokenSigner>),
 }
 
@@ -60,7 +59,7 @@ impl LocalSigner {
             std::fs::read_to_string(path)
                 .with_context(|| format!("không đọc được {}", path.display()))?,
         );
-        Ok(LocalSigner::File(Box::new(pki::signing_key_from_pem(
+        Ok(LocalSigner::File(Box::new(pki::IssuerKey::from_pem(
             &text,
         )?)))
     }
@@ -77,7 +76,7 @@ impl LocalSigner {
     /// proven by the signature, which is checked against the certificate before embedding).
     pub(crate) fn check_matches(&self, cert: &Certificate) -> Result<()> {
         if let LocalSigner::File(key) = self
-            && pki::certificate_verifying_key(cert)? != key.verifying_key()
+            && cert.tbs_certificate.subject_public_key_info != key.spki()?
         {
             anyhow::bail!("khóa bí mật không khớp với chứng thư số");
         }
@@ -92,7 +91,7 @@ impl LocalSigner {
         }
         let scheme = giaouoc::cms::scheme_for(cert)?;
         match self {
-            LocalSigner::File(key) => Ok(key.sign(to_sign).to_bytes().to_vec()),
+            LocalSigner::File(key) => Ok(key.sign(to_sign)),
             LocalSigner::Token(t) => Ok(t.sign(scheme, to_sign)?),
         }
     }

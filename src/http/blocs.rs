@@ -264,20 +264,14 @@ pub(crate) async fn enrol_leader(
             EnrolmentKey::Certificate(pem)
         }
         (Some(pem), None, None) => {
-            pki::verifying_key_from_pem(&pem).map_err(|e| {
-                ApiError::invalid(
-                    "invalid_key",
-                    "public_key_pem",
-                    format!("khóa công khai Ed25519 không hợp lệ: {e}"),
-                )
-            })?;
+            enrolment_public_key(&pem)?;
             EnrolmentKey::PublicKey(pem)
         }
         (None, Some(pem), None) => {
             let der = pki::csr_pem_to_der(&pem).map_err(|e| {
                 ApiError::invalid("invalid_csr", "csr_pem", format!("CSR không hợp lệ: {e}"))
             })?;
-            pki::verify_csr(&der).map_err(|e| {
+            pki::verify_csr_any(&der).map_err(|e| {
                 ApiError::invalid("invalid_csr", "csr_pem", format!("CSR không hợp lệ: {e}"))
             })?;
             EnrolmentKey::Csr(pem)
@@ -375,10 +369,11 @@ pub(crate) async fn approve_enrolment(
         ));
     }
     let public_key = match &row.key {
-        EnrolmentKey::PublicKey(pem) => pki::verifying_key_from_pem(pem),
+        EnrolmentKey::PublicKey(pem) => enrolment_public_key(pem),
         EnrolmentKey::Csr(pem) => pki::csr_pem_to_der(pem)
-            .and_then(|der| pki::verify_csr(&der))
-            .map(|csr| csr.public_key),
+            .and_then(|der| pki::verify_csr_any(&der))
+            .map(|(spki, _)| spki)
+            .map_err(|e| ApiError::internal(format!("stored enrolment key: {e}"))),
         EnrolmentKey::Certificate(pem) => {
             let leaf = existing_certificate(state, &row.bloc_id, &row.unit_id, pem)?;
             let actor = caller.actor();
@@ -459,6 +454,26 @@ async fn certificate(
             ))
         })?;
     Ok(Json(certificate_view(&cert)))
+}
+
+/// A leader's public key for the bloc CA to certify: `PUBLIC KEY` PEM (RFC 7468 §13) of an
+/// Ed25519 or ECDSA P-256 key.
+fn enrolment_public_key(pem: &str) -> ApiResult<spki::SubjectPublicKeyInfoOwned> {
+    use der::DecodePem;
+    let bad = |why: String| {
+        ApiError::invalid(
+            "invalid_key",
+            "public_key_pem",
+            format!("khóa công khai không hợp lệ (cần Ed25519 hoặc ECDSA P-256, PEM): {why}"),
+        )
+    };
+    let spki =
+        spki::SubjectPublicKeyInfoOwned::from_pem(pem.trim()).map_err(|e| bad(e.to_string()))?;
+    match pki::alg::key_kind(&spki) {
+        Ok(pki::alg::KeyKind::Ed25519 | pki::alg::KeyKind::P256) => Ok(spki),
+        Ok(other) => Err(bad(format!("{other:?}"))),
+        Err(e) => Err(bad(e.to_string())),
+    }
 }
 
 /// A certificate a leader already holds, as enrolled: the leaf (first) must chain through the

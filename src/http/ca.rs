@@ -27,13 +27,13 @@ const LEADER_DAYS: i64 = 2 * 366;
 /// before `now` (clocks differ) for [`LEADER_DAYS`]; returns it with its serial (hex).
 pub(crate) fn issue_leader(
     ca: &BlocCa,
-    public_key: &pki::VerifyingKey,
+    public_key: &spki::SubjectPublicKeyInfoOwned,
     subject: &pki::LeaderSubject,
     now: OffsetDateTime,
 ) -> ApiResult<(Certificate, String)> {
     let serial = random_serial();
     let cert = ca
-        .issue(
+        .issue_spki(
             public_key,
             subject,
             serial,
@@ -52,13 +52,19 @@ pub(crate) fn issue_leader(
 /// Every bloc CA this service holds the key of.
 pub(crate) struct CaRing {
     dir: PathBuf,
+    /// The kind of key a new bloc's CA gets.
+    new_key: crate::ca::CaKeyKind,
     cas: RwLock<BTreeMap<String, Arc<BlocCa>>>,
     create: tokio::sync::Mutex<()>,
 }
 
 impl CaRing {
     /// Loads `<data_dir>/ca/*/` for the blocs of the store.
-    pub(crate) async fn open(data_dir: &Path, store: &Store) -> Result<CaRing, StoreError> {
+    pub(crate) async fn open(
+        data_dir: &Path,
+        store: &Store,
+        new_key: crate::ca::CaKeyKind,
+    ) -> Result<CaRing, StoreError> {
         let dir = data_dir.join("ca");
         tokio::fs::create_dir_all(&dir).await?;
         let mut cas = BTreeMap::new();
@@ -92,6 +98,7 @@ impl CaRing {
         }
         Ok(CaRing {
             dir,
+            new_key,
             cas: RwLock::new(cas),
             create: tokio::sync::Mutex::new(()),
         })
@@ -143,7 +150,7 @@ impl CaRing {
             Err(StoreError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
-        let key = pki::generate_signing_key(&mut OsRng);
+        let key = self.new_key.generate(&mut OsRng);
         let now = stamp.at;
         let ca = BlocCa::create(
             key,

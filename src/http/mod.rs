@@ -84,6 +84,8 @@ pub struct Options {
     /// How long a prepared signature can be completed: long enough for a leader to confirm a
     /// remote signature in a phone app.
     pub prepare_ttl: time::Duration,
+    /// The key a new bloc's CA gets (existing CAs keep theirs).
+    pub ca_key: crate::ca::CaKeyKind,
 }
 
 impl Default for Options {
@@ -94,6 +96,7 @@ impl Default for Options {
             admin_token: None,
             trust_anchors: Vec::new(),
             prepare_ttl: PREPARE_TTL,
+            ca_key: crate::ca::CaKeyKind::Ed25519,
         }
     }
 }
@@ -168,7 +171,7 @@ impl AppState {
     pub async fn open(data_dir: &Path, options: Options) -> Result<AppState, SetupError> {
         let store = Store::open(data_dir).await?;
         let blobs = BlobStore::open(data_dir).await?;
-        let cas = ca::CaRing::open(data_dir, &store).await?;
+        let cas = ca::CaRing::open(data_dir, &store, options.ca_key).await?;
         let admin_secret_sha256 = options
             .admin_token
             .as_deref()

@@ -16,12 +16,12 @@ use x509_cert::time::Validity;
 use x509_cert::{Certificate, ext::Extensions};
 
 use super::PkiError;
+use super::keys::IssuerKey;
 use super::name::{
     NameFields, OID_CN, OID_O, OID_OU, OID_TITLE, build_name, check_value, name_attr,
 };
 use super::util::{
-    certificate_verifying_key, ed25519_algorithm, ed25519_spki, extension, from_x509_time,
-    hex_lower, key_identifier, serial_from_u64, serial_hex, sign_to_bitstring, time_text,
+    ed25519_spki, extension, from_x509_time, hex_lower, serial_from_u64, serial_hex, time_text,
     to_x509_time,
 };
 
@@ -84,14 +84,24 @@ fn validity(not_before: OffsetDateTime, not_after: OffsetDateTime) -> Result<Val
     })
 }
 
-fn sign_tbs(key: &SigningKey, tbs: TbsCertificate) -> Result<Certificate, PkiError> {
+fn sign_tbs(key: &IssuerKey, tbs: TbsCertificate) -> Result<Certificate, PkiError> {
     let tbs_der = tbs.to_der()?;
-    let signature = sign_to_bitstring(key, &tbs_der)?;
+    let signature = der::asn1::BitString::from_bytes(&key.sign(&tbs_der))?;
     Ok(Certificate {
         tbs_certificate: tbs,
-        signature_algorithm: ed25519_algorithm(),
+        signature_algorithm: key.algorithm(),
         signature,
     })
+}
+
+/// Key identifier of a SubjectPublicKeyInfo: leftmost 160 bits of SHA-256 of the
+/// subjectPublicKey bits (RFC 7093 §2 method 1), as [`key_identifier`] for Ed25519.
+fn spki_key_identifier(spki: &spki::SubjectPublicKeyInfoOwned) -> Vec<u8> {
+    Sha256::digest(spki.subject_public_key.raw_bytes())
+        .iter()
+        .take(20)
+        .copied()
+        .collect()
 }
 
 fn aki(key_id: Vec<u8>) -> Result<AuthorityKeyIdentifier, PkiError> {
@@ -112,10 +122,27 @@ pub fn create_ca_certificate(
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
 ) -> Result<Certificate, PkiError> {
+    create_ca_certificate_with(
+        &IssuerKey::Ed25519(key.clone()),
+        subject,
+        serial,
+        not_before,
+        not_after,
+    )
+}
+
+/// [`create_ca_certificate`] for a key of either kind (Ed25519, ECDSA P-256 with SHA-256).
+pub fn create_ca_certificate_with(
+    key: &IssuerKey,
+    subject: &CaSubject,
+    serial: u64,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<Certificate, PkiError> {
     check_value("ca name", &subject.name)?;
     let name = build_name(&[(OID_CN, &subject.name)])?;
-    let vk = key.verifying_key();
-    let key_id = key_identifier(&vk);
+    let spki = key.spki()?;
+    let key_id = spki_key_identifier(&spki);
     let extensions: Extensions = vec![
         extension(
             const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS,
@@ -144,11 +171,11 @@ pub fn create_ca_certificate(
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: serial_from_u64(serial)?,
-        signature: ed25519_algorithm(),
+        signature: key.algorithm(),
         issuer: name.clone(),
         validity: validity(not_before, not_after)?,
         subject: name,
-        subject_public_key_info: ed25519_spki(&vk)?,
+        subject_public_key_info: spki,
         issuer_unique_id: None,
         subject_unique_id: None,
         extensions: Some(extensions),
@@ -159,7 +186,7 @@ pub fn create_ca_certificate(
 /// Check that `ca_cert` may issue certificates/CRLs and that `ca_key` is its key
 /// (RFC 5280 §4.2.1.9, §4.2.1.3).
 pub(crate) fn check_issuer(
-    ca_key: &SigningKey,
+    ca_key: &IssuerKey,
     ca_cert: &Certificate,
     usage: KeyUsages,
 ) -> Result<(), PkiError> {
@@ -177,8 +204,7 @@ pub(crate) fn check_issuer(
             ));
         }
     }
-    let cert_key = certificate_verifying_key(ca_cert)?;
-    if cert_key != ca_key.verifying_key() {
+    if ca_cert.tbs_certificate.subject_public_key_info != ca_key.spki()? {
         return Err(PkiError::KeyMismatch);
     }
     Ok(())
@@ -189,7 +215,9 @@ pub(crate) fn check_issuer(
 pub(crate) fn issuer_key_id(ca_cert: &Certificate) -> Result<Vec<u8>, PkiError> {
     match ca_cert.tbs_certificate.get::<SubjectKeyIdentifier>() {
         Ok(Some((_, ski))) => Ok(ski.0.as_bytes().to_vec()),
-        _ => Ok(key_identifier(&certificate_verifying_key(ca_cert)?)),
+        _ => Ok(spki_key_identifier(
+            &ca_cert.tbs_certificate.subject_public_key_info,
+        )),
     }
 }
 
@@ -206,7 +234,39 @@ pub fn issue_leader_certificate(
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
 ) -> Result<Certificate, PkiError> {
+    issue_leader_certificate_with(
+        &IssuerKey::Ed25519(ca_key.clone()),
+        ca_cert,
+        &ed25519_spki(subject_key)?,
+        subject,
+        serial,
+        not_before,
+        not_after,
+    )
+}
+
+/// [`issue_leader_certificate`] by a CA key of either kind, for a subject key of either kind
+/// (its SubjectPublicKeyInfo: Ed25519 or ECDSA P-256).
+pub fn issue_leader_certificate_with(
+    ca_key: &IssuerKey,
+    ca_cert: &Certificate,
+    subject_spki: &spki::SubjectPublicKeyInfoOwned,
+    subject: &LeaderSubject,
+    serial: u64,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<Certificate, PkiError> {
     check_issuer(ca_key, ca_cert, KeyUsages::KeyCertSign)?;
+    let subject_kind = super::alg::key_kind(subject_spki)
+        .map_err(|e| PkiError::NotEd25519PublicKey(e.to_string()))?;
+    if !matches!(
+        subject_kind,
+        super::alg::KeyKind::Ed25519 | super::alg::KeyKind::P256
+    ) {
+        return Err(PkiError::NotEd25519PublicKey(
+            "the bloc CA certifies Ed25519 and ECDSA P-256 keys".into(),
+        ));
+    }
     let ca_validity = &ca_cert.tbs_certificate.validity;
     let (Some(ca_nb), Some(ca_na)) = (
         from_x509_time(&ca_validity.not_before),
@@ -236,7 +296,7 @@ pub fn issue_leader_certificate(
         extension(
             const_oid::db::rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
             false,
-            &SubjectKeyIdentifier(OctetString::new(key_identifier(subject_key))?),
+            &SubjectKeyIdentifier(OctetString::new(spki_key_identifier(subject_spki))?),
         )?,
         extension(
             const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
@@ -247,11 +307,11 @@ pub fn issue_leader_certificate(
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: serial_from_u64(serial)?,
-        signature: ed25519_algorithm(),
+        signature: ca_key.algorithm(),
         issuer: ca_cert.tbs_certificate.subject.clone(),
         validity: validity(not_before, not_after)?,
         subject: subject.to_name()?,
-        subject_public_key_info: ed25519_spki(subject_key)?,
+        subject_public_key_info: subject_spki.clone(),
         issuer_unique_id: None,
         subject_unique_id: None,
         extensions: Some(extensions),
@@ -388,8 +448,89 @@ pub fn certificates_from_pem_or_der(input: &[u8]) -> Result<Vec<Certificate>, Pk
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub(crate) mod tests {
     use super::*;
-    use crate::pki::util::{first_inner_tlv, verify_ed25519};
+    use crate::pki::util::{ed25519_algorithm, first_inner_tlv, verify_ed25519};
     use time::macros::datetime;
+
+    /// A P-256 CA issues a P-256 leader certificate and a CRL that the chain validation and
+    /// the CRL check accept (ecdsa-with-SHA256, RFC 5758 §3.2), and an Ed25519 leader too.
+    #[test]
+    fn an_ecdsa_p256_ca_issues_certificates_and_a_crl_that_verify() {
+        let mut rng = rand_core::OsRng;
+        let ca_key = IssuerKey::generate_p256(&mut rng);
+        let t0 = datetime!(2021-01-01 00:00 UTC);
+        let t1 = datetime!(2031-01-01 00:00 UTC);
+        let ca = create_ca_certificate_with(
+            &ca_key,
+            &CaSubject {
+                name: "Khối thi đua thử (P-256)".into(),
+            },
+            1,
+            t0,
+            t1,
+        )
+        .unwrap();
+        assert_eq!(
+            ca.signature_algorithm.oid,
+            const_oid::db::rfc5912::ECDSA_WITH_SHA_256
+        );
+        let leader_key = IssuerKey::generate_p256(&mut rng);
+        let subject = LeaderSubject {
+            full_name: "Âu Thị Hải Yến".into(),
+            title: "Phó Giám đốc".into(),
+            unit_name: "Trung tâm Văn hóa tỉnh Quảng Ninh".into(),
+            unit_id: "U07".into(),
+        };
+        let at = datetime!(2021-01-22 08:00 UTC);
+        for key in [
+            leader_key.spki().unwrap(),
+            ed25519_spki(&SigningKey::from_bytes(&[9; 32]).verifying_key()).unwrap(),
+        ] {
+            let leaf = issue_leader_certificate_with(
+                &ca_key,
+                &ca,
+                &key,
+                &subject,
+                77,
+                t0,
+                datetime!(2023-01-01 00:00 UTC),
+            )
+            .unwrap();
+            let status = crate::pki::validate_chain(&leaf, &[], std::slice::from_ref(&ca), at, &[]);
+            assert!(status.trusted, "{:?}", status.problems);
+            assert_eq!(cert_info(&leaf).unit_id.as_deref(), Some("U07"));
+        }
+        let crl = crate::pki::create_crl_with(&ca_key, &ca, &[(77, at)], at, t1, 1).unwrap();
+        let crl = crate::pki::parse_crl(&crl).unwrap();
+        assert!(crl.verify(&ca));
+        // The CSR of a P-256 key proves possession, and another key's signature does not.
+        let csr = crate::pki::create_csr_with(&leader_key, &subject).unwrap();
+        let (spki, fields) = crate::pki::verify_csr_any(&csr).unwrap();
+        assert_eq!(spki, leader_key.spki().unwrap());
+        assert_eq!(fields.organizational_unit.as_deref(), Some("U07"));
+        let mut forged = csr.clone();
+        let last = forged.len() - 3;
+        forged[last] ^= 1;
+        assert!(crate::pki::verify_csr_any(&forged).is_err());
+        // A key is refused as the issuer of another CA's certificate.
+        assert!(
+            issue_leader_certificate_with(
+                &IssuerKey::generate_p256(&mut rng),
+                &ca,
+                &leader_key.spki().unwrap(),
+                &subject,
+                78,
+                t0,
+                t1
+            )
+            .is_err()
+        );
+        // PEM round trip.
+        let pem = ca_key.to_pem().unwrap();
+        assert_eq!(
+            IssuerKey::from_pem(&pem).unwrap().spki().unwrap(),
+            ca_key.spki().unwrap()
+        );
+    }
 
     pub(crate) const BLOC: &str = "Khối thi đua các đơn vị thuộc Sở, ngành Văn hóa - Xã hội";
 

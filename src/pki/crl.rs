@@ -17,8 +17,8 @@ use super::PkiError;
 use super::cert::{check_issuer, issuer_key_id};
 use super::name::same_name;
 use super::util::{
-    ed25519_algorithm, extension, first_inner_tlv, from_x509_time, hex_lower, serial_from_u64,
-    sign_to_bitstring, strip_leading_zeros, to_x509_time,
+    extension, first_inner_tlv, from_x509_time, hex_lower, serial_from_u64, strip_leading_zeros,
+    to_x509_time,
 };
 
 const CRL_LABEL: &str = "X509 CRL";
@@ -28,6 +28,25 @@ const CRL_LABEL: &str = "X509 CRL";
 /// empty list omits `revokedCertificates` (§5.1.2.6).
 pub fn create_crl(
     ca_key: &SigningKey,
+    ca_cert: &Certificate,
+    revoked: &[(u64, OffsetDateTime)],
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+    crl_number: u64,
+) -> Result<Vec<u8>, PkiError> {
+    create_crl_with(
+        &super::IssuerKey::Ed25519(ca_key.clone()),
+        ca_cert,
+        revoked,
+        this_update,
+        next_update,
+        crl_number,
+    )
+}
+
+/// [`create_crl`] signed by a CA key of either kind.
+pub fn create_crl_with(
+    ca_key: &super::IssuerKey,
     ca_cert: &Certificate,
     revoked: &[(u64, OffsetDateTime)],
     this_update: OffsetDateTime,
@@ -71,7 +90,7 @@ pub fn create_crl(
     ];
     let tbs = TbsCertList {
         version: Version::V2,
-        signature: ed25519_algorithm(),
+        signature: ca_key.algorithm(),
         issuer: ca_cert.tbs_certificate.subject.clone(),
         this_update: to_x509_time(this_update)?,
         next_update: Some(to_x509_time(next_update)?),
@@ -82,10 +101,10 @@ pub fn create_crl(
         },
         crl_extensions: Some(extensions),
     };
-    let signature = sign_to_bitstring(ca_key, &tbs.to_der()?)?;
+    let signature = der::asn1::BitString::from_bytes(&ca_key.sign(&tbs.to_der()?))?;
     Ok(CertificateList {
         tbs_cert_list: tbs,
-        signature_algorithm: ed25519_algorithm(),
+        signature_algorithm: ca_key.algorithm(),
         signature,
     }
     .to_der()?)

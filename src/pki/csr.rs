@@ -90,6 +90,62 @@ pub fn verify_csr(der: &[u8]) -> Result<VerifiedCsr, PkiError> {
     })
 }
 
+/// [`create_csr`] for a key of either kind (Ed25519, ECDSA P-256 with SHA-256).
+pub fn create_csr_with(
+    key: &super::IssuerKey,
+    subject: &LeaderSubject,
+) -> Result<Vec<u8>, PkiError> {
+    let info = CertReqInfo {
+        version: Version::V1,
+        subject: subject.to_name()?,
+        public_key: key.spki()?,
+        attributes: SetOfVec::new(),
+    };
+    let signature = der::asn1::BitString::from_bytes(&key.sign(&info.to_der()?))?;
+    Ok(CertReq {
+        info,
+        algorithm: key.algorithm(),
+        signature,
+    }
+    .to_der()?)
+}
+
+/// A certificate request of either key kind with its proof of possession checked (RFC 2986
+/// §4.2): the subject's SubjectPublicKeyInfo (Ed25519 or ECDSA P-256) and name.
+///
+/// # Errors
+/// Not DER, another algorithm, or a signature that does not verify.
+pub fn verify_csr_any(
+    der: &[u8],
+) -> Result<(spki::SubjectPublicKeyInfoOwned, NameFields), PkiError> {
+    let req = CertReq::from_der(der)?;
+    let info_der = first_inner_tlv(der)?;
+    let signature = req.signature.as_bytes().ok_or(PkiError::CsrSignature)?;
+    let kind = super::alg::key_kind(&req.info.public_key)
+        .map_err(|e| PkiError::UnsupportedAlgorithm(e.to_string()))?;
+    if !matches!(
+        kind,
+        super::alg::KeyKind::Ed25519 | super::alg::KeyKind::P256
+    ) {
+        return Err(PkiError::UnsupportedAlgorithm(format!("{kind:?}")));
+    }
+    super::alg::verify(
+        &req.info.public_key,
+        &req.algorithm,
+        None,
+        info_der,
+        signature,
+    )
+    .map_err(|e| match e {
+        super::alg::AlgError::Unsupported(what) => PkiError::UnsupportedAlgorithm(what),
+        _ => PkiError::CsrSignature,
+    })?;
+    Ok((
+        req.info.public_key,
+        NameFields::from_name(&req.info.subject),
+    ))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {

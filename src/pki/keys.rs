@@ -166,3 +166,125 @@ mod tests {
         );
     }
 }
+
+/// The SubjectPublicKeyInfo of an Ed25519 key (RFC 8410 §4).
+///
+/// # Errors
+/// Encoding failures only.
+pub fn verifying_key_to_spki(key: &VerifyingKey) -> Result<SubjectPublicKeyInfoOwned, PkiError> {
+    ed25519_spki(key)
+}
+
+/// A key that signs certificates, CRLs and certificate requests: Ed25519 (RFC 8410 §6) or
+/// ECDSA P-256 with SHA-256 (RFC 5758 §3.2, the curve Acrobat and Circular 15/2025 list).
+#[derive(Clone)]
+pub enum IssuerKey {
+    /// Ed25519.
+    Ed25519(SigningKey),
+    /// ECDSA on P-256.
+    P256(p256::ecdsa::SigningKey),
+}
+
+impl std::fmt::Debug for IssuerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IssuerKey::Ed25519(_) => "IssuerKey::Ed25519(..)",
+            IssuerKey::P256(_) => "IssuerKey::P256(..)",
+        })
+    }
+}
+
+impl From<SigningKey> for IssuerKey {
+    fn from(key: SigningKey) -> Self {
+        IssuerKey::Ed25519(key)
+    }
+}
+
+impl IssuerKey {
+    /// A new ECDSA P-256 key from the caller's RNG.
+    pub fn generate_p256(rng: &mut impl CryptoRngCore) -> IssuerKey {
+        IssuerKey::P256(p256::ecdsa::SigningKey::random(rng))
+    }
+
+    /// Its SubjectPublicKeyInfo (RFC 8410 §4; RFC 5480 §2: id-ecPublicKey, named curve
+    /// secp256r1, uncompressed point).
+    ///
+    /// # Errors
+    /// Encoding failures only.
+    pub fn spki(&self) -> Result<SubjectPublicKeyInfoOwned, PkiError> {
+        match self {
+            IssuerKey::Ed25519(k) => ed25519_spki(&k.verifying_key()),
+            IssuerKey::P256(k) => {
+                let point = k.verifying_key().to_encoded_point(false);
+                Ok(SubjectPublicKeyInfoOwned {
+                    algorithm: spki::AlgorithmIdentifierOwned {
+                        oid: const_oid::db::rfc5912::ID_EC_PUBLIC_KEY,
+                        parameters: Some(der::Any::encode_from(
+                            &const_oid::db::rfc5912::SECP_256_R_1,
+                        )?),
+                    },
+                    subject_public_key: der::asn1::BitString::from_bytes(point.as_bytes())?,
+                })
+            }
+        }
+    }
+
+    /// The signature algorithm it signs with: `id-Ed25519` or `ecdsa-with-SHA256`, both
+    /// without parameters.
+    pub fn algorithm(&self) -> spki::AlgorithmIdentifierOwned {
+        spki::AlgorithmIdentifierOwned {
+            oid: match self {
+                IssuerKey::Ed25519(_) => ID_ED25519,
+                IssuerKey::P256(_) => const_oid::db::rfc5912::ECDSA_WITH_SHA_256,
+            },
+            parameters: None,
+        }
+    }
+
+    /// The signature over `message` as X.509 and CMS carry it: Ed25519's 64 bytes, ECDSA's DER
+    /// `Ecdsa-Sig-Value`.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match self {
+            IssuerKey::Ed25519(k) => {
+                use ed25519_dalek::Signer;
+                k.sign(message).to_bytes().to_vec()
+            }
+            IssuerKey::P256(k) => {
+                use p256::ecdsa::signature::Signer;
+                let sig: p256::ecdsa::Signature = k.sign(message);
+                sig.to_der().as_bytes().to_vec()
+            }
+        }
+    }
+
+    /// PKCS#8 PEM (`PRIVATE KEY`).
+    ///
+    /// # Errors
+    /// Encoding failures only.
+    pub fn to_pem(&self) -> Result<Zeroizing<String>, PkiError> {
+        match self {
+            IssuerKey::Ed25519(k) => signing_key_to_pem(k),
+            IssuerKey::P256(k) => {
+                use p256::pkcs8::EncodePrivateKey as _;
+                k.to_pkcs8_pem(LineEnding::LF)
+                    .map_err(|e| PkiError::Pem(e.to_string()))
+            }
+        }
+    }
+
+    /// Reads a PKCS#8 PEM private key of either kind.
+    ///
+    /// # Errors
+    /// Not PEM, encrypted, or another algorithm.
+    pub fn from_pem(pem: &str) -> Result<IssuerKey, PkiError> {
+        match signing_key_from_pem(pem) {
+            Ok(k) => Ok(IssuerKey::Ed25519(k)),
+            Err(ed_err) => {
+                use p256::pkcs8::DecodePrivateKey as _;
+                p256::ecdsa::SigningKey::from_pkcs8_pem(pem.trim())
+                    .map(IssuerKey::P256)
+                    .map_err(|_| ed_err)
+            }
+        }
+    }
+}

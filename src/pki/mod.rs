@@ -20,17 +20,20 @@ pub(crate) mod util;
 
 pub use cert::{
     CaSubject, CertInfo, LeaderSubject, cert_info, certificate_to_der, certificate_to_pem,
-    certificates_from_pem_or_der, create_ca_certificate, issue_leader_certificate,
-    trust_anchors_from,
+    certificates_from_pem_or_der, create_ca_certificate, create_ca_certificate_with,
+    issue_leader_certificate, issue_leader_certificate_with, trust_anchors_from,
 };
 pub use chain::{
     ChainProblem, ChainStatus, MAX_PATH_LEN, SignatureChecks, validate_chain, validate_chain_with,
 };
-pub use crl::{Crl, RevokedEntry, create_crl, crl_der_to_pem, parse_crl};
-pub use csr::{VerifiedCsr, create_csr, csr_der_to_pem, csr_pem_to_der, verify_csr};
+pub use crl::{Crl, RevokedEntry, create_crl, create_crl_with, crl_der_to_pem, parse_crl};
+pub use csr::{
+    VerifiedCsr, create_csr, create_csr_with, csr_der_to_pem, csr_pem_to_der, verify_csr,
+    verify_csr_any,
+};
 pub use keys::{
-    generate_signing_key, signing_key_from_pem, signing_key_to_pem, verifying_key_from_pem,
-    verifying_key_from_spki, verifying_key_to_pem,
+    IssuerKey, generate_signing_key, signing_key_from_pem, signing_key_to_pem,
+    verifying_key_from_pem, verifying_key_from_spki, verifying_key_to_pem, verifying_key_to_spki,
 };
 pub use name::NameFields;
 pub use util::{certificate_verifying_key, serial_hex};

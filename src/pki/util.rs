@@ -5,7 +5,6 @@ use core::time::Duration;
 use der::asn1::{BitString, GeneralizedTime, OctetString, UtcTime};
 use der::{Decode, Encode, Header, Reader, SliceReader, Tag};
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
-use sha2::{Digest, Sha256};
 use spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned};
 use time::OffsetDateTime;
 use x509_cert::Certificate;
@@ -122,13 +121,6 @@ pub(crate) fn sign_to_bitstring(key: &SigningKey, message: &[u8]) -> Result<BitS
     use ed25519_dalek::Signer;
     let sig = key.sign(message);
     Ok(BitString::from_bytes(&sig.to_bytes())?)
-}
-
-/// Key identifier: leftmost 160 bits of SHA-256 of the subjectPublicKey bits
-/// (RFC 7093 §2 method 1; RFC 5280 §4.2.1.2).
-pub(crate) fn key_identifier(key: &VerifyingKey) -> Vec<u8> {
-    let digest = Sha256::digest(key.as_bytes());
-    digest.iter().take(20).copied().collect()
 }
 
 /// Build an extension from a DER-encodable value (RFC 5280 §4.1).

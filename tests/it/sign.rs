@@ -308,3 +308,118 @@ fn a_handwritten_signature_image_is_shown_with_its_transparency() {
     let err = sign::SignatureImage::from_png(b"GIF89a....").unwrap_err();
     assert!(err.to_string().contains("ảnh chữ ký PNG"), "{err}");
 }
+
+/// The bloc may use ECDSA P-256 (what Acrobat lists) instead of Ed25519: `ca init --alg p256`,
+/// `keygen --alg p256`, `ca issue` from the CSR, `sign` with the P-256 key file. pyHanko (the
+/// CA as trust root) and poppler's pdfsig accept the whole chain; our verifier too, with no
+/// Circular 15/2025 note.
+#[test]
+fn a_p256_bloc_ca_and_leader_make_signatures_pyhanko_and_pdfsig_accept() {
+    let dir = temp_dir("cli-p256");
+    let d = |p: &str| dir.join(p).to_str().unwrap().to_string();
+    let ok = |args: &[&str]| {
+        let out = giaouoc(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let who = [
+        "--name",
+        "Âu Thị Hải Yến",
+        "--title",
+        "Phó Giám đốc",
+        "--unit",
+        "Trung tâm Văn hóa tỉnh Quảng Ninh",
+        "--unit-id",
+        "U07",
+    ];
+    ok(&[
+        "ca",
+        "init",
+        "--alg",
+        "p256",
+        "--dir",
+        &d("ca"),
+        "--name",
+        "Khối thi đua P-256",
+    ]);
+    ok(&[
+        &["keygen", "--alg", "p256", "--out", &d("u07")][..],
+        &who[..],
+    ]
+    .concat());
+    ok(&[
+        &[
+            "ca",
+            "issue",
+            "--dir",
+            &d("ca"),
+            "--csr",
+            &d("u07.csr"),
+            "--out",
+            &d("u07.crt"),
+        ][..],
+        &who[..],
+    ]
+    .concat());
+    let input = fixture("covenant-2021-quang-ninh.json");
+    ok(&[
+        "render",
+        "--input",
+        input.to_str().unwrap(),
+        "--pdf",
+        &d("c.pdf"),
+    ]);
+    ok(&[
+        "sign",
+        "--in",
+        &d("c.pdf"),
+        "--field",
+        "U07",
+        "--key",
+        &d("u07.key"),
+        "--cert",
+        &d("u07.crt"),
+        "--chain",
+        &d("ca/ca.crt"),
+        "--out",
+        &d("s.pdf"),
+    ]);
+    let py = std::process::Command::new(giaouoc::test_support::require("pyhanko"))
+        .args([
+            "sign",
+            "validate",
+            "--trust",
+            &d("ca/ca.crt"),
+            "--trust-replace",
+            &d("s.pdf"),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&py.stdout);
+    assert!(
+        py.status.success() && text.contains("INTACT:TRUSTED"),
+        "{text}"
+    );
+    let sig = std::process::Command::new(giaouoc::test_support::require("pdfsig"))
+        .arg(d("s.pdf"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&sig.stdout);
+    assert!(text.contains("Signature is Valid."), "{text}");
+    let out = ok(&["verify", &d("s.pdf"), "--trust", &d("ca/ca.crt"), "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "valid", "{report}");
+    let s = &report["signatures"][0];
+    assert_eq!(s["field"], "U07");
+    assert_eq!(s["binding"]["rule"], "unit_id_in_certificate");
+    assert_eq!(s["algorithm"]["key"]["type"], "p256", "{s}");
+    assert!(
+        !s["notes"].to_string().contains("15/2025"),
+        "P-256 is listed: {}",
+        s["notes"]
+    );
+}

@@ -697,3 +697,68 @@ async fn the_leader_unit_revokes_a_certificate_over_http_and_the_crl_lists_it() 
         .json();
     assert_eq!(bad["details"][0]["path"], "serial");
 }
+
+/// A bloc whose CA is ECDSA P-256 (`serve --ca-alg p256`): a leader enrols a P-256 public key,
+/// the admin approves, the leader signs with it; pyHanko and pdfsig accept the whole chain.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bloc_with_a_p256_ca_certifies_p256_leaders_whose_signatures_others_check() {
+    use p256::pkcs8::EncodePublicKey;
+    let dir = temp_dir("p256-bloc");
+    let options = Options {
+        clock: system_clock(),
+        ca_key: giaouoc::ca::CaKeyKind::P256,
+        ..Options::default()
+    };
+    let app = TestApp::open(&dir.join("data"), options).await;
+    let tokens = create(&app).await;
+    register_all(&app, &tokens).await;
+    freeze(&app, &tokens).await;
+    let ca = app.state.bloc_ca(BLOC).unwrap();
+    assert_eq!(
+        ca.cert.signature_algorithm.oid.to_string(),
+        "1.2.840.10045.4.3.2",
+        "ecdsa-with-SHA256"
+    );
+    let key = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+    let public = key
+        .verifying_key()
+        .to_public_key_pem(p256::pkcs8::LineEnding::LF)
+        .unwrap();
+    let e = app
+        .post(
+            &format!("/blocs/{BLOC}/enrolments"),
+            Some(leader(&tokens, "U05")),
+            json!({"unit": "U05", "public_key_pem": public, "full_name": "Cao Văn Lực", "title": "Giám đốc"}),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    let cert = app
+        .post(
+            &format!("/enrolments/{}/approve", e["id"]),
+            Some(&app.admin),
+            json!({}),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(cert["info"]["unit_id"], "U05");
+    let p = prepare(&app, &tokens, "U05", json!({})).await;
+    assert_eq!(p["signature_algorithm"], "ecdsa-p256-sha256");
+    let to_sign = B64.decode(p["to_sign"].as_str().unwrap()).unwrap();
+    let sig: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(&key, &to_sign);
+    complete(&app, "U05", &p["prepare_id"], &sig.to_bytes()).await;
+
+    let out = dir.join("signed.pdf");
+    std::fs::write(&out, current_pdf(&app).await).unwrap();
+    let ca_pem = dir.join("ca.pem");
+    std::fs::write(&ca_pem, &ca.cert_pem).unwrap();
+    let text = pyhanko_validate(&ca_pem, &out);
+    assert!(text.contains("INTACT:TRUSTED"), "{text}");
+    let sig = Command::new(giaouoc::test_support::require("pdfsig"))
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&sig.stdout);
+    assert!(text.contains("Signature is Valid."), "{text}");
+}
