@@ -4,6 +4,7 @@
 
 mod browser;
 mod crash;
+mod every_path;
 mod foreign_ca;
 mod golden;
 mod helpers;

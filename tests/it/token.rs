@@ -16,11 +16,11 @@ use crate::helpers::temp_dir;
 
 const COVENANT: &str = "KTD-VHXH-QN-2021";
 const BLOC: &str = "KTD-VHXH-QN";
-const PIN: &str = "97531864";
-const TOKEN_LABEL: &str = "giaouoc-test";
+pub(crate) const PIN: &str = "97531864";
+pub(crate) const TOKEN_LABEL: &str = "giaouoc-test";
 
 /// A SoftHSM2 token in `dir`: its configuration file.
-fn init_token(dir: &Path) -> PathBuf {
+pub(crate) fn init_token(dir: &Path) -> PathBuf {
     let tokens = dir.join("tokens");
     std::fs::create_dir_all(&tokens).unwrap();
     let conf = dir.join("softhsm2.conf");
@@ -60,7 +60,7 @@ fn run(c: &mut Command) -> Output {
 
 /// Generates a key pair on the token (it never leaves it), has the test CA certify its public
 /// key and stores the certificate next to it; the certificate's path.
-fn token_key(
+pub(crate) fn token_key(
     conf: &Path,
     ca: &Pki,
     id: &str,
@@ -97,7 +97,7 @@ fn token_key(
     cert
 }
 
-fn giaouoc(conf: &Path, args: &[&str], pin: &str) -> Output {
+pub(crate) fn giaouoc(conf: &Path, args: &[&str], pin: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_giaouoc"))
         .args(args)
         .env("SOFTHSM2_CONF", conf)
@@ -107,7 +107,7 @@ fn giaouoc(conf: &Path, args: &[&str], pin: &str) -> Output {
         .unwrap()
 }
 
-fn post(server: &Server, path: &str, token: &str, body: Value) -> Value {
+pub(crate) fn post(server: &Server, path: &str, token: &str, body: Value) -> Value {
     let mut r = agent()
         .post(format!("{}{path}", server.url))
         .header("Authorization", format!("Bearer {token}"))
