@@ -65,6 +65,31 @@ const TOOLS: [Tool; 13] = [
     tool(&["pkcs11-tool"], "PKCS11_TOOL", "Debian package opensc"),
 ];
 
+/// `pyhanko sign validate` with every root in `roots` as a trust anchor: asserts it exits 0 and
+/// returns its report.
+///
+/// # Panics
+/// When pyHanko is missing or the validation fails.
+pub fn pyhanko_validate_with(roots: &[&Path], pdf: &Path) -> String {
+    let mut cmd = std::process::Command::new(require("pyhanko"));
+    cmd.args(["sign", "validate"]);
+    for root in roots {
+        cmd.arg("--trust").arg(root);
+    }
+    let out = cmd
+        .arg("--trust-replace")
+        .arg(pdf)
+        .output()
+        .unwrap_or_else(|e| panic!("pyhanko: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "pyHanko: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 /// SoftHSM2's PKCS#11 module: `$GIAOUOC_TEST_PKCS11_MODULE`, else where Debian's softhsm2
 /// puts it.
 ///

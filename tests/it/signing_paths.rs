@@ -252,21 +252,7 @@ async fn enrolled_rsa_and_ecdsa_certificates_sign_by_hash_beside_ed25519_leaders
     // pyHanko with both roots: every signature INTACT:TRUSTED.
     let bloc_pem = dir.join("bloc-ca.pem");
     std::fs::write(&bloc_pem, pki::certificate_to_pem(&bloc_ca.cert).unwrap()).unwrap();
-    let py = Command::new(pyhanko())
-        .args(["sign", "validate", "--trust"])
-        .arg(&bloc_pem)
-        .arg("--trust")
-        .arg(&ca.root)
-        .arg("--trust-replace")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&py.stdout);
-    assert!(
-        py.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&py.stderr)
-    );
+    let text = giaouoc::test_support::pyhanko_validate_with(&[&bloc_pem, &ca.root], &out);
     assert_eq!(text.matches("INTACT:TRUSTED").count(), 16, "{text}");
 
     // poppler checks RSA and ECDSA (not Ed25519): signatures 3 and 5 are valid.

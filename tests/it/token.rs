@@ -313,21 +313,7 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
     let bloc_ca = dir.join("bloc-ca.pem");
     let (_, ca_pem) = server.get(&format!("/blocs/{BLOC}/ca.pem"));
     std::fs::write(&bloc_ca, ca_pem).unwrap();
-    let py = Command::new(require("pyhanko"))
-        .args(["sign", "validate", "--trust"])
-        .arg(&bloc_ca)
-        .arg("--trust")
-        .arg(&ca.root)
-        .arg("--trust-replace")
-        .arg(&file)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&py.stdout);
-    assert!(
-        py.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&py.stderr)
-    );
+    let text = giaouoc::test_support::pyhanko_validate_with(&[&bloc_ca, &ca.root], &file);
     assert_eq!(text.matches("INTACT:TRUSTED").count(), 3, "{text}");
     let sig = Command::new(require("pdfsig")).arg(&file).output().unwrap();
     let text = String::from_utf8_lossy(&sig.stdout);
