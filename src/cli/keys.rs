@@ -23,13 +23,17 @@ pub(crate) enum KeyAlg {
     P256,
 }
 
-fn new_key(alg: KeyAlg) -> pki::IssuerKey {
-    match alg {
-        KeyAlg::Ed25519 => {
-            pki::IssuerKey::Ed25519(pki::generate_signing_key(&mut rand_core::OsRng))
+impl From<KeyAlg> for giaouoc::ca::CaKeyKind {
+    fn from(alg: KeyAlg) -> Self {
+        match alg {
+            KeyAlg::Ed25519 => giaouoc::ca::CaKeyKind::Ed25519,
+            KeyAlg::P256 => giaouoc::ca::CaKeyKind::P256,
         }
-        KeyAlg::P256 => pki::IssuerKey::generate_p256(&mut rand_core::OsRng),
     }
+}
+
+fn new_key(alg: KeyAlg) -> pki::IssuerKey {
+    giaouoc::ca::CaKeyKind::from(alg).generate(&mut rand_core::OsRng)
 }
 
 /// A public key file (`PUBLIC KEY` PEM, RFC 7468 §13) of either kind.

@@ -106,14 +106,7 @@ fn settings(a: Args) -> Result<Settings> {
             .or(file.prepare_ttl_minutes)
             .unwrap_or(60)
             .clamp(1, 1440),
-        ca_alg: a
-            .ca_alg
-            .map(|k| match k {
-                super::keys::KeyAlg::Ed25519 => giaouoc::ca::CaKeyKind::Ed25519,
-                super::keys::KeyAlg::P256 => giaouoc::ca::CaKeyKind::P256,
-            })
-            .or(file.ca_alg)
-            .unwrap_or_default(),
+        ca_alg: a.ca_alg.map(Into::into).or(file.ca_alg).unwrap_or_default(),
     })
 }
 

@@ -86,13 +86,21 @@ async fn ca_crl(State(state): State<AppState>, Path(bloc): Path<String>) -> ApiR
 /// The bloc CA's CRL now (see [`ca_crl`]).
 pub(crate) async fn bloc_crl(state: &AppState, bloc: &str) -> ApiResult<Vec<u8>> {
     let ca = state.shared.cas.require(bloc)?;
+    let certificates = state.store.list_certificates(bloc).await?;
+    crl_of(state, &ca, &certificates)
+}
+
+/// The CRL of `ca` listing the revoked ones among the bloc's `certificates` that it issued.
+pub(crate) fn crl_of(
+    state: &AppState,
+    ca: &crate::ca::BlocCa,
+    certificates: &[CertificateRow],
+) -> ApiResult<Vec<u8>> {
     let mut revoked = Vec::new();
-    for c in state.store.list_certificates(bloc).await? {
+    for c in certificates {
         let Some(at) = c.revoked_at else { continue };
-        let ours = pki::certificates_from_pem_or_der(c.cert_pem.as_bytes())
-            .ok()
-            .and_then(|v| v.into_iter().next())
-            .is_some_and(|leaf| leaf.tbs_certificate.issuer == ca.cert.tbs_certificate.subject);
+        let ours = pki::leaf_and_chain(c.cert_pem.as_bytes())
+            .is_ok_and(|(leaf, _)| leaf.tbs_certificate.issuer == ca.cert.tbs_certificate.subject);
         if let (true, Ok(serial)) = (ours, u64::from_str_radix(&c.serial, 16)) {
             revoked.push((serial, at));
         }
@@ -487,17 +495,14 @@ fn existing_certificate(
     pem: &str,
 ) -> ApiResult<x509_cert::Certificate> {
     let field = "certificate_pem";
-    let certs = pki::certificates_from_pem_or_der(pem.as_bytes()).map_err(|e| {
+    let (leaf, intermediates) = pki::leaf_and_chain(pem.as_bytes()).map_err(|e| {
         ApiError::invalid(
             "invalid_certificate",
             field,
             format!("không đọc được chứng thư số (PEM): {e}"),
         )
     })?;
-    let (leaf, intermediates) = certs.split_first().ok_or_else(|| {
-        ApiError::invalid("invalid_certificate", field, "không có chứng thư số nào")
-    })?;
-    if let Some(other) = pki::cert_info(leaf).unit_id {
+    if let Some(other) = pki::cert_info(&leaf).unit_id {
         return Err(ApiError::invalid(
             "invalid_certificate",
             field,
@@ -506,28 +511,23 @@ fn existing_certificate(
             ),
         ));
     }
-    crate::cms::scheme_for(leaf).map_err(|e| {
+    crate::cms::scheme_for(&leaf).map_err(|e| {
         ApiError::invalid(
             "unsupported_algorithm",
             field,
             format!("không ký được bằng khóa của chứng thư này: {e}"),
         )
     })?;
-    let status = pki::validate_chain(leaf, intermediates, &state.trust_roots(), state.now(), &[]);
-    if !status.trusted {
-        return Err(ApiError::Invalid {
-            code: "untrusted_certificate",
-            message: format!(
-                "chứng thư số của đơn vị \"{unit}\" (khối \"{bloc}\") không dẫn tới một CA gốc được tin cậy, hoặc không còn hiệu lực; hãy gửi kèm các CA trung gian"
-            ),
-            details: status
-                .problems
-                .iter()
-                .map(|p| super::error::Detail::new(field, format!("{p:?}")))
-                .collect(),
-        });
-    }
-    Ok(leaf.clone())
+    super::signatures::require_anchored(
+        state,
+        &leaf,
+        &intermediates,
+        state.now(),
+        format!(
+            "chứng thư số của đơn vị \"{unit}\" (khối \"{bloc}\") không dẫn tới một CA gốc được tin cậy, hoặc không còn hiệu lực; hãy gửi kèm các CA trung gian"
+        ),
+    )?;
+    Ok(leaf)
 }
 
 fn enrolment_view(e: &EnrolmentRow) -> Value {
@@ -544,10 +544,9 @@ fn enrolment_view(e: &EnrolmentRow) -> Value {
 }
 
 fn certificate_view(c: &CertificateRow) -> Value {
-    let info = pki::certificates_from_pem_or_der(c.cert_pem.as_bytes())
+    let info = pki::leaf_and_chain(c.cert_pem.as_bytes())
         .ok()
-        .and_then(|v| v.into_iter().next())
-        .map(|cert| pki::cert_info(&cert));
+        .map(|(cert, _)| pki::cert_info(&cert));
     json!({
         "bloc_id": c.bloc_id, "unit_id": c.unit_id, "serial": c.serial,
         "certificate_pem": c.cert_pem, "enrolment_id": c.enrolment_id,

@@ -278,7 +278,7 @@ pub async fn complete_signature(
         ));
     }
     let covenant = load(state, id).await?;
-    let ca = state.shared.cas.require(&covenant.bloc_id)?;
+    state.shared.cas.require(&covenant.bloc_id)?;
     let prepare = state
         .store
         .take_prepare(prepare_id)
@@ -304,9 +304,6 @@ pub async fn complete_signature(
     let (prepared, cert, mut chain) = decode_prepared(&blob)?;
     let (signature, from_cms) = signature_value(&signature, &cert)?;
     chain.extend(from_cms);
-    if pki::validate_chain(&cert, &[], std::slice::from_ref(&ca.cert), state.now(), &[]).trusted {
-        chain.push(ca.cert.clone());
-    }
     let base = doc.pdf.clone();
     let opts = verify_options(state, &covenant.bloc_id).await?;
     let field = unit.to_owned();
@@ -469,12 +466,8 @@ fn decode_prepared(blob: &[u8]) -> ApiResult<(PreparedSignature, Certificate, Ve
             "chữ ký đang chuẩn bị không còn dùng được (đã hết hạn); hãy chuẩn bị lại",
         )
     })?;
-    let mut certs = pki::certificates_from_pem_or_der(stored.certificate_pem.as_bytes())
+    let (leaf, certs) = pki::leaf_and_chain(stored.certificate_pem.as_bytes())
         .map_err(|e| ApiError::internal(format!("stored signer certificate: {e}")))?;
-    if certs.is_empty() {
-        return Err(ApiError::internal("stored signer certificate: none"));
-    }
-    let leaf = certs.remove(0);
     Ok((stored.prepared, leaf, certs))
 }
 
@@ -543,25 +536,23 @@ pub(crate) async fn signer_certificate(
     pem: &str,
     at: OffsetDateTime,
 ) -> ApiResult<SignerCertificate> {
-    let mut certs = pki::certificates_from_pem_or_der(pem.as_bytes()).unwrap_or_default();
-    if certs.is_empty() {
-        return Err(ApiError::invalid(
+    let (leaf, intermediates) = pki::leaf_and_chain(pem.as_bytes()).map_err(|_| {
+        ApiError::invalid(
             "invalid_certificate",
             "certificate_pem",
             "không đọc được chứng thư số (PEM)",
-        ));
-    }
-    let leaf = certs.remove(0);
+        )
+    })?;
     let leaf_der = der::Encode::to_der(&leaf).map_err(ApiError::internal)?;
-    let signer = SignerCertificate {
-        leaf,
-        leaf_der,
-        intermediates: certs,
-    };
-    if pki::cert_info(&signer.leaf).unit_id.is_some() {
-        check_trusted(&signer.leaf, ca, bloc_id, at)?;
-        check_not_revoked(state, bloc_id, &signer.leaf).await?;
-        return Ok(signer);
+    if pki::cert_info(&leaf).unit_id.is_some() {
+        check_trusted(&leaf, ca, bloc_id, at)?;
+        check_not_revoked(state, bloc_id, &leaf).await?;
+        // A bloc certificate's chain is the bloc CA, whatever came with it.
+        return Ok(SignerCertificate {
+            leaf,
+            leaf_der,
+            intermediates: vec![ca.cert.clone()],
+        });
     }
     // The enrolled bundle: the same leaf, and the intermediates enrolled with it.
     let enrolled = state
@@ -571,9 +562,8 @@ pub(crate) async fn signer_certificate(
         .into_iter()
         .filter(|c| c.unit_id == unit && c.revoked_at.is_none())
         .find_map(|c| {
-            let mut certs = pki::certificates_from_pem_or_der(c.cert_pem.as_bytes()).ok()?;
-            let leaf = (!certs.is_empty()).then(|| certs.remove(0))?;
-            (der::Encode::to_der(&leaf).ok()? == signer.leaf_der).then_some(certs)
+            let (enrolled, chain) = pki::leaf_and_chain(c.cert_pem.as_bytes()).ok()?;
+            (der::Encode::to_der(&enrolled).ok()? == leaf_der).then_some(chain)
         });
     let Some(enrolled_intermediates) = enrolled else {
         return Err(ApiError::invalid(
@@ -584,41 +574,58 @@ pub(crate) async fn signer_certificate(
             ),
         ));
     };
-    let mut signer = signer;
-    if signer.intermediates.is_empty() {
-        signer.intermediates = enrolled_intermediates;
-    }
-    let status = pki::validate_chain(
-        &signer.leaf,
-        &signer.intermediates,
-        &state.trust_roots(),
+    let intermediates = if intermediates.is_empty() {
+        enrolled_intermediates
+    } else {
+        intermediates
+    };
+    require_anchored(
+        state,
+        &leaf,
+        &intermediates,
         at,
-        &[],
-    );
-    if !status.trusted {
-        return Err(ApiError::Invalid {
-            code: "untrusted_certificate",
-            message: "chứng thư số không dẫn tới một CA gốc được tin cậy, hoặc không có hiệu lực vào thời điểm ký".to_owned(),
-            details: status
-                .problems
-                .iter()
-                .map(|p| super::error::Detail::new("certificate_pem", format!("{p:?}")))
-                .collect(),
-        });
+        "chứng thư số không dẫn tới một CA gốc được tin cậy, hoặc không có hiệu lực vào thời điểm ký".into(),
+    )?;
+    Ok(SignerCertificate {
+        leaf,
+        leaf_der,
+        intermediates,
+    })
+}
+
+/// `leaf` must chain through `intermediates` to one of the service's trust anchors at `at`
+/// (RFC 5280 path validation, keyUsage): else 422 `untrusted_certificate` with `message` and
+/// each path problem at `certificate_pem`.
+pub(crate) fn require_anchored(
+    state: &AppState,
+    leaf: &Certificate,
+    intermediates: &[Certificate],
+    at: OffsetDateTime,
+    message: String,
+) -> ApiResult<()> {
+    let status = pki::validate_chain(leaf, intermediates, &state.trust_roots(), at, &[]);
+    if status.trusted {
+        return Ok(());
     }
-    Ok(signer)
+    Err(ApiError::Invalid {
+        code: "untrusted_certificate",
+        message,
+        details: status
+            .problems
+            .iter()
+            .map(|p| super::error::Detail::new("certificate_pem", format!("{p:?}")))
+            .collect(),
+    })
 }
 
 /// How the service verifies a covenant of `bloc_id`: the bloc CAs and the operator's trust
 /// anchors, and every certificate of another CA a unit enrolled (bound by enrolment).
 pub(crate) async fn verify_options(state: &AppState, bloc_id: &str) -> ApiResult<VerifyOptions> {
     use sha2::Digest;
+    let certificates = state.store.list_certificates(bloc_id).await?;
     let mut enrolled: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for c in state.store.list_certificates(bloc_id).await? {
-        let Some(leaf) = pki::certificates_from_pem_or_der(c.cert_pem.as_bytes())
-            .ok()
-            .and_then(|v| v.into_iter().next())
-        else {
+    for c in &certificates {
+        let Ok((leaf, _)) = pki::leaf_and_chain(c.cert_pem.as_bytes()) else {
             continue;
         };
         if pki::cert_info(&leaf).unit_id.is_some() {
@@ -632,8 +639,11 @@ pub(crate) async fn verify_options(state: &AppState, bloc_id: &str) -> ApiResult
         }
     }
     // The bloc CA's own CRL, so revocations made over HTTP count at once.
-    let crls = super::blocs::bloc_crl(state, bloc_id)
-        .await
+    let crls = state
+        .shared
+        .cas
+        .require(bloc_id)
+        .and_then(|ca| super::blocs::crl_of(state, &ca, &certificates))
         .ok()
         .and_then(|der| pki::parse_crl(&der).ok())
         .into_iter()

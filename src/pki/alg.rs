@@ -76,6 +76,32 @@ impl HashAlg {
         }
     }
 
+    /// The DER `DigestInfo` prefix before the hash value (RFC 8017 §9.2 note 1).
+    pub const fn digest_info_prefix(self) -> &'static [u8] {
+        match self {
+            HashAlg::Sha256 => &[
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x01, 0x05, 0x00, 0x04, 0x20,
+            ],
+            HashAlg::Sha384 => &[
+                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x02, 0x05, 0x00, 0x04, 0x30,
+            ],
+            HashAlg::Sha512 => &[
+                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x03, 0x05, 0x00, 0x04, 0x40,
+            ],
+        }
+    }
+
+    /// The DER `DigestInfo` of `message` hashed with this hash (RFC 8017 §9.2 steps 1–2): what
+    /// RSASSA-PKCS1-v1_5 pads and signs, e.g. with PKCS#11 `CKM_RSA_PKCS`.
+    pub fn digest_info(self, message: &[u8]) -> Vec<u8> {
+        let mut out = self.digest_info_prefix().to_vec();
+        out.extend(self.digest(message));
+        out
+    }
+
     /// "SHA-256".
     pub const fn name(self) -> &'static str {
         match self {

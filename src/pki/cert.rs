@@ -415,6 +415,20 @@ pub fn trust_anchors_from(path: &std::path::Path) -> Result<Vec<Certificate>, Pk
     Ok(out)
 }
 
+/// A certificate bundle as signers hand it out and the service stores it: the leaf first, then
+/// its intermediates (PEM or one DER certificate).
+///
+/// # Errors
+/// Unreadable input, or no certificate in it.
+pub fn leaf_and_chain(input: &[u8]) -> Result<(Certificate, Vec<Certificate>), PkiError> {
+    let mut certs = certificates_from_pem_or_der(input)?;
+    if certs.is_empty() {
+        return Err(PkiError::Pem("no certificate".into()));
+    }
+    let leaf = certs.remove(0);
+    Ok((leaf, certs))
+}
+
 /// Load one DER certificate, or every `CERTIFICATE` block of a PEM bundle
 /// (RFC 7468 §5); other PEM blocks and text between blocks are ignored.
 pub fn certificates_from_pem_or_der(input: &[u8]) -> Result<Vec<Certificate>, PkiError> {

@@ -209,24 +209,6 @@ impl Montgomery {
     }
 }
 
-/// The DER `DigestInfo` prefix before the hash value (§9.2 note 1).
-fn digest_info_prefix(hash: HashAlg) -> &'static [u8] {
-    match hash {
-        HashAlg::Sha256 => &[
-            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x01, 0x05, 0x00, 0x04, 0x20,
-        ],
-        HashAlg::Sha384 => &[
-            0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x02, 0x05, 0x00, 0x04, 0x30,
-        ],
-        HashAlg::Sha512 => &[
-            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x03, 0x05, 0x00, 0x04, 0x40,
-        ],
-    }
-}
-
 /// RSASSA-PKCS1-v1_5-VERIFY (§8.2.2) of `message` hashed with `hash`.
 pub(crate) fn verify_pkcs1v15(
     key: &rsa::RsaPublicKey,
@@ -252,7 +234,7 @@ fn pkcs1v15_by_hand(
     signature: &[u8],
 ) -> Result<(), Invalid> {
     let em = public_op(key, signature)?;
-    let prefix = digest_info_prefix(hash);
+    let prefix = hash.digest_info_prefix();
     let t_len = prefix.len() + digest.len();
     let k = em.len();
     if digest.len() != hash.output_len() || k < t_len + 11 {

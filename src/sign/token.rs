@@ -22,7 +22,7 @@ use cryptoki::types::AuthPin;
 use der::Decode;
 use x509_cert::Certificate;
 
-use crate::pki::alg::{HashAlg, Scheme};
+use crate::pki::alg::Scheme;
 
 /// Why the token could not sign.
 #[derive(Debug, thiserror::Error)]
@@ -199,7 +199,7 @@ impl TokenSigner {
     /// token refuses.
     pub fn sign(&self, scheme: Scheme, to_sign: &[u8]) -> Result<Vec<u8>, TokenError> {
         let (mechanism, data) = match scheme {
-            Scheme::RsaPkcs1v15 { hash } => (Mechanism::RsaPkcs, digest_info(hash, to_sign)),
+            Scheme::RsaPkcs1v15 { hash } => (Mechanism::RsaPkcs, hash.digest_info(to_sign)),
             Scheme::Ecdsa { hash } => (Mechanism::Ecdsa, hash.digest(to_sign)),
             Scheme::Ed25519 => (
                 Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure)),
@@ -259,30 +259,9 @@ fn certificate_for(session: &Session, key: ObjectHandle) -> Option<Certificate> 
     })
 }
 
-/// DER `DigestInfo` (RFC 8017 §9.2 note 1) of `message` hashed with `hash`.
-fn digest_info(hash: HashAlg, message: &[u8]) -> Vec<u8> {
-    let prefix: &[u8] = match hash {
-        HashAlg::Sha256 => &[
-            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x01, 0x05, 0x00, 0x04, 0x20,
-        ],
-        HashAlg::Sha384 => &[
-            0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x02, 0x05, 0x00, 0x04, 0x30,
-        ],
-        HashAlg::Sha512 => &[
-            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x03, 0x05, 0x00, 0x04, 0x40,
-        ],
-    };
-    let mut out = prefix.to_vec();
-    out.extend(hash.digest(message));
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::pki::alg::HashAlg;
 
     /// The DigestInfo prefixes are RFC 8017 §9.2 note 1's, byte for byte (checked against the
     /// `rsa` crate's PKCS#1 v1.5 encoding via verification of a hand-padded value is done in
@@ -290,7 +269,7 @@ mod tests {
     #[test]
     fn digest_info_is_a_der_sequence_of_the_right_length() {
         for hash in [HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512] {
-            let di = digest_info(hash, b"x");
+            let di = hash.digest_info(b"x");
             assert_eq!(di.first(), Some(&0x30));
             assert_eq!(
                 usize::from(di.get(1).copied().unwrap_or(0)) + 2,

@@ -521,34 +521,33 @@ fn bind(
 
 /// Two names of the same person: NFC, case-insensitive, white space folded.
 pub(crate) fn same_person(a: &str, b: &str) -> bool {
-    let fold = |s: &str| {
-        crate::covenant::nfc(s)
-            .to_lowercase()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    fold(a) == fold(b)
+    fold_name(&crate::covenant::nfc(a)) == fold_name(&crate::covenant::nfc(b))
 }
 
 /// Two names that differ at most in Vietnamese diacritics (tone and vowel marks, đ): CAs
 /// often write a holder's name in ASCII ("NGUYEN VAN A").
 pub(crate) fn same_letters(a: &str, b: &str) -> bool {
+    fold_name(&without_marks(a)) == fold_name(&without_marks(b))
+}
+
+/// Lower case, white space folded to single spaces.
+fn fold_name(s: &str) -> String {
+    s.to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `s` without combining marks (after NFD) and with đ/Đ as d.
+fn without_marks(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    let fold = |s: &str| {
-        s.nfd()
-            .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
-            .map(|c| match c {
-                'đ' | 'Đ' => 'd',
-                other => other,
-            })
-            .collect::<String>()
-            .to_lowercase()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    fold(a) == fold(b)
+    s.nfd()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            other => other,
+        })
+        .collect()
 }
 
 fn empty_report(field: &str) -> SignatureReport {

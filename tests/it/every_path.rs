@@ -17,19 +17,14 @@ use giaouoc::test_support::{require, softhsm2_module};
 
 use crate::crash::Server;
 use crate::helpers::temp_dir;
-use crate::token::{PIN, giaouoc, init_token, post, token_key};
+use crate::token::{PIN, giaouoc, init_token, post, succeeded, token_key};
 use crate::webdriver::Browser;
 
 const COVENANT: &str = "KTD-VHXH-QN-2021";
 const BLOC: &str = "KTD-VHXH-QN";
 
 fn ok(out: std::process::Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out, what);
 }
 
 fn enrol(server: &Server, leader: &dyn Fn(&str) -> String, unit: &str, pem: String) {

@@ -107,6 +107,14 @@ pub(crate) fn giaouoc(conf: &Path, args: &[&str], pin: &str) -> Output {
         .unwrap()
 }
 
+/// Asserts the command succeeded; its output and errors as one text (to look for secrets in).
+pub(crate) fn succeeded(out: &Output, what: &str) -> String {
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{what}: {text}");
+    text
+}
+
 pub(crate) fn post(server: &Server, path: &str, token: &str, body: Value) -> Value {
     let mut r = agent()
         .post(format!("{}{path}", server.url))
@@ -227,9 +235,7 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
     ];
     assert!(!args.contains(&PIN), "the PIN is not on the command line");
     let out = giaouoc(&conf, &args, PIN);
-    let text =
-        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let text = succeeded(&out, "giaouoc");
     assert!(!text.contains(PIN), "{text}");
 
     // Ed25519 on the token (CKM_EDDSA), through the service.
@@ -253,9 +259,7 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
         ],
         PIN,
     );
-    let text =
-        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    succeeded(&out, "giaouoc");
 
     // Offline with the token's ECDSA key, then uploaded.
     let (_, current) = server.get(&format!("/covenants/{COVENANT}/document.pdf"));
@@ -281,9 +285,7 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
         ],
         PIN,
     );
-    let text =
-        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let text = succeeded(&out, "giaouoc");
     assert!(!text.contains(PIN), "{text}");
     let out = giaouoc(
         &conf,
@@ -303,9 +305,7 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
         ],
         PIN,
     );
-    let text =
-        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    succeeded(&out, "giaouoc");
 
     let (_, pdf) = server.get(&format!("/covenants/{COVENANT}/document.pdf"));
     let file = dir.join("signed.pdf");

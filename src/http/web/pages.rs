@@ -285,10 +285,7 @@ async fn covenant_body(web: &Web, id: &str) -> PageResult {
         if c.revoked_at.is_some() {
             continue;
         }
-        let Some(leaf) = crate::pki::certificates_from_pem_or_der(c.cert_pem.as_bytes())
-            .ok()
-            .and_then(|v| v.into_iter().next())
-        else {
+        let Ok((leaf, _)) = crate::pki::leaf_and_chain(c.cert_pem.as_bytes()) else {
             continue;
         };
         let info = crate::pki::cert_info(&leaf);
@@ -455,10 +452,8 @@ async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
     let cert = state.store.certificate_for_unit(&row.bloc_id, unit).await?;
     let cert = match cert {
         Some(c) => {
-            let parsed = crate::pki::certificates_from_pem_or_der(c.cert_pem.as_bytes())
-                .ok()
-                .and_then(|certs| certs.into_iter().next())
-                .ok_or_else(|| ApiError::internal("stored certificate unreadable"))?;
+            let (parsed, _) = crate::pki::leaf_and_chain(c.cert_pem.as_bytes())
+                .map_err(|_| ApiError::internal("stored certificate unreadable"))?;
             let info = crate::pki::cert_info(&parsed);
             let (kind, jwk) = key_for_browser(&parsed.tbs_certificate.subject_public_key_info);
             Some(json!({
