@@ -215,6 +215,43 @@ impl BlocCa {
         )?)
     }
 
+    /// Issues a certificate for one of the service's units (a time-stamping unit, an OCSP
+    /// responder) named `name`, with `purpose` as its sole, critical extended key usage; the
+    /// period is clamped to the CA's validity.
+    ///
+    /// # Errors
+    /// A name the profile refuses, or a period outside the CA's validity.
+    pub fn issue_service(
+        &self,
+        public_key: &spki::SubjectPublicKeyInfoOwned,
+        name: &str,
+        purpose: pki::ServicePurpose,
+        serial: u64,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Certificate, CaError> {
+        let (ca_from, ca_until) = self.validity()?;
+        let not_before = not_before.max(ca_from);
+        let not_after = not_after.min(ca_until);
+        if not_after <= not_before {
+            return Err(CaError::OutsideValidity);
+        }
+        let organisation = pki::cert_info(&self.cert)
+            .subject_cn
+            .unwrap_or_else(|| "giaouoc".to_owned());
+        Ok(pki::issue_service_certificate(
+            &self.key,
+            &self.cert,
+            public_key,
+            &crate::covenant::nfc(name),
+            &organisation,
+            purpose,
+            serial,
+            not_before,
+            not_after,
+        )?)
+    }
+
     /// A CRL (DER) listing `revoked` (serial, revocation time), issued at `at`, valid until
     /// `next_update`, with CRL number `number` (RFC 5280 §5).
     ///

@@ -26,5 +26,6 @@ pub mod store;
 pub mod template;
 #[doc(hidden)]
 pub mod test_support;
+pub mod tsp;
 pub mod verify;
 pub mod workflow;

@@ -59,6 +59,16 @@ pub fn signed_attributes_der(
     message_digest: &[u8],
     signer_cert: &Certificate,
 ) -> Result<Vec<u8>, CmsError> {
+    signed_attributes_der_for(ID_DATA, message_digest, signer_cert)
+}
+
+/// [`signed_attributes_der`] for content of type `content_type` (a time-stamp token's
+/// `id-ct-TSTInfo`, RFC 3161 §2.4.2).
+pub fn signed_attributes_der_for(
+    content_type: ObjectIdentifier,
+    message_digest: &[u8],
+    signer_cert: &Certificate,
+) -> Result<Vec<u8>, CmsError> {
     let cert_hash = Sha256::digest(signer_cert.to_der()?);
     let ess = SigningCertificateV2 {
         certs: vec![EssCertIdV2 {
@@ -74,7 +84,7 @@ pub fn signed_attributes_der(
         policies: None,
     };
     let attrs: SignedAttributes = SetOfVec::try_from(vec![
-        attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
+        attribute(ID_CONTENT_TYPE, Any::encode_from(&content_type)?)?,
         attribute(
             ID_MESSAGE_DIGEST,
             Any::encode_from(&OctetString::new(message_digest.to_vec())?)?,
@@ -93,6 +103,33 @@ pub fn signed_attributes_der(
 /// [`alg::signature_for_cms`]); it is checked against the signer certificate
 /// before wrapping.
 pub fn build_signed_data(
+    signed_attrs_der: &[u8],
+    signature: &[u8],
+    signer_cert: &Certificate,
+    chain: &[Certificate],
+) -> Result<Vec<u8>, CmsError> {
+    build_signed_data_with(
+        Content::Detached,
+        signed_attrs_der,
+        signature,
+        signer_cert,
+        chain,
+    )
+}
+
+/// What a SignedData carries (RFC 5652 §5.2).
+#[derive(Debug, Clone, Copy)]
+pub enum Content<'a> {
+    /// Nothing: a detached signature over `id-data` (PAdES).
+    Detached,
+    /// `eContent` of the given type: a time-stamp token's DER `TSTInfo` (RFC 3161 §2.4.2).
+    Encapsulated(ObjectIdentifier, &'a [u8]),
+}
+
+/// [`build_signed_data`] with the content given (SignedData v3 when it is not `id-data`,
+/// RFC 5652 §5.1).
+pub fn build_signed_data_with(
+    content: Content<'_>,
     signed_attrs_der: &[u8],
     signature: &[u8],
     signer_cert: &Certificate,
@@ -142,12 +179,20 @@ pub fn build_signed_data(
         signature: OctetString::new(signature)?,
         unsigned_attrs: None,
     };
+    let (version, econtent_type, econtent) = match content {
+        Content::Detached => (CmsVersion::V1, ID_DATA, None),
+        Content::Encapsulated(t, bytes) => (
+            CmsVersion::V3,
+            t,
+            Some(Any::encode_from(&OctetString::new(bytes)?)?),
+        ),
+    };
     let signed_data = SignedData {
-        version: CmsVersion::V1,
+        version,
         digest_algorithms: SetOfVec::try_from(vec![digest_algorithm(scheme.digest())])?,
         encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
-            econtent: None,
+            econtent_type,
+            econtent,
         },
         certificates: Some(CertificateSet(SetOfVec::try_from(certs)?)),
         crls: None,

@@ -19,6 +19,9 @@ pub struct Profile {
     /// PAdES (`/ETSI.CAdES.detached`, ETSI EN 319 142-1 §6.3): signing-certificate(-v2) is
     /// required. Without it (`/adbe.pkcs7.detached`) it is checked when present.
     pub pades: bool,
+    /// `Some(type)`: the content is encapsulated (eContent present) and of this type, as in
+    /// a time-stamp token (`id-ct-TSTInfo`, RFC 3161 §2.4.2); `None`: detached `id-data`.
+    pub encapsulated: Option<der::asn1::ObjectIdentifier>,
 }
 
 /// A finding of [`verify_signer_info`] that makes the signature unacceptable, or (for the
@@ -141,8 +144,14 @@ pub fn verify_signer_info(parsed: &ParsedSignedData, profile: Profile) -> Signat
     if !parsed.content_type_matches {
         problems.push(CmsProblem::ContentTypeMismatch);
     }
-    if parsed.encap_content_type != ID_DATA || !parsed.detached {
-        problems.push(CmsProblem::NotDetachedData);
+    match profile.encapsulated {
+        None if parsed.encap_content_type != ID_DATA || !parsed.detached => {
+            problems.push(CmsProblem::NotDetachedData);
+        }
+        Some(t) if parsed.encap_content_type != t || parsed.detached => {
+            problems.push(CmsProblem::NotDetachedData);
+        }
+        _ => {}
     }
     if !parsed.signed_attrs_canonical {
         problems.push(CmsProblem::SignedAttributesNotDer);

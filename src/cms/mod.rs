@@ -9,6 +9,7 @@
 mod build;
 mod check;
 pub mod parse;
+mod splice;
 
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Any, Decode, Encode, Header, Sequence, SliceReader};
@@ -21,9 +22,13 @@ use x509_cert::serial_number::SerialNumber;
 use crate::pki::PkiError;
 use crate::pki::alg::HashAlg;
 
-pub use build::{build_signed_data, scheme_for, signed_attributes_der};
+pub use build::{
+    Content, build_signed_data, build_signed_data_with, scheme_for, signed_attributes_der,
+    signed_attributes_der_for,
+};
 pub use check::{CmsNote, CmsProblem, Profile, SignatureCheck, verify_signer_info};
 pub use parse::{RawAttribute, SignedDataView, SignerId, SignerInfoView, read_signed_data};
+pub use splice::add_unsigned_attribute;
 
 pub(crate) const ID_DATA: ObjectIdentifier = const_oid::db::rfc5911::ID_DATA;
 pub(crate) const ID_SIGNED_DATA: ObjectIdentifier = const_oid::db::rfc5911::ID_SIGNED_DATA;
@@ -377,7 +382,10 @@ mod tests {
     use der::asn1::SetOfVec;
     use sha2::{Digest, Sha256, Sha512};
 
-    const PADES: Profile = Profile { pades: true };
+    const PADES: Profile = Profile {
+        pades: true,
+        encapsulated: None,
+    };
     use ed25519_dalek::{Signer, SigningKey};
     use time::macros::datetime;
 

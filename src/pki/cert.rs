@@ -319,6 +319,114 @@ pub fn issue_leader_certificate_with(
     sign_tbs(ca_key, tbs)
 }
 
+/// What a service certificate is for: the one extended key usage it carries, critical
+/// (RFC 3161 §2.3 requires it of a time-stamping unit; RFC 6960 §4.2.2.2 names OCSP signing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServicePurpose {
+    /// `id-kp-timeStamping` (RFC 3161 §2.3).
+    TimeStamping,
+    /// `id-kp-OCSPSigning` (RFC 6960 §4.2.2.2).
+    OcspSigning,
+}
+
+impl ServicePurpose {
+    /// The extended key usage OID.
+    pub fn oid(self) -> der::asn1::ObjectIdentifier {
+        match self {
+            ServicePurpose::TimeStamping => const_oid::db::rfc5280::ID_KP_TIME_STAMPING,
+            ServicePurpose::OcspSigning => const_oid::db::rfc5280::ID_KP_OCSP_SIGNING,
+        }
+    }
+}
+
+/// Issues a certificate for one of the service's own units (a time-stamping unit, an OCSP
+/// responder): subject CN `name` and O `organisation`, keyUsage digitalSignature critical,
+/// the purpose's extendedKeyUsage alone and critical, cA=FALSE. The validity must lie within
+/// the issuer's.
+///
+/// # Errors
+/// An issuer that cannot issue, a name or period the profile refuses.
+#[allow(clippy::too_many_arguments)]
+pub fn issue_service_certificate(
+    ca_key: &IssuerKey,
+    ca_cert: &Certificate,
+    subject_spki: &spki::SubjectPublicKeyInfoOwned,
+    name: &str,
+    organisation: &str,
+    purpose: ServicePurpose,
+    serial: u64,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<Certificate, PkiError> {
+    check_issuer(ca_key, ca_cert, KeyUsages::KeyCertSign)?;
+    check_value("service name", name)?;
+    check_value("organisation", organisation)?;
+    let ca_validity = &ca_cert.tbs_certificate.validity;
+    let (Some(ca_nb), Some(ca_na)) = (
+        from_x509_time(&ca_validity.not_before),
+        from_x509_time(&ca_validity.not_after),
+    ) else {
+        return Err(PkiError::Validity("CA validity is unreadable".into()));
+    };
+    if not_before < ca_nb || not_after > ca_na {
+        return Err(PkiError::Validity(
+            "the validity must lie within the CA certificate's validity".into(),
+        ));
+    }
+    let extensions: Extensions = vec![
+        extension(
+            const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS,
+            true,
+            &BasicConstraints {
+                ca: false,
+                path_len_constraint: None,
+            },
+        )?,
+        extension(
+            const_oid::db::rfc5280::ID_CE_KEY_USAGE,
+            true,
+            &KeyUsage(KeyUsages::DigitalSignature.into()),
+        )?,
+        extension(
+            const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE,
+            true,
+            &x509_cert::ext::pkix::ExtendedKeyUsage(vec![purpose.oid()]),
+        )?,
+        extension(
+            const_oid::db::rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
+            false,
+            &SubjectKeyIdentifier(OctetString::new(spki_key_identifier(subject_spki))?),
+        )?,
+        extension(
+            const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
+            false,
+            &aki(issuer_key_id(ca_cert)?)?,
+        )?,
+    ];
+    let tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: serial_from_u64(serial)?,
+        signature: ca_key.algorithm(),
+        issuer: ca_cert.tbs_certificate.subject.clone(),
+        validity: validity(not_before, not_after)?,
+        subject: build_name(&[(OID_O, organisation), (OID_CN, name)])?,
+        subject_public_key_info: subject_spki.clone(),
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: Some(extensions),
+    };
+    sign_tbs(ca_key, tbs)
+}
+
+/// Whether `cert` carries the extended key usage `purpose` in a critical extension that lists
+/// nothing else (RFC 3161 §2.3 for time-stamping).
+pub fn has_sole_critical_purpose(cert: &Certificate, purpose: ServicePurpose) -> bool {
+    matches!(
+        cert.tbs_certificate.get::<x509_cert::ext::pkix::ExtendedKeyUsage>(),
+        Ok(Some((true, eku))) if eku.0 == [purpose.oid()]
+    )
+}
+
 /// Plain, serialisable summary of a certificate for display and storage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertInfo {

@@ -19,9 +19,10 @@ pub(crate) mod tlv;
 pub(crate) mod util;
 
 pub use cert::{
-    CaSubject, CertInfo, LeaderSubject, cert_info, certificate_to_der, certificate_to_pem,
-    certificates_from_pem_or_der, create_ca_certificate, create_ca_certificate_with,
-    issue_leader_certificate, issue_leader_certificate_with, leaf_and_chain, trust_anchors_from,
+    CaSubject, CertInfo, LeaderSubject, ServicePurpose, cert_info, certificate_to_der,
+    certificate_to_pem, certificates_from_pem_or_der, create_ca_certificate,
+    create_ca_certificate_with, has_sole_critical_purpose, issue_leader_certificate,
+    issue_leader_certificate_with, issue_service_certificate, leaf_and_chain, trust_anchors_from,
 };
 pub use chain::{
     ChainProblem, ChainStatus, MAX_PATH_LEN, SignatureChecks, validate_chain, validate_chain_with,

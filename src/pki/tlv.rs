@@ -63,3 +63,38 @@ pub(crate) fn one(bytes: &[u8]) -> Result<(Tlv<'_>, &[u8]), DerError> {
         bytes.get(end..).unwrap_or_default(),
     ))
 }
+
+/// One DER element: `tag`, the definite minimal length, `content` (X.690 §8.1.3, §10.1).
+pub(crate) fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len().saturating_add(6));
+    out.push(tag);
+    let len = content.len();
+    let bytes = len.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count();
+    let significant = bytes.get(skip..).unwrap_or_default();
+    match (
+        len < 0x80,
+        u8::try_from(len),
+        u8::try_from(significant.len()),
+    ) {
+        (true, Ok(short), _) => out.push(short),
+        (_, _, Ok(n)) => {
+            out.push(0x80 | n);
+            out.extend_from_slice(significant);
+        }
+        _ => {}
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The contents octets of a DER INTEGER holding the unsigned big-endian `bytes` (X.690 §8.3:
+/// minimal, a leading zero when the high bit is set).
+pub(crate) fn unsigned_integer(bytes: &[u8]) -> Vec<u8> {
+    let trimmed = super::util::strip_leading_zeros(bytes);
+    match trimmed.first() {
+        None => vec![0],
+        Some(b) if b & 0x80 != 0 => [&[0u8][..], trimmed].concat(),
+        Some(_) => trimmed.to_vec(),
+    }
+}

@@ -353,6 +353,7 @@ pub(crate) fn check_signature(
     }
     let profile = Profile {
         pades: rep.sub_filter.as_deref() == Some("ETSI.CAdES.detached"),
+        encapsulated: None,
     };
     let check = verify_signer_info(&parsed, profile);
     for p in &check.problems {
