@@ -43,11 +43,13 @@ pub(crate) async fn archive_covenant(
     let ca = state.shared.cas.require(&covenant.bloc_id)?;
     let doc = documents::current(state, id).await?;
     let pdf = doc.pdf.clone();
+    let now = state.now();
     let report = blocking(move || {
         verify::verify_pdf(
             &pdf,
             &VerifyOptions {
                 trust_roots: vec![ca.cert.clone()],
+                at: Some(now),
                 ..VerifyOptions::default()
             },
         )

@@ -652,6 +652,7 @@ pub(crate) async fn verify_options(state: &AppState, bloc_id: &str) -> ApiResult
         trust_roots: state.trust_roots(),
         enrolled,
         crls,
+        at: Some(state.now()),
         ..VerifyOptions::default()
     })
 }

@@ -116,8 +116,12 @@ impl ReportCache {
 pub(crate) async fn verify_bytes(state: &AppState, pdf: Bytes) -> ApiResult<VerificationReport> {
     use sha2::{Digest, Sha256};
     let roots = state.trust_roots();
+    // A signature without a time-stamp is judged at the time of verification: a report is
+    // reused within the minute only.
+    let now = state.now();
     let key: [u8; 32] = {
         let mut h = Sha256::new();
+        h.update(now.unix_timestamp().div_euclid(60).to_be_bytes());
         for root in &roots {
             if let Ok(der) = crate::pki::certificate_to_der(root) {
                 h.update(Sha256::digest(&der));
@@ -135,6 +139,7 @@ pub(crate) async fn verify_bytes(state: &AppState, pdf: Bytes) -> ApiResult<Veri
             &pdf,
             &VerifyOptions {
                 trust_roots: roots,
+                at: Some(now),
                 ..VerifyOptions::default()
             },
         )

@@ -8,6 +8,7 @@
 //! reserved bytes. A preparation made against another revision of the file is refused.
 
 mod appearance;
+pub mod ltv;
 pub mod token;
 
 use crate::cms;
@@ -232,36 +233,7 @@ pub fn prepare(
     }
 
     let out = up.finish(base)?;
-    let contents_at = out
-        .find_in_object(sig_ref, b"/Contents <")
-        .ok_or_else(|| SignError::Cms("placeholder not found".into()))?
-        + b"/Contents ".len();
-    let contents_end = contents_at + 2 + 2 * CONTENTS_RESERVE;
-    let byte_range = [
-        0,
-        contents_at,
-        contents_end,
-        out.bytes.len().saturating_sub(contents_end),
-    ];
-    let br_at = out
-        .find_in_object(sig_ref, b"/ByteRange [")
-        .ok_or_else(|| SignError::Cms("byte range placeholder not found".into()))?
-        + b"/ByteRange [".len();
-    let mut pdf = out.bytes;
-    let text = format!(
-        "{} {} {} {}",
-        byte_range[0], byte_range[1], byte_range[2], byte_range[3]
-    );
-    let slot = pdf
-        .get_mut(br_at..br_at + BYTE_RANGE_WIDTH)
-        .ok_or_else(|| SignError::Cms("byte range placeholder".into()))?;
-    if text.len() > slot.len() {
-        return Err(SignError::Cms("file too large for the byte range".into()));
-    }
-    slot.fill(b' ');
-    if let Some(dst) = slot.get_mut(..text.len()) {
-        dst.copy_from_slice(text.as_bytes());
-    }
+    let (pdf, byte_range) = fill_byte_range(out, sig_ref)?;
 
     let digest = digest_ranges(
         scheme.digest(),
@@ -315,34 +287,64 @@ impl PreparedSignature {
         signer_cert: &Certificate,
         chain: &[Certificate],
     ) -> Result<Vec<u8>, SignError> {
-        if current_base.len() != self.base_len || !self.pdf.starts_with(current_base) {
-            return Err(SignError::StaleBase);
-        }
-        let cms = cms::build_signed_data(&self.signed_attributes, signature, signer_cert, chain)
-            .map_err(|e| match e {
+        let cms = self.signed_data(signature, signer_cert, chain)?;
+        self.embed_cms(current_base, &cms)
+    }
+
+    /// The CMS SignedData around `signature` (see [`PreparedSignature::embed`]), to embed with
+    /// [`PreparedSignature::embed_cms`] once unsigned attributes (a signature time-stamp) are
+    /// added.
+    ///
+    /// # Errors
+    /// The signature does not verify with the certificate's key.
+    pub fn signed_data(
+        &self,
+        signature: &[u8],
+        signer_cert: &Certificate,
+        chain: &[Certificate],
+    ) -> Result<Vec<u8>, SignError> {
+        cms::build_signed_data(&self.signed_attributes, signature, signer_cert, chain).map_err(
+            |e| match e {
                 cms::CmsError::SignatureMismatch => SignError::KeyMismatch,
                 cms::CmsError::Algorithm(why) => SignError::Certificate(why),
                 other => SignError::Cms(other.to_string()),
-            })?;
-        if cms.len() > CONTENTS_RESERVE {
-            return Err(SignError::Cms(format!(
-                "CMS {} byte, vượt chỗ dành sẵn {CONTENTS_RESERVE}",
-                cms.len()
-            )));
+            },
+        )
+    }
+
+    /// Writes `cms` into the reserved `/Contents` and returns the signed file. `current_base`
+    /// must be the file the preparation was made against, byte for byte.
+    ///
+    /// # Errors
+    /// The file changed since preparation, or the CMS does not fit.
+    pub fn embed_cms(self, current_base: &[u8], cms: &[u8]) -> Result<Vec<u8>, SignError> {
+        if current_base.len() != self.base_len || !self.pdf.starts_with(current_base) {
+            return Err(SignError::StaleBase);
         }
-        let start = self.byte_range[1] + 1;
         let mut pdf = self.pdf;
-        let slot = pdf
-            .get_mut(start..start + 2 * cms.len())
-            .ok_or_else(|| SignError::Cms("placeholder".into()))?;
-        for (i, b) in cms.iter().enumerate() {
-            let hex = format!("{b:02x}");
-            if let Some(dst) = slot.get_mut(2 * i..2 * i + 2) {
-                dst.copy_from_slice(hex.as_bytes());
-            }
-        }
+        write_contents(&mut pdf, self.byte_range, cms)?;
         Ok(pdf)
     }
+}
+
+/// `cms` with `token` added as its signature time-stamp (the unsigned attribute
+/// id-aa-signatureTimeStampToken, RFC 3161 Appendix A): PAdES B-T (ETSI EN 319 142-1 §6.3).
+///
+/// # Errors
+/// `cms` is not a SignedData with one signer.
+pub fn add_signature_timestamp(cms: &[u8], token: &[u8]) -> Result<Vec<u8>, SignError> {
+    cms::add_unsigned_attribute(cms, crate::tsp::ID_AA_SIGNATURE_TIME_STAMP, token)
+        .map_err(|e| SignError::Cms(e.to_string()))
+}
+
+/// The signature value of a CMS SignedData: what a signature time-stamp's imprint covers.
+///
+/// # Errors
+/// `cms` is not a SignedData with one signer.
+pub fn signature_value(cms: &[u8]) -> Result<Vec<u8>, SignError> {
+    cms::parse_signed_data(cms)
+        .map(|p| p.signature)
+        .map_err(|e| SignError::Cms(e.to_string()))
 }
 
 /// Signs in one call with a key held locally (the CLI and tests).
@@ -368,6 +370,70 @@ pub fn sign_with_key(
 }
 
 const BYTE_RANGE_WIDTH: usize = 48;
+
+/// Writes the `/ByteRange` of the signature dictionary `sig_ref` of a finished update: the whole
+/// file but the `/Contents` hex string (ISO 32000-2 §12.8.1).
+pub(crate) fn fill_byte_range(
+    out: crate::pdf::UpdateOutput,
+    sig_ref: crate::pdf::ObjRef,
+) -> Result<(Vec<u8>, [usize; 4]), SignError> {
+    let contents_at = out
+        .find_in_object(sig_ref, b"/Contents <")
+        .ok_or_else(|| SignError::Cms("placeholder not found".into()))?
+        + b"/Contents ".len();
+    let contents_end = contents_at + 2 + 2 * CONTENTS_RESERVE;
+    let byte_range = [
+        0,
+        contents_at,
+        contents_end,
+        out.bytes.len().saturating_sub(contents_end),
+    ];
+    let br_at = out
+        .find_in_object(sig_ref, b"/ByteRange [")
+        .ok_or_else(|| SignError::Cms("byte range placeholder not found".into()))?
+        + b"/ByteRange [".len();
+    let mut pdf = out.bytes;
+    let text = format!(
+        "{} {} {} {}",
+        byte_range[0], byte_range[1], byte_range[2], byte_range[3]
+    );
+    let slot = pdf
+        .get_mut(br_at..br_at + BYTE_RANGE_WIDTH)
+        .ok_or_else(|| SignError::Cms("byte range placeholder".into()))?;
+    if text.len() > slot.len() {
+        return Err(SignError::Cms("file too large for the byte range".into()));
+    }
+    slot.fill(b' ');
+    if let Some(dst) = slot.get_mut(..text.len()) {
+        dst.copy_from_slice(text.as_bytes());
+    }
+    Ok((pdf, byte_range))
+}
+
+/// Writes `der` as hex into the reserved `/Contents` of `byte_range`.
+pub(crate) fn write_contents(
+    pdf: &mut [u8],
+    byte_range: [usize; 4],
+    der: &[u8],
+) -> Result<(), SignError> {
+    if der.len() > CONTENTS_RESERVE {
+        return Err(SignError::Cms(format!(
+            "CMS {} byte, vượt chỗ dành sẵn {CONTENTS_RESERVE}",
+            der.len()
+        )));
+    }
+    let start = byte_range[1] + 1;
+    let slot = pdf
+        .get_mut(start..start + 2 * der.len())
+        .ok_or_else(|| SignError::Cms("placeholder".into()))?;
+    for (i, b) in der.iter().enumerate() {
+        let hex = format!("{b:02x}");
+        if let Some(dst) = slot.get_mut(2 * i..2 * i + 2) {
+            dst.copy_from_slice(hex.as_bytes());
+        }
+    }
+    Ok(())
+}
 
 fn signature_dict_body(opts: &SignOptions, info: &pki::CertInfo) -> Vec<u8> {
     let mut d = Vec::new();

@@ -90,8 +90,8 @@ impl RemoteTsa {
             .map_err(|e| transport(e.to_string()))
     }
 
-    /// A checked token over `data` hashed with `hash`, with a fresh `nonce`: the response's
-    /// status, the nonce echoed, and everything [`check_token`] checks.
+    /// A checked token over `data` hashed with `hash`, with a fresh `nonce` (see
+    /// [`RemoteTsa::stamp_imprint`]).
     ///
     /// # Errors
     /// Transport failures, a refusal, or a token that fails a check.
@@ -102,10 +102,28 @@ impl RemoteTsa {
         nonce: &[u8],
         trust: &TokenTrust<'_>,
     ) -> Result<Vec<u8>, TspError> {
-        let request = TimeStampRequest::new(MessageImprint::of(hash, data), nonce);
+        self.stamp_imprint(&MessageImprint::of(hash, data), nonce, trust)
+    }
+
+    /// A checked token over `imprint`: the response's status, the nonce echoed, and everything
+    /// [`check_token`] checks (signature, imprint, EKU, chain under `trust`).
+    ///
+    /// # Errors
+    /// Transport failures, a refusal, or a token that fails a check.
+    pub fn stamp_imprint(
+        &self,
+        imprint: &MessageImprint,
+        nonce: &[u8],
+        trust: &TokenTrust<'_>,
+    ) -> Result<Vec<u8>, TspError> {
+        let request = TimeStampRequest::new(imprint.clone(), nonce);
         let response = self.send(&request.to_der()?)?;
         let token = token_from_response(&response)?;
-        let check = check_token(&token, |h| Some(h.digest(data)), trust);
+        let check = check_token(
+            &token,
+            |h| (h.oid() == imprint.hash_oid).then(|| imprint.digest.clone()),
+            trust,
+        );
         if let Some(p) = check.problems.first() {
             return Err(TspError::Rejected(format!("{p:?}")));
         }

@@ -15,6 +15,7 @@
 pub mod authority;
 mod check;
 pub mod client;
+mod stamper;
 
 use der::asn1::ObjectIdentifier;
 use der::{Decode, Encode};
@@ -27,6 +28,7 @@ use crate::pki::tlv::{self, DerError, Tlv, elements, encode, one, unsigned_integ
 pub use authority::Authority;
 pub use check::{TokenCheck, TokenProblem, TokenTrust, check_token};
 pub use client::RemoteTsa;
+pub use stamper::Stamper;
 
 /// `id-ct-TSTInfo` (RFC 3161 §2.4.2).
 pub const ID_CT_TST_INFO: ObjectIdentifier =

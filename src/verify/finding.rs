@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::report::{ModificationLevel, SignatureReport, Verdict, VerificationReport};
 use crate::cms::{CmsNote, CmsProblem};
 use crate::pki::ChainProblem;
+use crate::tsp::TokenProblem;
 
 /// The language of a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -666,10 +667,42 @@ pub enum Finding {
         /// The key.
         key: String,
     },
-    /// A document time-stamp whose token this version does not judge (a note).
-    DocumentTimestampNotJudged {
+    /// The signature's time-stamp token (RFC 3161 Appendix A) does not prove its time.
+    SignatureTimestampInvalid {
+        /// Why.
+        problem: TokenProblem,
+    },
+    /// The signature's time-stamp comes from a TSA that is not trusted: its time is not used.
+    SignatureTimestampUntrusted {
+        /// The TSA's name.
+        tsa: String,
+    },
+    /// A document time-stamp (ISO 32000-2 §12.8.5) does not prove its time.
+    DocumentTimestampInvalid {
         /// The field.
         field: String,
+        /// Why.
+        problem: TokenProblem,
+    },
+    /// A document time-stamp's dictionary or byte range is broken.
+    DocumentTimestampMalformed {
+        /// The field.
+        field: String,
+        /// What is wrong, as the signature finding would say it.
+        finding: Box<Finding>,
+    },
+    /// A document time-stamp from a TSA that is not trusted: its time is not used.
+    DocumentTimestampUntrusted {
+        /// The field.
+        field: String,
+        /// The TSA's name.
+        tsa: String,
+    },
+    /// No trusted time-stamp covers the signature: the certificate was checked at the time
+    /// of verification (PAdES B-B, ETSI EN 319 102-1 §5.6.2).
+    CheckedAtVerificationTime {
+        /// That time, RFC 3339.
+        at: String,
     },
     /// A document time-stamp was added in a new invisible field (allowed).
     DocumentTimestampAdded {
@@ -1482,14 +1515,55 @@ impl Finding {
                 format!("the form's {key} changed"),
                 format!("Thuộc tính {key} của biểu mẫu thay đổi"),
             ),
-            F::DocumentTimestampNotJudged { field } => (
+            F::SignatureTimestampInvalid { problem } => {
+                let (en, vi) = token_texts(problem);
+                (
+                    format!("the signature's time-stamp is not valid: {en}"),
+                    format!("Dấu thời gian của chữ ký không hợp lệ: {vi}"),
+                )
+            }
+            F::SignatureTimestampUntrusted { tsa } => (
                 format!(
-                    "the document time-stamp in field '{field}' is not a signature; its token is \
-                     not judged here"
+                    "the signature's time-stamp comes from \"{tsa}\", which is not trusted: its \
+                     time is not used"
                 ),
                 format!(
-                    "Ô '{field}' chứa dấu thời gian cho tài liệu, không phải chữ ký; chưa kiểm tra \
-                     dấu thời gian này"
+                    "Dấu thời gian của chữ ký do \"{tsa}\" cấp, chưa được tin cậy: không dùng \
+                     thời điểm này"
+                ),
+            ),
+            F::DocumentTimestampInvalid { field, problem } => {
+                let (en, vi) = token_texts(problem);
+                (
+                    format!("the document time-stamp in field '{field}' is not valid: {en}"),
+                    format!("Dấu thời gian tài liệu ở ô '{field}' không hợp lệ: {vi}"),
+                )
+            }
+            F::DocumentTimestampMalformed { field, finding } => {
+                let (en, vi) = finding.texts();
+                (
+                    format!("the document time-stamp in field '{field}': {en}"),
+                    format!("Dấu thời gian tài liệu ở ô '{field}': {vi}"),
+                )
+            }
+            F::DocumentTimestampUntrusted { field, tsa } => (
+                format!(
+                    "the document time-stamp in field '{field}' comes from \"{tsa}\", which is \
+                     not trusted: its time is not used"
+                ),
+                format!(
+                    "Dấu thời gian tài liệu ở ô '{field}' do \"{tsa}\" cấp, chưa được tin cậy: \
+                     không dùng thời điểm này"
+                ),
+            ),
+            F::CheckedAtVerificationTime { at } => (
+                format!(
+                    "no trusted time-stamp covers this signature: its certificate was checked at \
+                     the time of verification ({at})"
+                ),
+                format!(
+                    "Chữ ký không có dấu thời gian tin cậy: chứng thư số được kiểm tra tại thời \
+                     điểm xác minh ({at})"
                 ),
             ),
             F::DocumentTimestampAdded { field } => (
@@ -1717,6 +1791,63 @@ fn permission_texts(p: u8) -> (&'static str, &'static str) {
             "sau chữ ký này được điền biểu mẫu, ký và thêm chú thích; trình kiểm tra này vẫn coi \
              mọi thay đổi chú thích là không hợp lệ",
         ),
+    }
+}
+
+/// The texts of a time-stamp token finding (RFC 3161).
+fn token_texts(p: &TokenProblem) -> (String, String) {
+    match p {
+        TokenProblem::Unreadable { error } => (
+            format!("the token cannot be read ({error})"),
+            format!("không đọc được mã dấu thời gian ({error})"),
+        ),
+        TokenProblem::NotTstInfo => (
+            "the token does not hold a TSTInfo".into(),
+            "mã dấu thời gian không chứa TSTInfo".into(),
+        ),
+        TokenProblem::TstInfoUnreadable { error } => (
+            format!("its TSTInfo cannot be read ({error})"),
+            format!("không đọc được TSTInfo ({error})"),
+        ),
+        TokenProblem::Cms { problem } => {
+            let (en, vi) = cms_texts(problem);
+            (
+                format!("the token's {en}"),
+                format!("mã dấu thời gian: {vi}"),
+            )
+        }
+        TokenProblem::ContentDigestMismatch => (
+            "the token was altered (its TSTInfo does not match its signed digest)".into(),
+            "mã dấu thời gian đã bị sửa (TSTInfo không khớp với giá trị băm đã ký)".into(),
+        ),
+        TokenProblem::UnsupportedImprintHash { oid } => (
+            format!("the imprint's hash algorithm {oid} is not supported"),
+            format!("thuật toán băm {oid} của dấu thời gian chưa được hỗ trợ"),
+        ),
+        TokenProblem::ImprintMismatch => (
+            "it was issued for other data than this signature".into(),
+            "dấu thời gian được cấp cho dữ liệu khác, không phải chữ ký này".into(),
+        ),
+        TokenProblem::NotTimeStampingCertificate { subject } => (
+            format!(
+                "the certificate \"{subject}\" that signed it is not a time-stamping \
+                 certificate (no critical extended key usage timeStamping)"
+            ),
+            format!(
+                "chứng thư \"{subject}\" ký dấu thời gian không phải chứng thư cấp dấu thời gian \
+                 (thiếu mục đích sử dụng timeStamping bắt buộc)"
+            ),
+        ),
+        TokenProblem::Untrusted { problems } => {
+            let (en, vi): (Vec<String>, Vec<String>) = problems.iter().map(chain_texts).unzip();
+            (
+                format!("the TSA is not trusted ({})", en.join("; ")),
+                format!(
+                    "đơn vị cấp dấu thời gian chưa được tin cậy ({})",
+                    vi.join("; ")
+                ),
+            )
+        }
     }
 }
 
@@ -2206,7 +2337,25 @@ pub(crate) mod tests {
                 key: "/NeedAppearances".into(),
             },
             F::DocumentTimestampAdded { field: f() },
-            F::DocumentTimestampNotJudged { field: f() },
+            F::SignatureTimestampInvalid {
+                problem: TokenProblem::ImprintMismatch,
+            },
+            F::SignatureTimestampUntrusted { tsa: "TSA".into() },
+            F::DocumentTimestampInvalid {
+                field: f(),
+                problem: TokenProblem::ImprintMismatch,
+            },
+            F::DocumentTimestampMalformed {
+                field: f(),
+                finding: Box::new(F::ContentsMissing),
+            },
+            F::DocumentTimestampUntrusted {
+                field: f(),
+                tsa: "TSA".into(),
+            },
+            F::CheckedAtVerificationTime {
+                at: "2026-12-04T09:00:00Z".into(),
+            },
         ];
         all.extend(cms_examples().into_iter().map(F::Cms));
         all.extend(cms_notes().into_iter().map(F::CmsNote));

@@ -102,8 +102,9 @@ use crate::pki::Crl;
 
 pub use finding::{Finding, Lang, Message, ObjectRole};
 pub use report::{
-    Binding, BindingRule, Change, ChangeKind, ModificationLevel, REPORT_FORMAT, Revocation,
-    SignatureReport, SigningTime, Verdict, VerificationReport,
+    Binding, BindingRule, Change, ChangeKind, CheckedAt, DocumentTimestampReport,
+    ModificationLevel, PadesLevel, REPORT_FORMAT, Revocation, SignatureReport, SigningTime,
+    TimeSource, Verdict, VerificationReport,
 };
 
 use util::{Budget, MAX_WORK};
@@ -121,6 +122,9 @@ pub struct VerifyOptions {
     pub enrolled: std::collections::BTreeMap<String, Vec<String>>,
     /// Bounds for reading the file.
     pub limits: Limits,
+    /// The time of verification: a signature no trusted time-stamp covers is checked at this
+    /// time (the current time if `None`).
+    pub at: Option<time::OffsetDateTime>,
 }
 
 /// The file cannot be read as a PDF at all. Anything else is a report.
@@ -180,23 +184,63 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
         );
     }
 
-    // 2-4. Each signature on its own.
+    // 2-4. Each signature on its own, after the document time-stamps whose times prove when
+    // the signatures before them existed.
     let hasher = signature::PrefixHasher::new(bytes);
-    let evidence = dss_evidence(&file, last, &mut budget);
+    let mut evidence = dss_evidence(&file, last, &mut budget);
+    evidence.now = Some(opts.at.unwrap_or_else(time::OffsetDateTime::now_utc));
+    evidence.dss_revisions = (0..=last)
+        .filter(|&rev| {
+            fields::catalog(&file, rev, &mut budget).is_some_and(|c| c.get(b"DSS").is_some())
+        })
+        .collect();
     let (stamps, signed): (Vec<_>, Vec<_>) = scan
         .signed()
         .partition(|f| fields::is_document_timestamp(&file, f, last, &mut budget));
-    for f in stamps {
-        notes.push(
-            Finding::DocumentTimestampNotJudged {
-                field: f.name.clone(),
-            }
-            .into(),
-        );
-    }
+    let mut stamp_checks: Vec<signature::Checked> = stamps
+        .into_iter()
+        .map(|f| {
+            signature::check_signature(
+                &file,
+                f,
+                opts,
+                &evidence,
+                &hasher,
+                signature::Kind::DocumentTimestamp,
+            )
+        })
+        .collect();
+    stamp_checks.sort_by_key(|c| (c.from, c.report.field.clone()));
+    let document_timestamps: Vec<DocumentTimestampReport> = stamp_checks
+        .iter()
+        .map(|c| document_timestamp_report(c, &mut problems, &mut notes))
+        .collect();
+    evidence.stamps = stamp_checks
+        .iter()
+        .filter(|c| c.report.valid && c.report.intact)
+        .filter_map(|c| {
+            let check = c.stamp.as_ref()?;
+            Some(signature::ProvenStamp {
+                covers: c.from,
+                time: check.proven_time()?,
+                field: c.report.field.clone(),
+                tsa: check.tsa_name(),
+            })
+        })
+        .collect();
+    evidence.stamps.sort_by_key(|s| s.time);
     let mut checked: Vec<signature::Checked> = signed
         .into_iter()
-        .map(|f| signature::check_signature(&file, f, opts, &evidence, &hasher))
+        .map(|f| {
+            signature::check_signature(
+                &file,
+                f,
+                opts,
+                &evidence,
+                &hasher,
+                signature::Kind::Signature,
+            )
+        })
         .collect();
     checked.sort_by_key(|c| (c.from, c.report.field.clone()));
     flag_shared_dictionaries(&mut checked);
@@ -327,7 +371,65 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
         verdict,
         problems,
         notes,
+        document_timestamps,
     })
+}
+
+/// The report of a document time-stamp; its failures become document-level problems (an
+/// untrusted TSA only a note: its time is simply not used).
+fn document_timestamp_report(
+    c: &signature::Checked,
+    problems: &mut Vec<Message>,
+    notes: &mut Vec<Message>,
+) -> DocumentTimestampReport {
+    let field = c.report.field.clone();
+    let mut own: Vec<Message> = c
+        .report
+        .problems
+        .iter()
+        .map(|m| {
+            Finding::DocumentTimestampMalformed {
+                field: field.clone(),
+                finding: Box::new(m.finding.clone()),
+            }
+            .into()
+        })
+        .collect();
+    let check = c.stamp.as_ref();
+    for p in check.iter().flat_map(|k| k.problems.iter()) {
+        if let crate::tsp::TokenProblem::Untrusted { .. } = p {
+            notes.push(
+                Finding::DocumentTimestampUntrusted {
+                    field: field.clone(),
+                    tsa: check.and_then(|k| k.tsa_name()).unwrap_or_default(),
+                }
+                .into(),
+            );
+        } else {
+            own.push(
+                Finding::DocumentTimestampInvalid {
+                    field: field.clone(),
+                    problem: p.clone(),
+                }
+                .into(),
+            );
+        }
+    }
+    problems.extend(own.iter().cloned());
+    let info = check.and_then(|k| k.info.as_ref());
+    DocumentTimestampReport {
+        field,
+        revision: c.report.revision,
+        time: info.and_then(|i| crate::pki::util::rfc3339(i.gen_time).ok()),
+        tsa: check.and_then(|k| k.tsa_name()),
+        tsa_not_after: check
+            .and_then(|k| k.tsa.as_ref())
+            .and_then(|t| crate::pki::util::from_x509_time(&t.tbs_certificate.validity.not_after))
+            .and_then(|t| crate::pki::util::rfc3339(t).ok()),
+        valid: c.report.valid && c.report.intact && own.is_empty(),
+        trusted: c.report.trusted,
+        problems: own,
+    }
 }
 
 /// Reader anomalies: inside signed revisions they are notes (the signer

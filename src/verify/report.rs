@@ -34,6 +34,87 @@ pub struct VerificationReport {
     pub problems: Vec<Message>,
     /// Document-level observations that do not affect the verdict.
     pub notes: Vec<Message>,
+    /// The document time-stamps (ISO 32000-2 §12.8.5), in revision order.
+    #[serde(default)]
+    pub document_timestamps: Vec<DocumentTimestampReport>,
+}
+
+/// The PAdES baseline level a signature reaches (ETSI EN 319 142-1 §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum PadesLevel {
+    /// B-B: the signature alone; its time is the signer's claim.
+    #[serde(rename = "B-B")]
+    BB,
+    /// B-T: a trusted time-stamp (on the signature or on the document after it) proves the
+    /// signature existed at that time.
+    #[serde(rename = "B-T")]
+    BT,
+    /// B-LT: B-T, and the file's /DSS holds the revocation data of the signer's certificate.
+    #[serde(rename = "B-LT")]
+    BLT,
+    /// B-LTA: B-LT, and a document time-stamp covers that validation data.
+    #[serde(rename = "B-LTA")]
+    BLTA,
+}
+
+impl PadesLevel {
+    /// As written in reports: `B-B`, `B-T`, `B-LT`, `B-LTA`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PadesLevel::BB => "B-B",
+            PadesLevel::BT => "B-T",
+            PadesLevel::BLT => "B-LT",
+            PadesLevel::BLTA => "B-LTA",
+        }
+    }
+}
+
+/// What the time a certificate was checked at rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeSource {
+    /// The signature's own time-stamp (the unsigned attribute, RFC 3161 Appendix A).
+    SignatureTimestamp,
+    /// A document time-stamp added after the signature.
+    DocumentTimestamp,
+    /// Nothing: the time of verification.
+    VerificationTime,
+}
+
+/// The time a signature's certificate was checked at, and its evidence: the earliest trusted
+/// time-stamp covering the signature (past-signature validation, ETSI EN 319 102-1 §5.6.2.4),
+/// else the time of verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckedAt {
+    /// RFC 3339.
+    pub time: String,
+    /// What proves it.
+    pub source: TimeSource,
+    /// The time-stamping authority's name, for a time-stamp.
+    pub tsa: Option<String>,
+    /// The document time-stamp's field, for a document time-stamp.
+    pub field: Option<String>,
+}
+
+/// A document time-stamp (`/Type /DocTimeStamp`, `/SubFilter /ETSI.RFC3161`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentTimestampReport {
+    /// The field.
+    pub field: String,
+    /// 1-based revision its byte range reaches (the revision it time-stamps).
+    pub revision: Option<usize>,
+    /// `genTime`, RFC 3339, if the token could be read.
+    pub time: Option<String>,
+    /// The TSA's name, if its certificate is in the token.
+    pub tsa: Option<String>,
+    /// The TSA certificate's notAfter, RFC 3339 (when the time-stamp needs renewing).
+    pub tsa_not_after: Option<String>,
+    /// The token is intact, over this file's bytes, signed by a time-stamping certificate.
+    pub valid: bool,
+    /// The TSA chains to a trust root at `time`.
+    pub trusted: bool,
+    /// Why it is not valid (empty when it is).
+    pub problems: Vec<Message>,
 }
 
 /// The bottom line of a [`VerificationReport`].
@@ -266,6 +347,12 @@ pub struct SignatureReport {
     /// A change it does not permit makes `modifications` illegal.
     #[serde(default)]
     pub certification: Option<u8>,
+    /// The PAdES level reached.
+    #[serde(default)]
+    pub level: Option<PadesLevel>,
+    /// The time the certificate was checked at and what proves it.
+    #[serde(default)]
+    pub checked_at: Option<CheckedAt>,
 }
 
 impl SignatureReport {

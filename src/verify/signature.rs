@@ -18,9 +18,11 @@ use super::VerifyOptions;
 use super::fields::FieldNode;
 use super::finding::Finding;
 use super::report::{
-    Binding, BindingRule, ModificationLevel, Revocation, SignatureReport, SigningTime,
+    Binding, BindingRule, CheckedAt, ModificationLevel, PadesLevel, Revocation, SignatureReport,
+    SigningTime, TimeSource,
 };
 use super::util::{show_name, text_string};
+use crate::tsp::TokenProblem;
 
 /// A signature checked on its own, before the modification analysis.
 #[derive(Debug)]
@@ -36,6 +38,30 @@ pub(crate) struct Checked {
     /// The DocMDP transform of the signature dictionary, if it has one:
     /// its `/P`, or why it is unusable (see `mdp`).
     pub docmdp: Option<Result<u8, Finding>>,
+    /// For a document time-stamp: what its token proves.
+    pub stamp: Option<crate::tsp::TokenCheck>,
+}
+
+/// What a filled field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A signature (`/Type /Sig`, CAdES detached).
+    Signature,
+    /// A document time-stamp (`/Type /DocTimeStamp`, `/SubFilter /ETSI.RFC3161`).
+    DocumentTimestamp,
+}
+
+/// A document time-stamp that proves its time.
+#[derive(Debug, Clone)]
+pub(crate) struct ProvenStamp {
+    /// 0-based revision its byte range reaches: it covers every revision up to this one.
+    pub covers: usize,
+    /// `genTime`.
+    pub time: OffsetDateTime,
+    /// Its field.
+    pub field: String,
+    /// The TSA's name.
+    pub tsa: Option<String>,
 }
 
 /// SHA-256/384/512 of `[0, a) ++ [b, end)` for many signatures of one file without re-hashing
@@ -131,6 +157,12 @@ pub(crate) struct Evidence {
     pub crls: Vec<crate::pki::Crl>,
     /// Signature checks shared by every chain of the run.
     pub checks: crate::pki::SignatureChecks,
+    /// The document time-stamps that prove their time, earliest first.
+    pub stamps: Vec<ProvenStamp>,
+    /// 0-based revisions whose catalog has a `/DSS`.
+    pub dss_revisions: Vec<usize>,
+    /// The time of verification.
+    pub now: Option<OffsetDateTime>,
 }
 
 /// Checks the signature held by a filled signature field.
@@ -140,6 +172,7 @@ pub(crate) fn check_signature(
     opts: &VerifyOptions,
     evidence: &Evidence,
     hasher: &PrefixHasher<'_>,
+    kind: Kind,
 ) -> Checked {
     let last = file.last_revision();
     let mut c = Checked {
@@ -147,6 +180,7 @@ pub(crate) fn check_signature(
         from: last,
         time: None,
         docmdp: None,
+        stamp: None,
     };
     let rep = &mut c.report;
     let Some(Object::Reference(sig_ref)) = field.value else {
@@ -205,8 +239,12 @@ pub(crate) fn check_signature(
     }
 
     // /Type, /Filter, /SubFilter (ISO 32000-2 12.8.1 Table 255; ETSI EN 319 142-1 5.1).
+    let wanted_type: &[u8] = match kind {
+        Kind::Signature => b"Sig",
+        Kind::DocumentTimestamp => b"DocTimeStamp",
+    };
     if let Some(t) = sig.get(b"Type")
-        && t.as_name() != Some(b"Sig")
+        && t.as_name() != Some(wanted_type)
     {
         fail(rep, Finding::TypeNotSig);
     }
@@ -223,13 +261,16 @@ pub(crate) fn check_signature(
     match sig.get(b"SubFilter").and_then(Object::as_name) {
         Some(sf) => {
             rep.sub_filter = Some(String::from_utf8_lossy(sf).into_owned());
-            match sf {
-                b"ETSI.CAdES.detached" => {}
-                b"adbe.pkcs7.detached" => rep.notes.push(Finding::SubFilterPkcs7Detached.into()),
+            match (kind, sf) {
+                (Kind::Signature, b"ETSI.CAdES.detached")
+                | (Kind::DocumentTimestamp, b"ETSI.RFC3161") => {}
+                (Kind::Signature, b"adbe.pkcs7.detached") => {
+                    rep.notes.push(Finding::SubFilterPkcs7Detached.into());
+                }
                 other => fail(
                     rep,
                     Finding::SubFilterUnsupported {
-                        sub_filter: show_name(other),
+                        sub_filter: show_name(other.1),
                     },
                 ),
             }
@@ -327,6 +368,35 @@ pub(crate) fn check_signature(
     let Some(contents) = contents else {
         return c;
     };
+    if kind == Kind::DocumentTimestamp {
+        let crls: Vec<crate::pki::Crl> = opts.crls.iter().chain(&evidence.crls).cloned().collect();
+        let check = crate::tsp::check_token(
+            contents,
+            |h| signed.and_then(|(a, b, end)| hasher.digest(h, a, b, end)),
+            &crate::tsp::TokenTrust {
+                roots: &opts.trust_roots,
+                certificates: &evidence.certificates,
+                crls: &crls,
+                checks: &evidence.checks,
+            },
+        );
+        rep.intact = !check.problems.iter().any(|p| {
+            matches!(
+                p,
+                TokenProblem::ImprintMismatch
+                    | TokenProblem::ContentDigestMismatch
+                    | TokenProblem::Unreadable { .. }
+            )
+        });
+        rep.valid = structure_ok
+            && check
+                .problems
+                .iter()
+                .all(|p| matches!(p, TokenProblem::Untrusted { .. }));
+        rep.trusted = check.chain.as_ref().is_some_and(|ch| ch.trusted);
+        c.stamp = Some(check);
+        return c;
+    }
     let parsed = match trim_der_padding(contents).and_then(parse_signed_data) {
         Ok(p) => p,
         Err(e) => {
@@ -379,7 +449,79 @@ pub(crate) fn check_signature(
         );
     }
 
-    // Who signed, whether they may sign this field, and whether the chain is trusted at /M.
+    // What proves the signature's time: its own time-stamp (RFC 3161 Appendix A), and the
+    // document time-stamps after its revision; the earliest counts (ETSI EN 319 102-1 §5.6.2.4).
+    let cms_crls: Vec<crate::pki::Crl> = parsed
+        .crls
+        .iter()
+        .filter_map(|d| crate::pki::parse_crl(d).ok())
+        .collect();
+    let sources: [(&str, &[crate::pki::Crl]); 3] = [
+        ("given", &opts.crls),
+        ("dss", &evidence.crls),
+        ("cms", &cms_crls),
+    ];
+    let crls: Vec<crate::pki::Crl> = sources
+        .iter()
+        .flat_map(|(_, list)| list.iter().cloned())
+        .collect();
+    let mut proofs: Vec<CheckedAt> = Vec::new();
+    let mut proof_times: Vec<OffsetDateTime> = Vec::new();
+    let trust = crate::tsp::TokenTrust {
+        roots: &opts.trust_roots,
+        certificates: &evidence.certificates,
+        crls: &crls,
+        checks: &evidence.checks,
+    };
+    for token in parsed
+        .unsigned_attrs
+        .iter()
+        .filter(|a| a.oid == crate::tsp::ID_AA_SIGNATURE_TIME_STAMP)
+        .flat_map(|a| a.values.iter())
+    {
+        let check = crate::tsp::check_token(token, |h| Some(h.digest(&parsed.signature)), &trust);
+        if let Some(t) = check.proven_time() {
+            proof_times.push(t);
+            proofs.push(CheckedAt {
+                time: crate::pki::util::rfc3339(t).unwrap_or_default(),
+                source: TimeSource::SignatureTimestamp,
+                tsa: check.tsa_name(),
+                field: None,
+            });
+            continue;
+        }
+        for p in &check.problems {
+            if let TokenProblem::Untrusted { .. } = p {
+                rep.notes.push(
+                    Finding::SignatureTimestampUntrusted {
+                        tsa: check.tsa_name().unwrap_or_default(),
+                    }
+                    .into(),
+                );
+            } else {
+                rep.valid = false;
+                rep.problems
+                    .push(Finding::SignatureTimestampInvalid { problem: p.clone() }.into());
+            }
+        }
+    }
+    for stamp in evidence.stamps.iter().filter(|s| s.covers >= c.from) {
+        proof_times.push(stamp.time);
+        proofs.push(CheckedAt {
+            time: crate::pki::util::rfc3339(stamp.time).unwrap_or_default(),
+            source: TimeSource::DocumentTimestamp,
+            tsa: stamp.tsa.clone(),
+            field: Some(stamp.field.clone()),
+        });
+    }
+    let earliest = proof_times
+        .iter()
+        .zip(proofs)
+        .min_by_key(|(t, _)| **t)
+        .map(|(t, p)| (*t, p));
+
+    // Who signed, whether they may sign this field, and whether the chain is trusted at the
+    // proven time (else at the time of verification).
     let Some(cert) = &parsed.signer_certificate else {
         return c;
     };
@@ -387,58 +529,75 @@ pub(crate) fn check_signature(
     rep.unit_id = info.unit_id.clone();
     rep.signer = Some(info);
     bind(rep, field, cert, opts);
-    match c.time {
-        Some(at) => {
-            let others: Vec<_> = parsed
-                .certificates
-                .iter()
-                .chain(&evidence.certificates)
-                .filter(|x| *x != cert)
-                .cloned()
-                .collect();
-            let cms_crls: Vec<crate::pki::Crl> = parsed
-                .crls
-                .iter()
-                .filter_map(|d| crate::pki::parse_crl(d).ok())
-                .collect();
-            let sources: [(&str, &[crate::pki::Crl]); 3] = [
-                ("given", &opts.crls),
-                ("dss", &evidence.crls),
-                ("cms", &cms_crls),
-            ];
-            let crls: Vec<crate::pki::Crl> = sources
-                .iter()
-                .flat_map(|(_, list)| list.iter().cloned())
-                .collect();
-            let status = validate_chain_with(
-                cert,
-                &others,
-                &opts.trust_roots,
-                at,
-                &crls,
-                &evidence.checks,
-            );
-            rep.trusted = status.trusted;
-            rep.chain_problems = status.problems;
-            rep.revocation.checked = status.revocation_checked;
-            rep.revocation.sources = sources
-                .iter()
-                .filter(|(_, list)| {
-                    list.iter().any(|crl| {
-                        crate::pki::name::same_name(&crl.issuer, &cert.tbs_certificate.issuer)
-                    })
-                })
-                .map(|(name, _)| (*name).to_owned())
-                .collect();
-            if !rep.trusted {
-                rep.problems.push(Finding::NotTrusted.into());
-                for p in rep.chain_problems.iter().filter(|p| p.is_fatal()) {
-                    rep.problems.push(Finding::Chain(p.clone()).into());
-                }
-            }
-        }
-        None => rep.problems.push(Finding::NoSigningTime.into()),
+    if c.time.is_none() {
+        rep.problems.push(Finding::NoSigningTime.into());
+        return c;
     }
+    let (at, checked_at) = match earliest {
+        Some(found) => found,
+        None => {
+            let now = evidence.now.unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            let text = crate::pki::util::rfc3339(now).unwrap_or_default();
+            rep.notes
+                .push(Finding::CheckedAtVerificationTime { at: text.clone() }.into());
+            (
+                now,
+                CheckedAt {
+                    time: text,
+                    source: TimeSource::VerificationTime,
+                    tsa: None,
+                    field: None,
+                },
+            )
+        }
+    };
+    let proven = checked_at.source != TimeSource::VerificationTime;
+    rep.checked_at = Some(checked_at);
+    let others: Vec<_> = parsed
+        .certificates
+        .iter()
+        .chain(&evidence.certificates)
+        .filter(|x| *x != cert)
+        .cloned()
+        .collect();
+    let status = validate_chain_with(
+        cert,
+        &others,
+        &opts.trust_roots,
+        at,
+        &crls,
+        &evidence.checks,
+    );
+    rep.trusted = status.trusted;
+    rep.chain_problems = status.problems;
+    rep.revocation.checked = status.revocation_checked;
+    rep.revocation.sources = sources
+        .iter()
+        .filter(|(_, list)| {
+            list.iter()
+                .any(|crl| crate::pki::name::same_name(&crl.issuer, &cert.tbs_certificate.issuer))
+        })
+        .map(|(name, _)| (*name).to_owned())
+        .collect();
+    if !rep.trusted {
+        rep.problems.push(Finding::NotTrusted.into());
+        for p in rep.chain_problems.iter().filter(|p| p.is_fatal()) {
+            rep.problems.push(Finding::Chain(p.clone()).into());
+        }
+    }
+    // The level (ETSI EN 319 142-1 §6): a proven time (B-T), the signer's revocation data in
+    // /DSS (B-LT), a document time-stamp over a revision with that /DSS (B-LTA).
+    let long_term = status.revocation_checked && rep.revocation.sources.iter().any(|s| s == "dss");
+    let archived = evidence
+        .stamps
+        .iter()
+        .any(|s| s.covers > c.from && evidence.dss_revisions.contains(&s.covers));
+    rep.level = Some(match (proven, long_term, archived) {
+        (false, _, _) => PadesLevel::BB,
+        (true, false, _) => PadesLevel::BT,
+        (true, true, false) => PadesLevel::BLT,
+        (true, true, true) => PadesLevel::BLTA,
+    });
     c
 }
 
@@ -576,6 +735,8 @@ fn empty_report(field: &str) -> SignatureReport {
         problems: Vec::new(),
         notes: Vec::new(),
         certification: None,
+        level: None,
+        checked_at: None,
     }
 }
 

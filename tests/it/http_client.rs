@@ -123,6 +123,7 @@ async fn a_leader_signs_from_the_command_line_and_downloads_the_result() {
         &bytes,
         &giaouoc::verify::VerifyOptions {
             trust_roots: vec![ca],
+            at: Some(app.state.now()),
             ..Default::default()
         },
     )

@@ -90,6 +90,7 @@ async fn sixteen_leaders_signing_at_the_same_moment_all_succeed() {
         &pdf,
         &VerifyOptions {
             trust_roots: app.state.trust_roots(),
+            at: Some(app.state.now()),
             ..VerifyOptions::default()
         },
     )

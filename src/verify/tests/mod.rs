@@ -4,6 +4,7 @@
 
 mod attacks;
 mod families;
+mod long_term;
 mod support;
 
 use time::macros::datetime;
@@ -560,19 +561,50 @@ fn revoked_certificate_is_untrusted() {
 }
 
 #[test]
-fn revocation_after_the_claimed_signing_time_is_only_noted() {
-    // /M is the claimed time: a revocation after it does not fail trust (B-B limit).
-    let options = VerifyOptions {
-        crls: vec![crl(&[0x1000], datetime!(2026-06-01 00:00:00 UTC))],
+fn without_a_time_stamp_the_certificate_is_judged_at_the_time_of_verification() {
+    // PAdES B-B: /M is only the signer's claim. A revocation after the time of verification
+    // is only noted; once the verification happens after it, the signature is not trusted,
+    // and the report says it was checked at the time of verification.
+    let crls = vec![crl(&[0x1000], datetime!(2026-06-01 00:00:00 UTC))];
+    let before = VerifyOptions {
+        crls: crls.clone(),
+        at: Some(datetime!(2026-05-01 00:00:00 UTC)),
         ..opts()
     };
-    let r = verify_pdf(&legit_three_signatures(), &options).unwrap();
+    let r = verify_pdf(&legit_three_signatures(), &before).unwrap();
     let s = &r.signatures[0];
     assert!(s.trusted);
     assert!(
         s.chain_problems
             .iter()
             .any(|p| matches!(p, ChainProblem::RevokedLater { .. }))
+    );
+    assert_eq!(s.level, Some(crate::verify::PadesLevel::BB));
+    let after = VerifyOptions {
+        crls,
+        at: Some(datetime!(2026-07-01 00:00:00 UTC)),
+        ..opts()
+    };
+    let r = verify_pdf(&legit_three_signatures(), &after).unwrap();
+    let s = &r.signatures[0];
+    assert!(!s.trusted);
+    assert_eq!(r.verdict, Verdict::Untrusted);
+    let checked = s.checked_at.as_ref().unwrap();
+    assert_eq!(checked.source, crate::verify::TimeSource::VerificationTime);
+    assert_eq!(checked.time, "2026-07-01T00:00:00Z");
+    assert!(
+        s.problems
+            .iter()
+            .any(|m| m.vi.contains("đã bị thu hồi lúc 2026-06-01")),
+        "{:?}",
+        s.problems
+    );
+    assert!(
+        s.notes.iter().any(|n| n
+            .vi
+            .contains("tại thời điểm xác minh (2026-07-01T00:00:00Z)")),
+        "{:?}",
+        s.notes
     );
 }
 
