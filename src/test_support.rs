@@ -71,8 +71,23 @@ const TOOLS: [Tool; 13] = [
 /// # Panics
 /// When pyHanko is missing or the validation fails.
 pub fn pyhanko_validate_with(roots: &[&Path], pdf: &Path) -> String {
+    pyhanko_checked(&["sign", "validate"], roots, pdf)
+}
+
+/// `pyhanko sign adesverify --validation-time <at>` (the AdES long-term levels: past
+/// validation with the file's /DSS and document time-stamps) with `roots` as the trust
+/// anchors: asserts it exits 0 and returns its report.
+///
+/// # Panics
+/// When pyHanko is missing or the validation fails.
+pub fn pyhanko_adesverify(roots: &[&Path], pdf: &Path, at: &str) -> String {
+    pyhanko_checked(&["sign", "adesverify", "--validation-time", at], roots, pdf)
+}
+
+/// Runs pyHanko's `command` on `pdf` with `roots` as the only trust anchors; it must exit 0.
+fn pyhanko_checked(command: &[&str], roots: &[&Path], pdf: &Path) -> String {
     let mut cmd = std::process::Command::new(require("pyhanko"));
-    cmd.args(["sign", "validate"]);
+    cmd.args(command);
     for root in roots {
         cmd.arg("--trust").arg(root);
     }
@@ -84,7 +99,8 @@ pub fn pyhanko_validate_with(roots: &[&Path], pdf: &Path) -> String {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "pyHanko: {text}{}",
+        "pyHanko {}: {text}{}",
+        command.join(" "),
         String::from_utf8_lossy(&out.stderr)
     );
     text

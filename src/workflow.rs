@@ -117,6 +117,9 @@ pub enum Action {
     Sign,
     /// Archive the completed covenant with its report.
     Archive,
+    /// Add validation data or a document time-stamp (the service itself: long-term
+    /// validation at completion, renewal of an archived covenant).
+    Maintain,
 }
 
 impl Action {
@@ -129,6 +132,7 @@ impl Action {
             }
             Action::Sign => &[State::Frozen, State::Signing],
             Action::Archive => &[State::Completed],
+            Action::Maintain => &[State::Signing, State::Completed, State::Archived],
         }
     }
 
@@ -141,6 +145,7 @@ impl Action {
             Action::EditRegistration => &[Who::UnitOfficer, Who::UnitLeader],
             Action::ReviewRegistration => &[Who::LeaderUnit],
             Action::Sign => &[Who::UnitLeader],
+            Action::Maintain => &[Who::Admin],
         }
     }
 
@@ -163,6 +168,7 @@ impl Action {
             Action::Freeze => "khóa giao ước",
             Action::Sign => "ký",
             Action::Archive => "lưu trữ",
+            Action::Maintain => "bổ sung dữ liệu xác minh dài hạn",
         }
     }
 
@@ -175,6 +181,7 @@ impl Action {
             Action::Freeze => "freezing",
             Action::Sign => "signing",
             Action::Archive => "archiving",
+            Action::Maintain => "adding long-term validation data",
         }
     }
 

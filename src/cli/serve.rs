@@ -1,9 +1,9 @@
 //! `giaouoc serve`: the HTTP service. Settings come from flags, the environment
 //! (`GIAOUOC_ADDR`, `GIAOUOC_DATA_DIR`, `GIAOUOC_DEMO`, `GIAOUOC_MAX_UPLOAD_MB`,
-//! `GIAOUOC_ADMIN_TOKEN`, `GIAOUOC_TRUST_DIR`, `GIAOUOC_PREPARE_TTL_MINUTES`, `GIAOUOC_CA_ALG`) or
-//! a TOML file
+//! `GIAOUOC_ADMIN_TOKEN`, `GIAOUOC_TRUST_DIR`, `GIAOUOC_PREPARE_TTL_MINUTES`, `GIAOUOC_CA_ALG`,
+//! `GIAOUOC_TSA_URL`, `GIAOUOC_TSA_POLICY`) or a TOML file
 //! (`--config`, `GIAOUOC_CONFIG`) with the same keys (`addr`, `data_dir`, `demo`,
-//! `max_upload_mb`, `trust_dir`, `prepare_ttl_minutes`, `ca_alg`), in that order
+//! `max_upload_mb`, `trust_dir`, `prepare_ttl_minutes`, `ca_alg`, `tsa_url`, `tsa_policy`), in that order
 //! of precedence; logs go to stderr (`RUST_LOG`, default `info`).
 
 use std::net::SocketAddr;
@@ -51,6 +51,14 @@ pub(crate) struct Args {
     /// P-256, which Acrobat and Circular 15/2025 accept) [default: ed25519].
     #[arg(long, env = "GIAOUOC_CA_ALG", value_enum)]
     ca_alg: Option<super::keys::KeyAlg>,
+    /// An external RFC 3161 time-stamping authority for the signatures' time-stamps
+    /// (`http(s)://[user:password@]host/path`, e.g. a licensed provider's); its root must be
+    /// among the trust anchors (--trust-dir). Default: the built-in TSA (`POST /tsa`).
+    #[arg(long, env = "GIAOUOC_TSA_URL")]
+    tsa_url: Option<String>,
+    /// The built-in TSA's policy OID [default: 2.25.3161.1, no published policy].
+    #[arg(long, env = "GIAOUOC_TSA_POLICY")]
+    tsa_policy: Option<String>,
 }
 
 /// The settings file.
@@ -64,6 +72,8 @@ struct FileSettings {
     trust_dir: Option<PathBuf>,
     prepare_ttl_minutes: Option<u32>,
     ca_alg: Option<giaouoc::ca::CaKeyKind>,
+    tsa_url: Option<String>,
+    tsa_policy: Option<String>,
 }
 
 /// Settings after flags, environment, file and defaults.
@@ -76,6 +86,8 @@ struct Settings {
     trust_dir: Option<PathBuf>,
     prepare_ttl_minutes: u32,
     ca_alg: giaouoc::ca::CaKeyKind,
+    tsa_url: Option<String>,
+    tsa_policy: der::asn1::ObjectIdentifier,
 }
 
 fn settings(a: Args) -> Result<Settings> {
@@ -107,6 +119,12 @@ fn settings(a: Args) -> Result<Settings> {
             .unwrap_or(60)
             .clamp(1, 1440),
         ca_alg: a.ca_alg.map(Into::into).or(file.ca_alg).unwrap_or_default(),
+        tsa_url: a.tsa_url.or(file.tsa_url).filter(|u| !u.trim().is_empty()),
+        tsa_policy: match a.tsa_policy.or(file.tsa_policy) {
+            Some(p) => der::asn1::ObjectIdentifier::new(p.trim())
+                .map_err(|e| anyhow::anyhow!("--tsa-policy {p:?} không phải OID: {e}"))?,
+            None => giaouoc::tsp::DEFAULT_POLICY,
+        },
     })
 }
 
@@ -140,6 +158,8 @@ async fn serve(a: Settings) -> Result<()> {
         trust_anchors,
         prepare_ttl: time::Duration::minutes(i64::from(a.prepare_ttl_minutes)),
         ca_key: a.ca_alg,
+        tsa: a.tsa_url.as_deref().map(giaouoc::tsp::RemoteTsa::new),
+        tsa_policy: a.tsa_policy,
         ..Options::default()
     };
     let state = AppState::open(&a.data_dir, options).await?;
@@ -207,6 +227,8 @@ mod tests {
             trust_dir: None,
             prepare_ttl_minutes: None,
             ca_alg: None,
+            tsa_url: None,
+            tsa_policy: None,
         }
     }
 

@@ -39,6 +39,14 @@ pub(crate) struct Args {
     /// The signer's handwritten signature as a PNG (blue, transparent background).
     #[arg(long)]
     image: Option<PathBuf>,
+    /// An RFC 3161 time-stamping authority (`http(s)://[user:password@]host/path`): the
+    /// signature gets its time-stamp (PAdES B-T).
+    #[arg(long, env = "GIAOUOC_TSA_URL")]
+    tsa_url: Option<String>,
+    /// The TSA's root certificate(s), to check its token with (repeatable; without it the
+    /// token is checked but its TSA is not).
+    #[arg(long)]
+    tsa_trust: Vec<PathBuf>,
 }
 
 pub(crate) fn run(a: Args) -> Result<()> {
@@ -111,8 +119,47 @@ pub(crate) fn run(a: Args) -> Result<()> {
     }
     let prepared = sign::prepare(&pdf, &cert, &opts)?;
     let signature = signer.sign(&cert, &prepared.signed_attributes)?;
-    let signed = prepared.embed(&pdf, &signature, &cert, &chain)?;
+    let mut cms = prepared.signed_data(&signature, &cert, &chain)?;
+    if let Some(url) = &a.tsa_url {
+        cms = time_stamp(url, &a.tsa_trust, &cms)?;
+    }
+    let signed = prepared.embed_cms(&pdf, &cms)?;
     super::write_atomic(&[(a.out.as_path(), signed.as_slice())]).map_err(anyhow::Error::msg)?;
     println!("Đã ký trường {} → {}", a.field, a.out.display());
     Ok(())
+}
+
+/// `cms` with a signature time-stamp from the TSA at `url`, its token checked against `roots`.
+fn time_stamp(url: &str, roots: &[PathBuf], cms: &[u8]) -> Result<Vec<u8>> {
+    use rand_core::RngCore;
+    let mut trusted = Vec::new();
+    for p in roots {
+        trusted.extend(
+            pki::certificates_from_pem_or_der(
+                &std::fs::read(p).with_context(|| format!("không đọc được {}", p.display()))?,
+            )
+            .with_context(|| format!("{} không chứa chứng thư", p.display()))?,
+        );
+    }
+    let mut tsa = giaouoc::tsp::RemoteTsa::new(url);
+    if trusted.is_empty() {
+        tsa.require_trusted = false;
+        eprintln!(
+            "Lưu ý: không có --tsa-trust nên chưa kiểm tra được đơn vị cấp dấu thời gian có đáng tin cậy không"
+        );
+    }
+    let mut nonce = [0u8; 8];
+    rand_core::OsRng.fill_bytes(&mut nonce);
+    let checks = pki::SignatureChecks::default();
+    let trust = giaouoc::tsp::TokenTrust {
+        roots: &trusted,
+        certificates: &[],
+        crls: &[],
+        checks: &checks,
+    };
+    let value = sign::signature_value(cms)?;
+    let token = tsa
+        .stamp(pki::alg::HashAlg::Sha256, &value, &nonce, &trust)
+        .context("không lấy được dấu thời gian")?;
+    Ok(sign::add_signature_timestamp(cms, &token)?)
 }

@@ -38,10 +38,24 @@ pub(crate) struct Args {
     /// Language of the text report.
     #[arg(long, value_enum, default_value = "vi")]
     lang: Lang,
+    /// Verify as of this time (RFC 3339), e.g. to see a signature without a time-stamp
+    /// judged after a revocation [default: now].
+    #[arg(long)]
+    at: Option<String>,
 }
 
 pub(crate) fn run(a: Args) -> CliResult {
-    let opts = options(&a.trust, &a.crl).map_err(|e| CliError::input(anyhow!(e)))?;
+    let mut opts = options(&a.trust, &a.crl).map_err(|e| CliError::input(anyhow!(e)))?;
+    if let Some(at) = &a.at {
+        opts.at = Some(
+            time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| {
+                    CliError::input(anyhow!(
+                        "--at phải theo RFC 3339, ví dụ 2027-01-01T00:00:00Z: {e}"
+                    ))
+                })?,
+        );
+    }
     let bytes = std::fs::read(&a.file)
         .map_err(|e| CliError::input(anyhow!("không đọc được {}: {e}", a.file.display())))?;
     let report = verify_pdf(&bytes, &opts)
@@ -92,6 +106,8 @@ struct Labels {
     covers: &'static str,
     whole_file: &'static str,
     changes: &'static str,
+    level: &'static str,
+    checked_at: &'static str,
 }
 
 const VI: Labels = Labels {
@@ -111,6 +127,8 @@ const VI: Labels = Labels {
     covers: "Phạm vi: phiên bản",
     whole_file: "toàn bộ tệp:",
     changes: "Thay đổi sau khi ký:",
+    level: "Mức chữ ký (PAdES):",
+    checked_at: "Chứng thư được kiểm tra tại:",
 };
 
 const EN: Labels = Labels {
@@ -130,6 +148,8 @@ const EN: Labels = Labels {
     covers: "Covers: revision",
     whole_file: "whole file:",
     changes: "Changes after signing:",
+    level: "Level (PAdES):",
+    checked_at: "Certificate checked at:",
 };
 
 /// Which rule bound the signature to its field, in words.
@@ -246,6 +266,13 @@ fn signature_text(i: usize, n: usize, s: &SignatureReport, lang: Lang, out: &mut
         l.certificate, l.issued_by
     );
     let _ = writeln!(out, "  {} {time}", l.time);
+    let lang_of = if vi { VLang::Vi } else { VLang::En };
+    let level = s.level.map(|v| v.as_str()).unwrap_or("?");
+    let meaning = s.level.map(|v| v.text(lang_of)).unwrap_or("?");
+    let _ = writeln!(out, "  {} {level} — {meaning}", l.level);
+    if let Some(c) = &s.checked_at {
+        let _ = writeln!(out, "  {} {} ({})", l.checked_at, c.time, c.text(lang_of));
+    }
     let _ = writeln!(out, "  {checks}");
     let _ = writeln!(
         out,
@@ -255,7 +282,6 @@ fn signature_text(i: usize, n: usize, s: &SignatureReport, lang: Lang, out: &mut
         yes(s.covers_whole_file, lang)
     );
     let _ = writeln!(out, "  {} {mods}", l.changes);
-    let lang_of = if vi { VLang::Vi } else { VLang::En };
     for c in s.changes_after.iter().filter(|c| !c.allowed) {
         let _ = writeln!(out, "    - {}", c.text(lang_of));
     }
@@ -309,6 +335,28 @@ fn text(r: &VerificationReport, lang: Lang) -> String {
     let n = r.signatures.len();
     for (i, s) in r.signatures.iter().enumerate() {
         signature_text(i, n, s, lang, &mut out);
+    }
+    for t in &r.document_timestamps {
+        let time = t.time.clone().unwrap_or_else(|| "?".into());
+        let tsa = t.tsa.clone().unwrap_or_default();
+        let until = t.tsa_not_after.clone().unwrap_or_else(|| "?".into());
+        let _ = if vi {
+            writeln!(
+                out,
+                "Dấu thời gian tài liệu — ô {}: {time}, do {tsa} cấp (chứng thư hết hạn {until}); hợp lệ: {}, tin cậy: {}",
+                t.field,
+                yes(t.valid, lang),
+                yes(t.trusted, lang)
+            )
+        } else {
+            writeln!(
+                out,
+                "Document time-stamp — field {}: {time}, by {tsa} (certificate until {until}); valid: {}, trusted: {}",
+                t.field,
+                yes(t.valid, lang),
+                yes(t.trusted, lang)
+            )
+        };
     }
     if !r.unsigned_fields.is_empty() {
         let _ = writeln!(

@@ -13,7 +13,7 @@ use super::documents::{self, PDF_TYPE};
 use super::error::{ApiError, ApiResult};
 use super::{AppState, Routes, at, blocking};
 use crate::store::{ArchiveRow, Blobs, Stamp, is_sha256};
-use crate::verify::{self, Verdict, VerifyOptions};
+use crate::verify::{self, Verdict};
 use crate::workflow::Action;
 
 pub(super) fn routes(r: Routes) -> Routes {
@@ -40,20 +40,17 @@ pub(crate) async fn archive_covenant(
     id: &str,
 ) -> ApiResult<ArchiveRow> {
     let covenant = super::covenants::load_for(state, caller, id, Action::Archive).await?;
-    let ca = state.shared.cas.require(&covenant.bloc_id)?;
+    // PAdES B-LT and B-LTA if completion could not add them (the TSA was down, a restart).
+    let last = state.store.revisions(id).await?.pop();
+    if last.is_some_and(|r| r.kind != crate::store::RevisionKind::DocumentTimestamp) {
+        super::tsa::make_long_term(state, id, "archive").await?;
+    }
     let doc = documents::current(state, id).await?;
     let pdf = doc.pdf.clone();
-    let now = state.now();
+    let opts = super::signatures::verify_options(state, &covenant.bloc_id).await?;
     let report = blocking(move || {
-        verify::verify_pdf(
-            &pdf,
-            &VerifyOptions {
-                trust_roots: vec![ca.cert.clone()],
-                at: Some(now),
-                ..VerifyOptions::default()
-            },
-        )
-        .map_err(|e| ApiError::internal(format!("verifying the final PDF: {e}")))
+        verify::verify_pdf(&pdf, &opts)
+            .map_err(|e| ApiError::internal(format!("verifying the final PDF: {e}")))
     })
     .await?;
     if report.verdict != Verdict::Valid || !report.unsigned_fields.is_empty() {
@@ -88,12 +85,28 @@ fn view(row: &ArchiveRow, with_report: bool) -> Value {
         "pdf_sha256": row.pdf_sha256, "covenant_id": row.covenant_id,
         "archived_at": rfc3339(row.archived_at),
         "verdict": at(&row.report, "/verdict"),
+        "level": level_of(&row.report),
         "document": format!("/archive/{}/document.pdf", row.pdf_sha256),
     });
     if with_report && let Some(obj) = v.as_object_mut() {
         obj.insert("report".into(), row.report.clone());
     }
     v
+}
+
+/// The PAdES level every signature of an archived report reaches (the lowest), if any.
+fn level_of(report: &Value) -> Value {
+    let levels: Vec<verify::PadesLevel> = report
+        .get("signatures")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| serde_json::from_value(s.get("level")?.clone()).ok())
+        .collect();
+    match levels.iter().min() {
+        Some(l) => json!(l.as_str()),
+        None => Value::Null,
+    }
 }
 
 async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {

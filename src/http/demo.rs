@@ -27,7 +27,8 @@ pub const DEMO_COVENANT: &[u8] =
 #[derive(Debug, Clone)]
 pub struct DemoInfo {
     pub covenant_id: String,
-    /// `<data_dir>/demo-keys`: `Uxx.key`, `Uxx.crt`, `ca.pem`, `tokens.json`.
+    /// `<data_dir>/demo-keys`: `Uxx.key`, `Uxx.crt`, `ca.pem`, `tsa-ca.pem`
+    /// (the built-in TSA's root), `tokens.json`.
     pub keys_dir: PathBuf,
     pub tokens_file: PathBuf,
 }
@@ -55,6 +56,10 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
     }
     let ca = state.shared.cas.require(&bloc)?;
     std::fs::write(keys_dir.join("ca.pem"), &ca.cert_pem).map_err(io)?;
+    // Every root a verifier needs: the bloc CA above, the built-in TSA's here.
+    let tsa_root =
+        crate::pki::certificate_to_pem(state.shared.tsa.root()).map_err(ApiError::internal)?;
+    std::fs::write(keys_dir.join("tsa-ca.pem"), tsa_root).map_err(io)?;
 
     let mut tokens: BTreeMap<String, Value> = BTreeMap::new();
     let mut officers: BTreeMap<String, Caller> = BTreeMap::new();

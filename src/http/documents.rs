@@ -271,7 +271,8 @@ async fn revisions(
         .map(|r| {
             json!({
                 "index": r.index, "sha256": r.pdf_sha256, "unit_id": r.unit_id,
-                "created_at": rfc3339(r.created_at), "signed_units": r.signed_units,
+                "kind": r.kind, "created_at": rfc3339(r.created_at),
+                "signed_units": r.signed_units,
             })
         })
         .collect();

@@ -64,6 +64,10 @@ pub enum ApiError {
     /// 500: our fault; the cause is logged, not sent.
     #[error("internal: {0}")]
     Internal(String),
+    /// 503: a service giaouoc depends on (an external time-stamping authority) failed;
+    /// nothing was stored, the request may be repeated.
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String },
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -80,6 +84,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -88,7 +93,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. }
             | ApiError::Conflict { code, .. }
-            | ApiError::Invalid { code, .. } => code,
+            | ApiError::Invalid { code, .. }
+            | ApiError::Unavailable { code, .. } => code,
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",

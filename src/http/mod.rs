@@ -34,6 +34,7 @@ pub mod extract;
 mod ops;
 mod registrations;
 mod signatures;
+mod tsa;
 mod uploads;
 mod verification;
 pub mod web;
@@ -86,6 +87,10 @@ pub struct Options {
     pub prepare_ttl: time::Duration,
     /// The key a new bloc's CA gets (existing CAs keep theirs).
     pub ca_key: crate::ca::CaKeyKind,
+    /// An external TSA for the signatures' time-stamps; the built-in one if `None`.
+    pub tsa: Option<crate::tsp::RemoteTsa>,
+    /// The built-in TSA's policy OID.
+    pub tsa_policy: der::asn1::ObjectIdentifier,
 }
 
 impl Default for Options {
@@ -97,6 +102,8 @@ impl Default for Options {
             trust_anchors: Vec::new(),
             prepare_ttl: PREPARE_TTL,
             ca_key: crate::ca::CaKeyKind::Ed25519,
+            tsa: None,
+            tsa_policy: crate::tsp::DEFAULT_POLICY,
         }
     }
 }
@@ -136,6 +143,8 @@ pub(crate) struct Shared {
     pub(crate) prepare_ttl: time::Duration,
     /// One-time links for desktop signing tools.
     pub(crate) desktop: desktop::DesktopLinks,
+    /// The built-in TSA and where time-stamps come from.
+    pub(crate) tsa: tsa::TimeStamping,
 }
 
 /// `Ok` when the covenant's state allows `action`, else 409 `wrong_state` saying why in
@@ -172,6 +181,13 @@ impl AppState {
         let store = Store::open(data_dir).await?;
         let blobs = BlobStore::open(data_dir).await?;
         let cas = ca::CaRing::open(data_dir, &store, options.ca_key).await?;
+        let tsa = tsa::TimeStamping::open(
+            data_dir,
+            options.tsa_policy,
+            options.tsa.clone(),
+            (options.clock)(),
+        )
+        .map_err(|e| ApiError::internal(format!("the built-in TSA: {e}")))?;
         let admin_secret_sha256 = options
             .admin_token
             .as_deref()
@@ -194,6 +210,7 @@ impl AppState {
                 trust_anchors: options.trust_anchors,
                 prepare_ttl: options.prepare_ttl,
                 desktop: desktop::DesktopLinks::default(),
+                tsa,
             }),
         })
     }
@@ -227,6 +244,7 @@ impl AppState {
     /// The trust roots for verification: every bloc CA, and the operator's anchors.
     pub fn trust_roots(&self) -> Vec<x509_cert::Certificate> {
         let mut roots = self.shared.cas.trust_roots();
+        roots.push(self.shared.tsa.root().clone());
         roots.extend(self.shared.trust_anchors.iter().cloned());
         roots
     }
@@ -290,6 +308,7 @@ fn routes() -> Routes {
     let r = blocs::routes(r);
     let r = verification::routes(r);
     let r = archive::routes(r);
+    let r = tsa::routes(r);
     audit::routes(r)
 }
 

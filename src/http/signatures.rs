@@ -307,8 +307,12 @@ pub async fn complete_signature(
     let base = doc.pdf.clone();
     let opts = verify_options(state, &covenant.bloc_id).await?;
     let field = unit.to_owned();
+    let kit = super::tsa::StampKit::of(state);
     let signed = blocking(move || {
-        let signed = prepared.embed(&base, &signature, &cert, &chain)?;
+        // PAdES B-T: the signature's time-stamp is added before embedding.
+        let cms = prepared.signed_data(&signature, &cert, &chain)?;
+        let cms = super::tsa::stamp_signature(&kit, &cms)?;
+        let signed = prepared.embed_cms(&base, &cms)?;
         let report = verify::verify_pdf(&signed, &opts)
             .map_err(|e| ApiError::internal(format!("verifying our own signed PDF: {e}")))?;
         check_report(&report, &field)?;
@@ -346,7 +350,33 @@ pub async fn complete_signature(
         index = revision.index,
         "signature completed"
     );
-    Ok(completion_answer(&covenant, &revision, unit))
+    let long_term = after_last_signature(state, id, &revision).await;
+    let covenant = refresh(state, &covenant).await?;
+    let mut answer = completion_answer(&covenant, &revision, unit);
+    if let (Some(a), Some(index)) = (answer.as_object_mut(), long_term) {
+        a.insert("long_term_index".into(), json!(index));
+    }
+    Ok(answer)
+}
+
+/// Once every unit signed: validation data and a document time-stamp (PAdES B-LT, B-LTA).
+/// A failure (the TSA is down) is logged and leaves the covenant at B-T; archiving and
+/// `giaouoc archive renew` add them later. Returns the new current index.
+pub(crate) async fn after_last_signature(
+    state: &AppState,
+    id: &str,
+    revision: &crate::store::RevisionRow,
+) -> Option<i64> {
+    if !revision.unsigned_units.is_empty() {
+        return None;
+    }
+    match super::tsa::make_long_term(state, id, "completed").await {
+        Ok(r) => Some(r.index),
+        Err(e) => {
+            tracing::warn!(covenant = id, error = %e, "long-term validation data not added");
+            None
+        }
+    }
 }
 
 /// The answer to a signature that became a revision.

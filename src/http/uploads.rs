@@ -104,9 +104,15 @@ pub(crate) async fn accept_signed_file(
             ApiError::invalid("not_a_pdf", "file", format!("không đọc được tệp PDF: {e}"))
         })?;
         judge(&report, base_len, &field)?;
-        Ok(signing_tool(&bytes, &field))
+        let stamped = report
+            .signatures
+            .iter()
+            .find(|s| s.field == field)
+            .is_some_and(|s| s.level.is_some_and(|l| l > verify::PadesLevel::BB));
+        Ok((signing_tool(&bytes, &field), stamped))
     })
     .await?;
+    let (tool, stamped) = tool;
     let new_sha = state.blobs.put(&pdf).await?;
     let note = json!({"path": path, "tool": tool});
     let revision = state
@@ -121,7 +127,10 @@ pub(crate) async fn accept_signed_file(
         )
         .await?;
     let covenant = load(state, id).await?;
-    state.shared.docs.offer(&covenant, &revision, pdf, None);
+    state
+        .shared
+        .docs
+        .offer(&covenant, &revision, pdf.clone(), None);
     incr(&state.shared.metrics.signatures_completed);
     tracing::info!(
         covenant = id,
@@ -130,9 +139,35 @@ pub(crate) async fn accept_signed_file(
         path,
         "signed file accepted"
     );
+    // A signature without a trusted time-stamp gets a document time-stamp at once (B-T).
+    let mut stamp_index = None;
+    if !stamped {
+        match super::tsa::add_document_timestamp(
+            state,
+            id,
+            pdf,
+            &revision.pdf_sha256,
+            json!({"reason": "signature_without_time_stamp", "unit": unit}),
+        )
+        .await
+        {
+            Ok((r, _)) => stamp_index = Some(r.index),
+            Err(e) => {
+                tracing::warn!(covenant = id, unit, error = %e, "document time-stamp not added");
+            }
+        }
+    }
+    let long_term = super::signatures::after_last_signature(state, id, &revision).await;
+    let covenant = load(state, id).await?;
     let mut answer = completion_answer(&covenant, &revision, unit);
     if let Some(a) = answer.as_object_mut() {
         a.insert("tool".into(), json!(tool));
+        if let Some(i) = stamp_index {
+            a.insert("document_timestamp_index".into(), json!(i));
+        }
+        if let Some(i) = long_term {
+            a.insert("long_term_index".into(), json!(i));
+        }
     }
     Ok(answer)
 }

@@ -427,6 +427,30 @@ pub fn has_sole_critical_purpose(cert: &Certificate, purpose: ServicePurpose) ->
     )
 }
 
+/// The URIs of `cert`'s CRL distribution points (RFC 5280 §4.2.1.13), full names only.
+pub fn crl_urls(cert: &Certificate) -> Vec<String> {
+    use x509_cert::ext::pkix::CrlDistributionPoints;
+    use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+    let Ok(Some((_, points))) = cert.tbs_certificate.get::<CrlDistributionPoints>() else {
+        return Vec::new();
+    };
+    points
+        .0
+        .iter()
+        .filter_map(|p| p.distribution_point.as_ref())
+        .flat_map(|name| match name {
+            DistributionPointName::FullName(names) => names
+                .iter()
+                .filter_map(|g| match g {
+                    GeneralName::UniformResourceIdentifier(u) => Some(u.to_string()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+            DistributionPointName::NameRelativeToCRLIssuer(_) => Vec::new(),
+        })
+        .collect()
+}
+
 /// Plain, serialisable summary of a certificate for display and storage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertInfo {

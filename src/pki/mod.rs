@@ -21,7 +21,7 @@ pub(crate) mod util;
 pub use cert::{
     CaSubject, CertInfo, LeaderSubject, ServicePurpose, cert_info, certificate_to_der,
     certificate_to_pem, certificates_from_pem_or_der, create_ca_certificate,
-    create_ca_certificate_with, has_sole_critical_purpose, issue_leader_certificate,
+    create_ca_certificate_with, crl_urls, has_sole_critical_purpose, issue_leader_certificate,
     issue_leader_certificate_with, issue_service_certificate, leaf_and_chain, trust_anchors_from,
 };
 pub use chain::{

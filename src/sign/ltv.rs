@@ -278,3 +278,144 @@ fn first_page(
     }
     Err(no_page())
 }
+
+/// Most CRL distribution points fetched for one file.
+const MAX_FETCHES: usize = 16;
+/// Largest CRL fetched.
+const MAX_CRL: u64 = 4 * 1024 * 1024;
+
+/// The validation data a file needs: every certificate its signatures and time-stamps carry
+/// (the CMS certificates and those of the time-stamp tokens in them and in document
+/// time-stamps), and each certificate of `anchors` that issued one of them (the roots).
+pub fn validation_data_of(pdf: &[u8], anchors: &[x509_cert::Certificate]) -> ValidationData {
+    let mut certs: Vec<x509_cert::Certificate> = Vec::new();
+    if let Ok(file) = PdfFile::parse(pdf, &Limits::default()) {
+        let last = file.last_revision();
+        let mut budget = Budget::new(MAX_WORK);
+        let scan = crate::pdf::walk::scan_fields(&file, last, &mut budget);
+        for f in scan.fields.iter().filter(|f| f.is_signature) {
+            let Some(Object::Dictionary(sig)) = f
+                .value
+                .as_ref()
+                .and_then(|v| deref(&file, v, last, &mut budget))
+            else {
+                continue;
+            };
+            let Some(Object::String(contents)) = sig.get(b"Contents") else {
+                continue;
+            };
+            collect_cms_certificates(&contents.bytes, &mut certs, 0);
+        }
+    }
+    // The anchors that issued a collected certificate, up their own chains.
+    loop {
+        let before = certs.len();
+        let issuers: Vec<x509_cert::Certificate> = anchors
+            .iter()
+            .filter(|a| !certs.contains(a))
+            .filter(|a| {
+                certs.iter().any(|c| {
+                    crate::pki::name::same_name(
+                        &c.tbs_certificate.issuer,
+                        &a.tbs_certificate.subject,
+                    )
+                })
+            })
+            .cloned()
+            .collect();
+        certs.extend(issuers);
+        if certs.len() == before {
+            break;
+        }
+    }
+    ValidationData {
+        certificates: certs
+            .iter()
+            .filter_map(|c| crate::pki::certificate_to_der(c).ok())
+            .collect(),
+        crls: Vec::new(),
+        ocsps: Vec::new(),
+    }
+}
+
+/// The certificates of a CMS and of the time-stamp tokens in its unsigned attributes.
+fn collect_cms_certificates(cms: &[u8], out: &mut Vec<x509_cert::Certificate>, depth: u8) {
+    let Ok(parsed) = crate::cms::trim_der_padding(cms).and_then(crate::cms::parse_signed_data)
+    else {
+        return;
+    };
+    for c in parsed.certificates {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    if depth > 0 {
+        return;
+    }
+    for token in parsed
+        .unsigned_attrs
+        .iter()
+        .filter(|a| a.oid == crate::tsp::ID_AA_SIGNATURE_TIME_STAMP)
+        .flat_map(|a| a.values.iter())
+    {
+        collect_cms_certificates(token, out, depth + 1);
+    }
+}
+
+/// CRLs fetched from the `http://` distribution points (RFC 5280 §4.2.1.13) of `certs` whose
+/// issuer has no CRL in `have`; each must parse and verify with its issuer among `certs`.
+/// Unreachable points are skipped: what the signer embedded stays the evidence.
+pub fn fetch_crls(certs: &[Vec<u8>], have: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    use der::Decode;
+    let parsed: Vec<x509_cert::Certificate> = certs
+        .iter()
+        .filter_map(|d| x509_cert::Certificate::from_der(d).ok())
+        .collect();
+    let known: Vec<crate::pki::Crl> = have
+        .iter()
+        .filter_map(|d| crate::pki::parse_crl(d).ok())
+        .collect();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(5)))
+        .build()
+        .into();
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut tried: Vec<String> = Vec::new();
+    for cert in &parsed {
+        let issuer_name = &cert.tbs_certificate.issuer;
+        if known
+            .iter()
+            .any(|c| crate::pki::name::same_name(&c.issuer, issuer_name))
+        {
+            continue;
+        }
+        let Some(issuer) = parsed.iter().find(|i| {
+            crate::pki::name::same_name(&i.tbs_certificate.subject, issuer_name) && *i != cert
+        }) else {
+            continue;
+        };
+        for url in crate::pki::crl_urls(cert) {
+            if tried.contains(&url) || tried.len() >= MAX_FETCHES || !url.starts_with("http://") {
+                continue;
+            }
+            tried.push(url.clone());
+            let Ok(mut resp) = agent.get(&url).call() else {
+                continue;
+            };
+            if resp.status().as_u16() != 200 {
+                continue;
+            }
+            let Ok(body) = resp.body_mut().with_config().limit(MAX_CRL).read_to_vec() else {
+                continue;
+            };
+            if let Ok(crl) = crate::pki::parse_crl(&body)
+                && crl.verify(issuer)
+            {
+                out.push(body);
+                break;
+            }
+        }
+    }
+    out
+}

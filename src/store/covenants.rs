@@ -228,6 +228,7 @@ pub(super) async fn revisions_in(
             index: row.try_get("idx")?,
             pdf_sha256: row.try_get("pdf_sha256")?,
             unit_id,
+            kind: get_enum(row, "kind", RevisionKind::parse)?,
             created_at: get_time(row, "created_at")?,
             signed_units: signed.clone(),
             unsigned_units: signers

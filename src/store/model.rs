@@ -150,6 +150,45 @@ pub struct RegistrationRow {
     pub updated_at: OffsetDateTime,
 }
 
+/// What made a revision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionKind {
+    /// Revision 0: the covenant as rendered at freeze.
+    Rendered,
+    /// A unit's signature.
+    #[default]
+    Signature,
+    /// Validation data in the document security store (PAdES B-LT).
+    ValidationData,
+    /// A document time-stamp (PAdES B-LTA, or B-T for an upload without a signature time-stamp).
+    DocumentTimestamp,
+}
+
+impl RevisionKind {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevisionKind::Rendered => "rendered",
+            RevisionKind::Signature => "signature",
+            RevisionKind::ValidationData => "validation_data",
+            RevisionKind::DocumentTimestamp => "document_timestamp",
+        }
+    }
+
+    /// From its stored name.
+    pub fn parse(s: &str) -> Option<RevisionKind> {
+        [
+            RevisionKind::Rendered,
+            RevisionKind::Signature,
+            RevisionKind::ValidationData,
+            RevisionKind::DocumentTimestamp,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
 /// One revision of a covenant's PDF.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevisionRow {
@@ -157,8 +196,11 @@ pub struct RevisionRow {
     /// 0 = as rendered at freeze, n = after the n-th signature.
     pub index: i64,
     pub pdf_sha256: String,
-    /// The unit whose signature made this revision (`None` for revision 0).
+    /// The unit whose signature made this revision (`None` for the others).
     pub unit_id: Option<String>,
+    /// What made the revision.
+    #[serde(default)]
+    pub kind: RevisionKind,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// Units signed up to and including this revision, in signing order.

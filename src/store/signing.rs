@@ -50,8 +50,8 @@ impl Store {
                 .map_err(|e| unique_conflict(e, || format!("signer {unit:?} listed twice")))?;
         }
         sqlx::query(
-            "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, created_at)
-             VALUES (?1, 0, ?2, NULL, ?3)",
+            "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, created_at, kind)
+             VALUES (?1, 0, ?2, NULL, ?3, 'rendered')",
         )
         .bind(covenant_id)
         .bind(pdf_sha256)
@@ -141,41 +141,13 @@ impl Store {
                 "unit {unit_id} is not a signer of covenant {covenant_id}"
             )));
         }
-        if current.pdf_sha256 != expected_base_sha256 {
-            return Err(StoreError::Stale {
-                covenant: covenant_id.to_owned(),
-                current_index: current.index,
-                current_sha256: current.pdf_sha256,
-                expected: expected_base_sha256.to_owned(),
-            });
-        }
-        let index = current.index + 1;
-        sqlx::query(
-            "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(covenant_id)
-        .bind(index)
-        .bind(new_pdf_sha256)
-        .bind(unit_id)
-        .bind(timestamp(stamp.at)?)
-        .execute(tx.conn())
-        .await?;
-        let mut details = json!({
-            "index": index, "unit": unit_id, "base_sha256": expected_base_sha256,
-            "pdf_sha256": new_pdf_sha256,
-        });
-        if let (Some(d), Some(n)) = (details.as_object_mut(), note.as_object()) {
-            for (k, v) in n {
-                d.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
-        audit::append(
+        append_on(
             tx.conn(),
             stamp,
-            Some(covenant_id),
-            "revision.append",
-            details,
+            &current,
+            (expected_base_sha256, new_pdf_sha256),
+            (Some(unit_id), RevisionKind::Signature),
+            note,
         )
         .await?;
         if state == State::Frozen {
@@ -192,6 +164,44 @@ impl Store {
             )
             .await?;
         }
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Appends a revision that is not a signature (validation data, a document time-stamp) on
+    /// top of `expected_base_sha256`, with a compare-and-swap like [`Store::append_revision`];
+    /// the audit event `revision.maintain` carries `note`. Allowed while signing, once
+    /// completed, and after archiving (renewal).
+    pub async fn append_maintenance(
+        &self,
+        stamp: &Stamp<'_>,
+        covenant_id: &str,
+        expected_base_sha256: &str,
+        new_pdf_sha256: &str,
+        kind: RevisionKind,
+        note: &Value,
+    ) -> Result<RevisionRow> {
+        check_sha256(expected_base_sha256)?;
+        check_sha256(new_pdf_sha256)?;
+        if matches!(kind, RevisionKind::Rendered | RevisionKind::Signature) {
+            return Err(StoreError::Invalid(format!(
+                "{} is not a maintenance revision",
+                kind.as_str()
+            )));
+        }
+        let mut tx = self.begin_write().await?;
+        require_state(tx.conn(), covenant_id, Action::Maintain).await?;
+        let current = current_in(tx.conn(), covenant_id).await?;
+        append_on(
+            tx.conn(),
+            stamp,
+            &current,
+            (expected_base_sha256, new_pdf_sha256),
+            (None, kind),
+            note,
+        )
+        .await?;
+        let new = current_in(tx.conn(), covenant_id).await?;
         tx.commit().await?;
         Ok(new)
     }
@@ -298,4 +308,59 @@ fn prepare_from_row(row: &SqliteRow) -> Result<PrepareRow> {
         prepared_sha256: row.try_get("prepared_sha256")?,
         created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
     })
+}
+
+/// Appends the revision after `current` in the caller's transaction: a compare-and-swap on
+/// the base (`Stale` when `current` is not `expected_base`), the row, and its audit event
+/// (`revision.append` for a signature, `revision.maintain` otherwise) with `note` merged into
+/// its details.
+async fn append_on(
+    conn: &mut sqlx::SqliteConnection,
+    stamp: &Stamp<'_>,
+    current: &RevisionRow,
+    (expected_base, new_sha): (&str, &str),
+    (unit_id, kind): (Option<&str>, RevisionKind),
+    note: &Value,
+) -> Result<i64> {
+    let covenant_id = current.covenant_id.as_str();
+    if current.pdf_sha256 != expected_base {
+        return Err(StoreError::Stale {
+            covenant: covenant_id.to_owned(),
+            current_index: current.index,
+            current_sha256: current.pdf_sha256.clone(),
+            expected: expected_base.to_owned(),
+        });
+    }
+    let index = current.index + 1;
+    sqlx::query(
+        "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, created_at, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(covenant_id)
+    .bind(index)
+    .bind(new_sha)
+    .bind(unit_id)
+    .bind(timestamp(stamp.at)?)
+    .bind(kind.as_str())
+    .execute(&mut *conn)
+    .await?;
+    let (action, mut details) = match unit_id {
+        Some(unit) => (
+            "revision.append",
+            json!({"index": index, "unit": unit, "base_sha256": expected_base,
+                   "pdf_sha256": new_sha}),
+        ),
+        None => (
+            "revision.maintain",
+            json!({"index": index, "kind": kind.as_str(), "base_sha256": expected_base,
+                   "pdf_sha256": new_sha}),
+        ),
+    };
+    if let (Some(d), Some(n)) = (details.as_object_mut(), note.as_object()) {
+        for (k, v) in n {
+            d.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    audit::append(conn, stamp, Some(covenant_id), action, details).await?;
+    Ok(index)
 }

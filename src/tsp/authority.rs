@@ -187,6 +187,21 @@ impl Authority {
         now: OffsetDateTime,
         rng: &mut impl rand_core::CryptoRngCore,
     ) -> Result<Authority, CaError> {
+        Self::open_or_create_with_root(dir, root_name, policy, now, rng).map(|(tsa, _)| tsa)
+    }
+
+    /// [`Authority::open_or_create`], also giving the issuing CA (it signs the CRL of the
+    /// TSA's certificate).
+    ///
+    /// # Errors
+    /// As [`Authority::open_or_create`].
+    pub fn open_or_create_with_root(
+        dir: &Path,
+        root_name: &str,
+        policy: ObjectIdentifier,
+        now: OffsetDateTime,
+        rng: &mut impl rand_core::CryptoRngCore,
+    ) -> Result<(Authority, BlocCa), CaError> {
         let root_dir = dir.join(ROOT_DIR);
         let root = if root_dir.join(crate::ca::KEY_FILE).exists() {
             BlocCa::open(&root_dir)?
@@ -230,6 +245,8 @@ impl Authority {
             .into_iter()
             .next()
             .ok_or(CaError::NoCertificate)?;
-        Authority::new(key, cert, vec![root.cert.clone()], policy).map_err(|_| CaError::KeyMismatch)
+        let tsa = Authority::new(key, cert, vec![root.cert.clone()], policy)
+            .map_err(|_| CaError::KeyMismatch)?;
+        Ok((tsa, root))
     }
 }

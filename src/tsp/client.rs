@@ -24,6 +24,9 @@ pub struct RemoteTsa {
     pub basic_auth: Option<String>,
     /// How long one request may take.
     pub timeout: Duration,
+    /// Refuse a token whose TSA does not chain to the trust roots (on by default; the command
+    /// line turns it off when no TSA root is given, and says so).
+    pub require_trusted: bool,
 }
 
 impl std::fmt::Debug for RemoteTsa {
@@ -42,6 +45,7 @@ impl RemoteTsa {
             url: url.to_owned(),
             basic_auth: None,
             timeout: Duration::from_secs(30),
+            require_trusted: true,
         };
         if let Some((scheme, rest)) = url.split_once("://") {
             let authority_end = rest.find('/').unwrap_or(rest.len());
@@ -124,7 +128,11 @@ impl RemoteTsa {
             |h| (h.oid() == imprint.hash_oid).then(|| imprint.digest.clone()),
             trust,
         );
-        if let Some(p) = check.problems.first() {
+        if let Some(p) = check
+            .problems
+            .iter()
+            .find(|p| self.require_trusted || !matches!(p, super::TokenProblem::Untrusted { .. }))
+        {
             return Err(TspError::Rejected(format!("{p:?}")));
         }
         let echoed = check.info.as_ref().and_then(|i: &TstInfo| i.nonce.clone());

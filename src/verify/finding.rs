@@ -8,7 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::report::{ModificationLevel, SignatureReport, Verdict, VerificationReport};
+use super::report::{
+    CheckedAt, ModificationLevel, PadesLevel, SignatureReport, TimeSource, Verdict,
+    VerificationReport,
+};
 use crate::cms::{CmsNote, CmsProblem};
 use crate::pki::ChainProblem;
 use crate::tsp::TokenProblem;
@@ -1672,6 +1675,60 @@ impl SignatureReport {
     /// [`Self::message`] in English.
     pub fn message_en(&self) -> String {
         self.message(Lang::En)
+    }
+}
+
+impl PadesLevel {
+    /// What the level means, in `lang`.
+    pub fn text(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (PadesLevel::BB, Lang::Vi) => {
+                "chưa có dấu thời gian: thời điểm ký chỉ do người ký khai"
+            }
+            (PadesLevel::BB, Lang::En) => {
+                "no time-stamp: the signing time is only the signer's claim"
+            }
+            (PadesLevel::BT, Lang::Vi) => "có dấu thời gian tin cậy chứng minh thời điểm ký",
+            (PadesLevel::BT, Lang::En) => "a trusted time-stamp proves when it was signed",
+            (PadesLevel::BLT, Lang::Vi) => {
+                "có dấu thời gian và dữ liệu kiểm tra thu hồi lưu trong tệp"
+            }
+            (PadesLevel::BLT, Lang::En) => "time-stamped, with the revocation data in the file",
+            (PadesLevel::BLTA, Lang::Vi) => {
+                "lưu trữ dài hạn: dữ liệu kiểm tra được đóng dấu thời gian tài liệu"
+            }
+            (PadesLevel::BLTA, Lang::En) => {
+                "long-term archive: the validation data is under a document time-stamp"
+            }
+        }
+    }
+}
+
+impl CheckedAt {
+    /// What the time rests on, in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let tsa = self.tsa.clone().unwrap_or_default();
+        let field = self.field.clone().unwrap_or_default();
+        match (self.source, lang) {
+            (TimeSource::SignatureTimestamp, Lang::Vi) => {
+                format!("dấu thời gian của chữ ký, do {tsa} cấp")
+            }
+            (TimeSource::SignatureTimestamp, Lang::En) => {
+                format!("the signature's time-stamp, by {tsa}")
+            }
+            (TimeSource::DocumentTimestamp, Lang::Vi) => {
+                format!("dấu thời gian tài liệu ở ô {field}, do {tsa} cấp")
+            }
+            (TimeSource::DocumentTimestamp, Lang::En) => {
+                format!("the document time-stamp in field {field}, by {tsa}")
+            }
+            (TimeSource::VerificationTime, Lang::Vi) => {
+                "thời điểm xác minh, vì không có dấu thời gian".into()
+            }
+            (TimeSource::VerificationTime, Lang::En) => {
+                "the time of verification: no time-stamp".into()
+            }
+        }
     }
 }
 

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::helpers::temp_dir;
-use crate::http_support::pyhanko_validate;
 use crate::webdriver::{Browser, free_port};
 
 const Y2021: &str = "KTD-VHXH-QN-2021";
@@ -339,8 +338,16 @@ fn web_interface_registration_review_signing_and_verification_in_chromium() {
     let pdf = s.get_bytes(&format!("/covenants/{Y2021}/document.pdf"));
     let dir = temp_dir("browser-pyhanko");
     std::fs::write(dir.join("signed.pdf"), &pdf).unwrap();
-    let text = pyhanko_validate(&s.keys().join("ca.pem"), &dir.join("signed.pdf"));
-    assert_eq!(text.matches("INTACT:TRUSTED").count(), 2, "{text}");
+    let text = giaouoc::test_support::pyhanko_validate_with(
+        &[&s.keys().join("ca.pem"), &s.keys().join("tsa-ca.pem")],
+        &dir.join("signed.pdf"),
+    );
+    assert_eq!(text.matches(":INTACT:TRUSTED").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("TIMESTAMP_TOKEN<INTACT:TRUSTED>").count(),
+        2,
+        "{text}"
+    );
     logout(&b);
 
     // --- Verify (public): the signed file is valid, a tampered copy is red.
@@ -594,11 +601,13 @@ fn leaders_sign_with_ecdsa_and_rsa_keys_in_chromium_and_upload_a_file_signed_els
         .arg(s.keys().join("ca.pem"))
         .arg("--trust")
         .arg(&ca.root)
+        .arg("--trust")
+        .arg(s.keys().join("tsa-ca.pem"))
         .arg("--trust-replace")
         .arg(work.join("signed.pdf"))
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    assert_eq!(text.matches("INTACT:TRUSTED").count(), 3, "{text}");
+    assert_eq!(text.matches(":INTACT:TRUSTED").count(), 3, "{text}");
 }

@@ -230,20 +230,29 @@ fn check_consistent(s: &Server, ca: &x509_cert::Certificate, acknowledged: &[Str
     if !signed.is_empty() {
         assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
     }
-    // The revisions chain: one per signature, in order, each recorded in the audit trail.
+    // The revisions chain: one per signature, in order, then (once all signed) the long-term
+    // validation revisions; each recorded in the audit trail.
     let revisions = s.json(&format!("/covenants/{COVENANT}/revisions"));
-    assert_eq!(
-        revisions["revisions"].as_array().map_or(0, Vec::len),
-        signed.len() + 1,
-        "{revisions}"
-    );
-    let appended = audit["events"]
+    let kinds: Vec<&str> = revisions["revisions"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["action"] == "revision.append")
-        .count();
-    assert_eq!(appended, signed.len());
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    let signatures = kinds.iter().filter(|k| **k == "signature").count();
+    let maintenance = kinds.len() - signatures - 1;
+    assert_eq!(signatures, signed.len(), "{revisions}");
+    assert_eq!(kinds.first(), Some(&"rendered"), "{revisions}");
+    let count = |action: &str| {
+        audit["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == action)
+            .count()
+    };
+    assert_eq!(count("revision.append"), signed.len());
+    assert_eq!(count("revision.maintain"), maintenance);
     covenant
 }
 

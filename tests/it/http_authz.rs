@@ -49,6 +49,7 @@ async fn setup(app: &TestApp) -> Callers {
 const S200: u16 = 200;
 const S201: u16 = 201;
 const S303: u16 = 303;
+const S400: u16 = 400;
 const S401: u16 = 401;
 const S403: u16 = 403;
 const S404: u16 = 404;
@@ -274,6 +275,22 @@ fn api_cases() -> Vec<Case> {
             public(S200),
         ),
         ("POST", "/verify", "/verify".into(), None, public(S422)),
+        // The built-in TSA answers anyone; a body that is not a time-stamp query is a 400.
+        ("POST", "/tsa", "/tsa".into(), Some(json!({})), public(S400)),
+        (
+            "GET",
+            "/tsa/ca.pem",
+            "/tsa/ca.pem".into(),
+            None,
+            public(S200),
+        ),
+        (
+            "GET",
+            "/tsa/ca.crl",
+            "/tsa/ca.crl".into(),
+            None,
+            public(S200),
+        ),
         (
             "POST",
             "/covenants/{id}/archive",

@@ -63,7 +63,17 @@ async fn the_whole_year_over_http() {
         .await
         .expect(StatusCode::OK)
         .json();
-    assert_eq!(revisions["revisions"].as_array().unwrap().len(), 17);
+    // The rendering, 16 signatures, then PAdES B-LT (/DSS) and B-LTA (a document time-stamp).
+    let kinds: Vec<&str> = revisions["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    let mut want = vec!["rendered"];
+    want.extend(["signature"; 16]);
+    want.extend(["validation_data", "document_timestamp"]);
+    assert_eq!(kinds, want);
 
     // Archive (by the leader unit), then look the file up by its hash, publicly.
     let archived = app
@@ -76,6 +86,7 @@ async fn the_whole_year_over_http() {
         .expect(StatusCode::CREATED)
         .json();
     assert_eq!(archived["verdict"], "valid");
+    assert_eq!(archived["level"], "B-LTA", "{archived}");
     let sha = archived["pdf_sha256"].as_str().unwrap().to_owned();
     let lookup = app
         .get(&format!("/archive/{sha}"), None)
@@ -121,16 +132,31 @@ async fn the_whole_year_over_http() {
     let ca = pki::certificates_from_pem_or_der(&ca_pem)
         .unwrap()
         .remove(0);
+    let tsa_pem = app
+        .get("/tsa/ca.pem", None)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let tsa = pki::certificates_from_pem_or_der(&tsa_pem)
+        .unwrap()
+        .remove(0);
     let report = verify::verify_pdf(
         &pdf,
         &VerifyOptions {
-            trust_roots: vec![ca],
+            trust_roots: vec![ca, tsa],
             ..VerifyOptions::default()
         },
     )
     .unwrap();
     assert_eq!(report.verdict, Verdict::Valid, "{:#?}", report.problems);
     assert_eq!(report.signatures.len(), 16);
+    for s in &report.signatures {
+        assert_eq!(s.level, Some(verify::PadesLevel::BLTA), "{}", s.field);
+        let at = s.checked_at.as_ref().unwrap();
+        assert_eq!(at.source, verify::TimeSource::SignatureTimestamp);
+    }
+    assert_eq!(report.document_timestamps.len(), 1);
+    assert!(report.document_timestamps[0].valid);
     assert!(report.unsigned_fields.is_empty());
     assert_eq!(report.file_sha256, sha);
 
@@ -144,10 +170,24 @@ async fn the_whole_year_over_http() {
     // pyHanko, the third-party judge.
     let dir = temp_dir("http-year-pyhanko");
     std::fs::write(dir.join("ca.pem"), &ca_pem).unwrap();
+    std::fs::write(dir.join("tsa.pem"), &tsa_pem).unwrap();
     std::fs::write(dir.join("archived.pdf"), &pdf).unwrap();
-    let text = pyhanko_validate(&dir.join("ca.pem"), &dir.join("archived.pdf"));
-    assert_eq!(text.matches("INTACT:TRUSTED").count(), 16, "{text}");
+    let roots = [dir.join("ca.pem"), dir.join("tsa.pem")];
+    let roots: Vec<&std::path::Path> = roots.iter().map(|p| p.as_path()).collect();
+    let text = giaouoc::test_support::pyhanko_validate_with(&roots, &dir.join("archived.pdf"));
+    assert_eq!(text.matches(":INTACT:TRUSTED").count(), 16, "{text}");
+    assert_eq!(
+        text.matches("TIMESTAMP_TOKEN<INTACT:TRUSTED>").count(),
+        16,
+        "{text}"
+    );
     assert!(!text.contains("ILLEGAL"), "{text}");
+    // The long-term levels, AdES-style, at the present time.
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let text = giaouoc::test_support::pyhanko_adesverify(&roots, &dir.join("archived.pdf"), &now);
+    assert_eq!(text.matches(":INTACT:TRUSTED").count(), 16, "{text}");
 
     // The audit trail verifies; an edited event does not.
     let export = app

@@ -252,8 +252,9 @@ async fn enrolled_rsa_and_ecdsa_certificates_sign_by_hash_beside_ed25519_leaders
     // pyHanko with both roots: every signature INTACT:TRUSTED.
     let bloc_pem = dir.join("bloc-ca.pem");
     std::fs::write(&bloc_pem, pki::certificate_to_pem(&bloc_ca.cert).unwrap()).unwrap();
-    let text = giaouoc::test_support::pyhanko_validate_with(&[&bloc_pem, &ca.root], &out);
-    assert_eq!(text.matches("INTACT:TRUSTED").count(), 16, "{text}");
+    let tsa_pem = app.dir.join("tsa/root/ca.crt");
+    let text = giaouoc::test_support::pyhanko_validate_with(&[&bloc_pem, &ca.root, &tsa_pem], &out);
+    assert_eq!(text.matches(":INTACT:TRUSTED").count(), 16, "{text}");
 
     // poppler checks RSA and ECDSA (not Ed25519): signatures 3 and 5 are valid.
     let sig = Command::new(giaouoc::test_support::require("pdfsig"))
@@ -261,8 +262,14 @@ async fn enrolled_rsa_and_ecdsa_certificates_sign_by_hash_beside_ed25519_leaders
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&sig.stdout);
+    // 16 signatures, then the document time-stamp the service added once all had signed.
     let blocks: Vec<&str> = text.split("Signature #").skip(1).collect();
-    assert_eq!(blocks.len(), 16, "{text}");
+    assert_eq!(blocks.len(), 17, "{text}");
+    assert!(
+        blocks[16].contains("Signature Field Name: DocTS1"),
+        "{}",
+        blocks[16]
+    );
     for n in [2, 4] {
         assert!(
             blocks[n].contains("Signature Validation: Signature is Valid."),
@@ -471,7 +478,23 @@ async fn a_file_signed_elsewhere_is_accepted_only_as_one_valid_signature_of_the_
         accepted["tool"].as_str().unwrap_or("").contains("pyHanko"),
         "{accepted}"
     );
-    assert_eq!(current_pdf(&app).await, first);
+    // The upload had no signature time-stamp: the service added a document time-stamp (B-T).
+    assert_eq!(accepted["index"], 4, "{accepted}");
+    assert_eq!(accepted["document_timestamp_index"], 5, "{accepted}");
+    let current = current_pdf(&app).await;
+    assert!(current.starts_with(&first) && current.len() > first.len());
+    let report = post_pdf(&app, "/verify", None, current.to_vec())
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let u07 = report["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["field"] == "U07")
+        .unwrap();
+    assert_eq!(u07["level"], "B-T", "{u07}");
+    assert_eq!(u07["checked_at"]["source"], "document_timestamp", "{u07}");
     let audit = app
         .get(&format!("/covenants/{COVENANT}/audit"), Some(&app.admin))
         .await
@@ -494,7 +517,7 @@ async fn a_file_signed_elsewhere_is_accepted_only_as_one_valid_signature_of_the_
     );
     let v = r.json();
     assert_eq!(v["error"], "stale");
-    assert!(v["message"].as_str().unwrap().contains("(5,"), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("(6,"), "{v}");
     // Built on the current revision, it is accepted.
     let now = current_pdf(&app).await;
     upload(
@@ -586,7 +609,9 @@ async fn a_desktop_tool_signs_through_one_time_links_that_cannot_be_reused_or_ou
             .contains("/revisions/"),
         "{answer}"
     );
-    assert_eq!(current_pdf(&app).await, signed);
+    // The signed file, then the document time-stamp its signature lacked.
+    let current = current_pdf(&app).await;
+    assert!(current.starts_with(&signed) && current.len() > signed.len());
 
     // Used up: the same upload and the download are refused, in the tool's format.
     let again = app.send(send(ctype, body)).await;
@@ -617,7 +642,8 @@ async fn a_desktop_tool_signs_through_one_time_links_that_cannot_be_reused_or_ou
     let v = late.json();
     assert_eq!(v["Status"], false);
     assert!(v["Message"].as_str().unwrap().contains("hết hạn"), "{v}");
-    assert_eq!(revision_index(&app).await, 1, "nothing else was stored");
+    // The upload (1) and its document time-stamp (2), nothing else.
+    assert_eq!(revision_index(&app).await, 2, "nothing else was stored");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -739,8 +765,11 @@ async fn a_bloc_with_a_p256_ca_certifies_p256_leaders_whose_signatures_others_ch
     std::fs::write(&out, current_pdf(&app).await).unwrap();
     let ca_pem = dir.join("ca.pem");
     std::fs::write(&ca_pem, &ca.cert_pem).unwrap();
-    let text = pyhanko_validate(&ca_pem, &out);
-    assert!(text.contains("INTACT:TRUSTED"), "{text}");
+    let text = giaouoc::test_support::pyhanko_validate_with(
+        &[&ca_pem, &app.dir.join("tsa/root/ca.crt")],
+        &out,
+    );
+    assert!(text.contains(":INTACT:TRUSTED"), "{text}");
     let sig = Command::new(giaouoc::test_support::require("pdfsig"))
         .arg(&out)
         .output()

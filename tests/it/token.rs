@@ -261,11 +261,14 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
     );
     succeeded(&out, "giaouoc");
 
-    // Offline with the token's ECDSA key, then uploaded.
+    // Offline with the token's ECDSA key and a time-stamp from the service's TSA (RFC 3161
+    // over HTTP, its token checked against the TSA root), then uploaded.
     let (_, current) = server.get(&format!("/covenants/{COVENANT}/document.pdf"));
     let base = dir.join("base.pdf");
     let signed = dir.join("u05.pdf");
     std::fs::write(&base, &current).unwrap();
+    let tsa_url = format!("{}/tsa", server.url);
+    let tsa_root = dir.join("data/tsa/root/ca.crt");
     let out = giaouoc(
         &conf,
         &[
@@ -282,6 +285,10 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
             ca.intermediate.to_str().unwrap(),
             "--out",
             signed.to_str().unwrap(),
+            "--tsa-url",
+            &tsa_url,
+            "--tsa-trust",
+            tsa_root.to_str().unwrap(),
         ],
         PIN,
     );
@@ -313,8 +320,14 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
     let bloc_ca = dir.join("bloc-ca.pem");
     let (_, ca_pem) = server.get(&format!("/blocs/{BLOC}/ca.pem"));
     std::fs::write(&bloc_ca, ca_pem).unwrap();
-    let text = giaouoc::test_support::pyhanko_validate_with(&[&bloc_ca, &ca.root], &file);
-    assert_eq!(text.matches("INTACT:TRUSTED").count(), 3, "{text}");
+    let tsa_ca = dir.join("data/tsa/root/ca.crt");
+    let text = giaouoc::test_support::pyhanko_validate_with(&[&bloc_ca, &ca.root, &tsa_ca], &file);
+    assert_eq!(text.matches(":INTACT:TRUSTED").count(), 3, "{text}");
+    assert_eq!(
+        text.matches("TIMESTAMP_TOKEN<INTACT:TRUSTED>").count(),
+        3,
+        "{text}"
+    );
     let sig = Command::new(require("pdfsig")).arg(&file).output().unwrap();
     let text = String::from_utf8_lossy(&sig.stdout);
     assert_eq!(text.matches("Signature is Valid.").count(), 2, "{text}");

@@ -607,6 +607,18 @@ fn report_view(report: &VerificationReport) -> Value {
                     json!(s.algorithm.map(|a| a.to_string())),
                 );
                 obj.insert("acceptable".into(), json!(s.is_acceptable()));
+                obj.insert(
+                    "level_vi".into(),
+                    json!(s.level.map(|l| l.text(crate::verify::Lang::Vi))),
+                );
+                obj.insert(
+                    "checked_at_vi".into(),
+                    json!(
+                        s.checked_at
+                            .as_ref()
+                            .map(|c| c.text(crate::verify::Lang::Vi))
+                    ),
+                );
             }
         }
     }

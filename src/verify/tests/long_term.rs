@@ -16,14 +16,31 @@ use crate::tsp::{Authority, MessageImprint, TimeStampRequest};
 
 /// The built-in TSA (seeded), created in a fresh folder.
 fn tsa() -> &'static Authority {
-    static TSA: std::sync::OnceLock<Authority> = std::sync::OnceLock::new();
+    &tsa_and_root().0
+}
+
+/// The CRL of the TSA's certificate (nothing revoked).
+fn tsa_crl() -> Vec<u8> {
+    tsa_and_root()
+        .1
+        .crl(
+            &[],
+            datetime!(2026-03-16 00:00 UTC),
+            datetime!(2026-03-23 00:00 UTC),
+            1,
+        )
+        .unwrap()
+}
+
+fn tsa_and_root() -> &'static (Authority, crate::ca::BlocCa) {
+    static TSA: std::sync::OnceLock<(Authority, crate::ca::BlocCa)> = std::sync::OnceLock::new();
     TSA.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!(
             "giaouoc-lt-{}-{}",
             std::process::id(),
             OffsetDateTime::now_utc().unix_timestamp_nanos()
         ));
-        Authority::open_or_create(
+        Authority::open_or_create_with_root(
             &dir,
             "CA dấu thời gian thử",
             crate::tsp::DEFAULT_POLICY,
@@ -143,7 +160,7 @@ fn validation_data_then_a_document_time_stamp_make_b_lt_then_b_lta() {
     let pdf = honest(at);
     let data = ValidationData {
         certificates: vec![der(&f.ca), der(tsa().certificate()), der(tsa().root())],
-        crls: vec![crl_der(&[], datetime!(2026-03-16 00:00 UTC))],
+        crls: vec![crl_der(&[], datetime!(2026-03-16 00:00 UTC)), tsa_crl()],
         ocsps: vec![],
     };
     let lt = add_validation_data(&pdf, &data).unwrap();
