@@ -83,6 +83,8 @@ pub struct BlocCa {
     /// The same, PEM.
     pub cert_pem: String,
     key: pki::IssuerKey,
+    /// Where the certificates it issues say its CRL and OCSP responder are.
+    urls: Option<pki::RevocationUrls>,
 }
 
 impl std::fmt::Debug for BlocCa {
@@ -119,7 +121,26 @@ impl BlocCa {
             cert,
             cert_pem,
             key,
+            urls: None,
         })
+    }
+
+    /// The same CA, naming `urls` in the certificates it issues from now on.
+    pub fn with_revocation_urls(mut self, urls: pki::RevocationUrls) -> BlocCa {
+        self.urls = Some(urls);
+        self
+    }
+
+    /// Answers a DER OCSP request about its certificates (RFC 6960), signing itself:
+    /// `status_of` gives each serial's status (DER INTEGER contents).
+    pub fn ocsp(
+        &self,
+        request: &[u8],
+        status_of: impl Fn(&[u8]) -> pki::ocsp::OcspStatus,
+        now: OffsetDateTime,
+        next_update: OffsetDateTime,
+    ) -> Vec<u8> {
+        pki::ocsp::respond(request, &self.key, &self.cert, status_of, now, next_update)
     }
 
     /// The CA kept in `dir` (`ca.key`, `ca.crt`); the key must be the certificate's.
@@ -143,6 +164,7 @@ impl BlocCa {
             cert,
             cert_pem,
             key,
+            urls: None,
         })
     }
 
@@ -210,8 +232,14 @@ impl BlocCa {
         if not_after <= not_before {
             return Err(CaError::OutsideValidity);
         }
-        Ok(pki::issue_leader_certificate_with(
-            &self.key, &self.cert, public_key, subject, serial, not_before, not_after,
+        Ok(pki::issue_leader_certificate_pointing(
+            &self.key,
+            &self.cert,
+            public_key,
+            subject,
+            serial,
+            (not_before, not_after),
+            self.urls.as_ref(),
         )?)
     }
 

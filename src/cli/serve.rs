@@ -59,6 +59,11 @@ pub(crate) struct Args {
     /// The built-in TSA's policy OID [default: 2.25.3161.1, no published policy].
     #[arg(long, env = "GIAOUOC_TSA_POLICY")]
     tsa_policy: Option<String>,
+    /// The address users and verifiers reach the service at; new certificates name the
+    /// bloc's CRL (<url>/blocs/<bloc>/ca.crl) and OCSP responder (<url>/blocs/<bloc>/ocsp)
+    /// under it [default: http://<addr>].
+    #[arg(long, env = "GIAOUOC_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// The settings file.
@@ -74,6 +79,7 @@ struct FileSettings {
     ca_alg: Option<giaouoc::ca::CaKeyKind>,
     tsa_url: Option<String>,
     tsa_policy: Option<String>,
+    public_url: Option<String>,
 }
 
 /// Settings after flags, environment, file and defaults.
@@ -88,6 +94,7 @@ struct Settings {
     ca_alg: giaouoc::ca::CaKeyKind,
     tsa_url: Option<String>,
     tsa_policy: der::asn1::ObjectIdentifier,
+    public_url: Option<String>,
 }
 
 fn settings(a: Args) -> Result<Settings> {
@@ -125,6 +132,7 @@ fn settings(a: Args) -> Result<Settings> {
                 .map_err(|e| anyhow::anyhow!("--tsa-policy {p:?} không phải OID: {e}"))?,
             None => giaouoc::tsp::DEFAULT_POLICY,
         },
+        public_url: a.public_url.or(file.public_url),
     })
 }
 
@@ -152,6 +160,10 @@ async fn serve(a: Settings) -> Result<()> {
     if !trust_anchors.is_empty() {
         tracing::info!(count = trust_anchors.len(), "trust anchors loaded");
     }
+    let listener = TcpListener::bind(a.addr)
+        .await
+        .with_context(|| format!("không mở được địa chỉ {}", a.addr))?;
+    let url = format!("http://{}", listener.local_addr()?);
     let options = Options {
         max_upload: a.max_upload_mb.saturating_mul(1024 * 1024),
         admin_token: a.admin_token.clone().filter(|t| !t.is_empty()),
@@ -160,6 +172,7 @@ async fn serve(a: Settings) -> Result<()> {
         ca_key: a.ca_alg,
         tsa: a.tsa_url.as_deref().map(giaouoc::tsp::RemoteTsa::new),
         tsa_policy: a.tsa_policy,
+        public_url: Some(a.public_url.clone().unwrap_or_else(|| url.clone())),
         ..Options::default()
     };
     let state = AppState::open(&a.data_dir, options).await?;
@@ -169,10 +182,6 @@ async fn serve(a: Settings) -> Result<()> {
     {
         new_admin = Some(token.secret);
     }
-    let listener = TcpListener::bind(a.addr)
-        .await
-        .with_context(|| format!("không mở được địa chỉ {}", a.addr))?;
-    let url = format!("http://{}", listener.local_addr()?);
     let demo = if a.demo {
         http::demo::seed(&state, new_admin.as_deref()).await?
     } else {
@@ -229,6 +238,7 @@ mod tests {
             ca_alg: None,
             tsa_url: None,
             tsa_policy: None,
+            public_url: None,
         }
     }
 

@@ -155,6 +155,7 @@ fn time_stamp(url: &str, roots: &[PathBuf], cms: &[u8]) -> Result<Vec<u8>> {
         roots: &trusted,
         certificates: &[],
         crls: &[],
+        ocsps: &[],
         checks: &checks,
     };
     let value = sign::signature_value(cms)?;

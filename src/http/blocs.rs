@@ -25,6 +25,7 @@ pub(super) fn routes(r: Routes) -> Routes {
     r.get("/blocs/{bloc}", get_bloc)
         .get("/blocs/{bloc}/ca.pem", ca_pem)
         .get("/blocs/{bloc}/ca.crl", ca_crl)
+        .post("/blocs/{bloc}/ocsp", ocsp)
         .post(
             "/blocs/{bloc}/certificates/{serial}/revoke",
             revoke_certificate,
@@ -78,6 +79,57 @@ async fn ca_crl(State(state): State<AppState>, Path(bloc): Path<String>) -> ApiR
                 HeaderValue::from_static("max-age=60"),
             ),
         ],
+        der,
+    )
+        .into_response())
+}
+
+/// `POST /blocs/{bloc}/ocsp`: the bloc CA's OCSP responder (RFC 6960 §2.1, Appendix A.1:
+/// `application/ocsp-request` in, `application/ocsp-response` out), signed by the CA, valid
+/// for a day; a certificate it issued is `good` or `revoked` at its revocation time, any
+/// other serial `unknown`.
+async fn ocsp(
+    State(state): State<AppState>,
+    Path(bloc): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<axum::response::Response> {
+    let ca = state
+        .shared
+        .cas
+        .get(&bloc)
+        .ok_or_else(|| ApiError::not_found(format!("không có khối thi đua \"{bloc}\"")))?;
+    if body.len() > 64 * 1024 {
+        return Err(ApiError::PayloadTooLarge { limit: 64 * 1024 });
+    }
+    let certificates = state.store.list_certificates(&bloc).await?;
+    let issued: Vec<(Vec<u8>, Option<time::OffsetDateTime>)> = certificates
+        .iter()
+        .filter_map(|c| {
+            let (leaf, _) = pki::leaf_and_chain(c.cert_pem.as_bytes()).ok()?;
+            (leaf.tbs_certificate.issuer == ca.cert.tbs_certificate.subject).then(|| {
+                (
+                    leaf.tbs_certificate.serial_number.as_bytes().to_vec(),
+                    c.revoked_at,
+                )
+            })
+        })
+        .collect();
+    let now = state.now();
+    let der = ca.ocsp(
+        &body,
+        |serial| match issued.iter().find(|(s, _)| s.as_slice() == serial) {
+            Some((_, Some(at))) => pki::ocsp::OcspStatus::Revoked(*at),
+            Some((_, None)) => pki::ocsp::OcspStatus::Good,
+            None => pki::ocsp::OcspStatus::Unknown,
+        },
+        now,
+        now + time::Duration::days(1),
+    );
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/ocsp-response",
+        )],
         der,
     )
         .into_response())

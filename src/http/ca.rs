@@ -52,6 +52,9 @@ pub(crate) fn issue_leader(
 /// Every bloc CA this service holds the key of.
 pub(crate) struct CaRing {
     dir: PathBuf,
+    /// The service's public URL: new certificates name the bloc's CRL and OCSP responder
+    /// under it.
+    public_url: Option<String>,
     /// The kind of key a new bloc's CA gets.
     new_key: crate::ca::CaKeyKind,
     cas: RwLock<BTreeMap<String, Arc<BlocCa>>>,
@@ -64,7 +67,9 @@ impl CaRing {
         data_dir: &Path,
         store: &Store,
         new_key: crate::ca::CaKeyKind,
+        public_url: Option<String>,
     ) -> Result<CaRing, StoreError> {
+        let public_url = public_url.map(|u| u.trim_end_matches('/').to_owned());
         let dir = data_dir.join("ca");
         tokio::fs::create_dir_all(&dir).await?;
         let mut cas = BTreeMap::new();
@@ -86,6 +91,7 @@ impl CaRing {
             };
             match BlocCa::open(&entry.path()) {
                 Ok(ca) if same_cert(&ca.cert, &bloc.ca_cert_pem) => {
+                    let ca = pointing(ca, public_url.as_deref(), &bloc_id);
                     cas.insert(bloc_id, Arc::new(ca));
                 }
                 Ok(_) => {
@@ -98,6 +104,7 @@ impl CaRing {
         }
         Ok(CaRing {
             dir,
+            public_url,
             new_key,
             cas: RwLock::new(cas),
             create: tokio::sync::Mutex::new(()),
@@ -171,12 +178,24 @@ impl CaRing {
             let _ = tokio::fs::remove_dir_all(&folder).await;
             return Err(e.into());
         }
-        let ca = Arc::new(ca);
+        let ca = Arc::new(pointing(ca, self.public_url.as_deref(), bloc_id));
         if let Ok(mut cas) = self.cas.write() {
             cas.insert(bloc_id.to_owned(), Arc::clone(&ca));
         }
         tracing::info!(bloc = bloc_id, "bloc CA created");
         Ok(ca)
+    }
+}
+
+/// The CA naming, in the certificates it issues, the bloc's CRL and OCSP URLs under the
+/// service's public URL (RFC 5280 §4.2.1.13, §4.2.2.1).
+fn pointing(ca: BlocCa, public_url: Option<&str>, bloc_id: &str) -> BlocCa {
+    match public_url {
+        Some(url) => ca.with_revocation_urls(pki::RevocationUrls {
+            crl: format!("{url}/blocs/{bloc_id}/ca.crl"),
+            ocsp: format!("{url}/blocs/{bloc_id}/ocsp"),
+        }),
+        None => ca,
     }
 }
 

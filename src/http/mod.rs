@@ -91,6 +91,9 @@ pub struct Options {
     pub tsa: Option<crate::tsp::RemoteTsa>,
     /// The built-in TSA's policy OID.
     pub tsa_policy: der::asn1::ObjectIdentifier,
+    /// The address users and verifiers reach the service at (`http(s)://host[:port]`): new
+    /// certificates name the bloc's CRL and OCSP responder under it.
+    pub public_url: Option<String>,
 }
 
 impl Default for Options {
@@ -104,6 +107,7 @@ impl Default for Options {
             ca_key: crate::ca::CaKeyKind::Ed25519,
             tsa: None,
             tsa_policy: crate::tsp::DEFAULT_POLICY,
+            public_url: None,
         }
     }
 }
@@ -180,7 +184,8 @@ impl AppState {
     pub async fn open(data_dir: &Path, options: Options) -> Result<AppState, SetupError> {
         let store = Store::open(data_dir).await?;
         let blobs = BlobStore::open(data_dir).await?;
-        let cas = ca::CaRing::open(data_dir, &store, options.ca_key).await?;
+        let cas =
+            ca::CaRing::open(data_dir, &store, options.ca_key, options.public_url.clone()).await?;
         let tsa = tsa::TimeStamping::open(
             data_dir,
             options.tsa_policy,

@@ -178,6 +178,7 @@ impl StampKit {
             roots: &self.roots,
             certificates: &[],
             crls: &[],
+            ocsps: &[],
             checks: &checks,
         };
         self.stamper

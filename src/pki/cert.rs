@@ -256,6 +256,41 @@ pub fn issue_leader_certificate_with(
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
 ) -> Result<Certificate, PkiError> {
+    issue_leader_certificate_pointing(
+        ca_key,
+        ca_cert,
+        subject_spki,
+        subject,
+        serial,
+        (not_before, not_after),
+        None,
+    )
+}
+
+/// Where a CA publishes revocation: its CRL (RFC 5280 §4.2.1.13) and its OCSP responder
+/// (RFC 5280 §4.2.2.1, RFC 6960).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocationUrls {
+    /// The CRL's stable URL.
+    pub crl: String,
+    /// The OCSP responder's URL.
+    pub ocsp: String,
+}
+
+/// [`issue_leader_certificate_with`], the certificate naming where its revocation is published
+/// (cRLDistributionPoints and authorityInfoAccess id-ad-ocsp, both non-critical) when `urls`.
+///
+/// # Errors
+/// As [`issue_leader_certificate_with`]; a URL that is not IA5.
+pub fn issue_leader_certificate_pointing(
+    ca_key: &IssuerKey,
+    ca_cert: &Certificate,
+    subject_spki: &spki::SubjectPublicKeyInfoOwned,
+    subject: &LeaderSubject,
+    serial: u64,
+    (not_before, not_after): (OffsetDateTime, OffsetDateTime),
+    urls: Option<&RevocationUrls>,
+) -> Result<Certificate, PkiError> {
     check_issuer(ca_key, ca_cert, KeyUsages::KeyCertSign)?;
     let subject_kind = super::alg::key_kind(subject_spki)
         .map_err(|e| PkiError::NotEd25519PublicKey(e.to_string()))?;
@@ -304,6 +339,10 @@ pub fn issue_leader_certificate_with(
             &aki(issuer_key_id(ca_cert)?)?,
         )?,
     ];
+    let mut extensions = extensions;
+    if let Some(urls) = urls {
+        extensions.extend(revocation_extensions(urls)?);
+    }
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: serial_from_u64(serial)?,
@@ -425,6 +464,58 @@ pub fn has_sole_critical_purpose(cert: &Certificate, purpose: ServicePurpose) ->
         cert.tbs_certificate.get::<x509_cert::ext::pkix::ExtendedKeyUsage>(),
         Ok(Some((true, eku))) if eku.0 == [purpose.oid()]
     )
+}
+
+/// cRLDistributionPoints and authorityInfoAccess (id-ad-ocsp) naming `urls`.
+fn revocation_extensions(
+    urls: &RevocationUrls,
+) -> Result<Vec<x509_cert::ext::Extension>, PkiError> {
+    use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+    use x509_cert::ext::pkix::{
+        AccessDescription, AuthorityInfoAccessSyntax, CrlDistributionPoints,
+        crl::dp::DistributionPoint,
+    };
+    let uri = |u: &str| -> Result<GeneralName, PkiError> {
+        Ok(GeneralName::UniformResourceIdentifier(
+            der::asn1::Ia5String::new(u)?,
+        ))
+    };
+    Ok(vec![
+        extension(
+            const_oid::db::rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS,
+            false,
+            &CrlDistributionPoints(vec![DistributionPoint {
+                distribution_point: Some(DistributionPointName::FullName(vec![uri(&urls.crl)?])),
+                reasons: None,
+                crl_issuer: None,
+            }]),
+        )?,
+        extension(
+            const_oid::db::rfc5280::ID_PE_AUTHORITY_INFO_ACCESS,
+            false,
+            &AuthorityInfoAccessSyntax(vec![AccessDescription {
+                access_method: const_oid::db::rfc5280::ID_AD_OCSP,
+                access_location: uri(&urls.ocsp)?,
+            }]),
+        )?,
+    ])
+}
+
+/// The URIs of `cert`'s OCSP responders (authorityInfoAccess id-ad-ocsp, RFC 5280 §4.2.2.1).
+pub fn ocsp_urls(cert: &Certificate) -> Vec<String> {
+    use x509_cert::ext::pkix::AuthorityInfoAccessSyntax;
+    use x509_cert::ext::pkix::name::GeneralName;
+    let Ok(Some((_, aia))) = cert.tbs_certificate.get::<AuthorityInfoAccessSyntax>() else {
+        return Vec::new();
+    };
+    aia.0
+        .iter()
+        .filter(|a| a.access_method == const_oid::db::rfc5280::ID_AD_OCSP)
+        .filter_map(|a| match &a.access_location {
+            GeneralName::UniformResourceIdentifier(u) => Some(u.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The URIs of `cert`'s CRL distribution points (RFC 5280 §4.2.1.13), full names only.

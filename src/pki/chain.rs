@@ -124,8 +124,11 @@ pub struct ChainStatus {
     pub problems: Vec<ChainProblem>,
     /// Subject labels (CN) from the signer up to the last certificate reached.
     pub path: Vec<String>,
-    /// A verified CRL of the signer's issuer was consulted.
+    /// A verified CRL or OCSP response of the signer's issuer was consulted.
     pub revocation_checked: bool,
+    /// A verified OCSP response gave the signer's status.
+    #[serde(default)]
+    pub ocsp_checked: bool,
 }
 
 fn label(cert: &Certificate) -> String {
@@ -174,7 +177,7 @@ fn der_of(cert: &Certificate) -> Vec<u8> {
 
 /// Whether `issuer`'s key made the signature of `cert` (RFC 5280 §4.1.1.2: both algorithm
 /// fields identical), with any algorithm [`super::alg`] supports.
-fn signed_by(cert: &Certificate, issuer: &Certificate) -> Result<(), AlgError> {
+pub(crate) fn signed_by(cert: &Certificate, issuer: &Certificate) -> Result<(), AlgError> {
     if cert.signature_algorithm != cert.tbs_certificate.signature {
         return Err(AlgError::BadSignature);
     }
@@ -235,9 +238,19 @@ pub fn validate_chain(
         intermediates,
         trust_roots,
         at,
-        crls,
+        &RevocationInfo { crls, ocsps: &[] },
         &SignatureChecks::default(),
     )
+}
+
+/// Revocation evidence for [`validate_chain_with`]: CRLs and OCSP responses (RFC 6960), each
+/// used only when its signature verifies with the certificate's issuer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RevocationInfo<'a> {
+    /// CRLs.
+    pub crls: &'a [Crl],
+    /// OCSP responses.
+    pub ocsps: &'a [super::ocsp::OcspEvidence],
 }
 
 /// [`validate_chain`] sharing signature checks with the other chains of one run.
@@ -246,9 +259,10 @@ pub fn validate_chain_with(
     intermediates: &[Certificate],
     trust_roots: &[Certificate],
     at: OffsetDateTime,
-    crls: &[Crl],
+    revocation: &RevocationInfo<'_>,
     checks: &SignatureChecks,
 ) -> ChainStatus {
+    let crls = revocation.crls;
     let mut problems = Vec::new();
     let root_ders: Vec<Vec<u8>> = trust_roots.iter().map(der_of).collect();
     // Each distinct certificate once (signers repeat their CA in every signature and in
@@ -402,10 +416,48 @@ pub fn validate_chain_with(
         }
     }
 
-    // Revocation of every certificate below the anchor, by its issuer's CRLs.
+    // Revocation of every certificate below the anchor, by its issuer's CRLs and OCSP
+    // responses.
     let mut revocation_checked = false;
+    let mut ocsp_checked = false;
     for (i, pair) in path.windows(2).enumerate() {
         let [cert, issuer] = pair else { continue };
+        for single in revocation
+            .ocsps
+            .iter()
+            .filter_map(|o| o.status_of(cert, issuer))
+        {
+            let when = match single.status {
+                super::ocsp::OcspStatus::Good => {
+                    if i == 0 {
+                        revocation_checked = true;
+                        ocsp_checked = true;
+                    }
+                    continue;
+                }
+                super::ocsp::OcspStatus::Unknown => continue,
+                super::ocsp::OcspStatus::Revoked(when) => when,
+            };
+            if i == 0 {
+                revocation_checked = true;
+                ocsp_checked = true;
+            }
+            let serial_hex = serial_hex(&cert.tbs_certificate.serial_number);
+            let p = if when <= at {
+                ChainProblem::Revoked {
+                    serial_hex,
+                    at: time_string(when),
+                }
+            } else {
+                ChainProblem::RevokedLater {
+                    serial_hex,
+                    at: time_string(when),
+                }
+            };
+            if !problems.contains(&p) {
+                problems.push(p);
+            }
+        }
         for crl in crls
             .iter()
             .filter(|c| same_name(&c.issuer, &cert.tbs_certificate.issuer))
@@ -448,6 +500,7 @@ pub fn validate_chain_with(
         problems,
         path: path.iter().map(|c| label(c)).collect(),
         revocation_checked,
+        ocsp_checked,
     }
 }
 

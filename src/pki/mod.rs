@@ -14,18 +14,21 @@ mod csr;
 mod ecdsa;
 mod keys;
 pub(crate) mod name;
+pub mod ocsp;
 mod rsassa;
 pub(crate) mod tlv;
 pub(crate) mod util;
 
 pub use cert::{
-    CaSubject, CertInfo, LeaderSubject, ServicePurpose, cert_info, certificate_to_der,
-    certificate_to_pem, certificates_from_pem_or_der, create_ca_certificate,
+    CaSubject, CertInfo, LeaderSubject, RevocationUrls, ServicePurpose, cert_info,
+    certificate_to_der, certificate_to_pem, certificates_from_pem_or_der, create_ca_certificate,
     create_ca_certificate_with, crl_urls, has_sole_critical_purpose, issue_leader_certificate,
-    issue_leader_certificate_with, issue_service_certificate, leaf_and_chain, trust_anchors_from,
+    issue_leader_certificate_pointing, issue_leader_certificate_with, issue_service_certificate,
+    leaf_and_chain, ocsp_urls, trust_anchors_from,
 };
 pub use chain::{
-    ChainProblem, ChainStatus, MAX_PATH_LEN, SignatureChecks, validate_chain, validate_chain_with,
+    ChainProblem, ChainStatus, MAX_PATH_LEN, RevocationInfo, SignatureChecks, validate_chain,
+    validate_chain_with,
 };
 pub use crl::{Crl, RevokedEntry, create_crl, create_crl_with, crl_der_to_pem, parse_crl};
 pub use csr::{

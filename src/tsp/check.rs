@@ -22,6 +22,8 @@ pub struct TokenTrust<'a> {
     pub certificates: &'a [Certificate],
     /// CRLs to check the TSA's certificate with.
     pub crls: &'a [Crl],
+    /// OCSP responses to check it with.
+    pub ocsps: &'a [pki::ocsp::OcspEvidence],
     /// Signature checks shared with the other chains of the run.
     pub checks: &'a SignatureChecks,
 }
@@ -187,7 +189,10 @@ pub fn check_token(
             &others,
             trust.roots,
             info.gen_time,
-            &crls,
+            &pki::RevocationInfo {
+                crls: &crls,
+                ocsps: trust.ocsps,
+            },
             trust.checks,
         );
         if !status.trusted {

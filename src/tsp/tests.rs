@@ -54,6 +54,7 @@ fn check(token: &[u8], data: &[u8], root: &Certificate) -> TokenCheck {
             roots: std::slice::from_ref(root),
             certificates: &[],
             crls: &[],
+            ocsps: &[],
             checks: &checks,
         },
     )

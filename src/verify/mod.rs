@@ -489,7 +489,7 @@ fn structure_findings(
 /// Most streams read from `/DSS /Certs` and `/DSS /CRLs`.
 const MAX_DSS_ITEMS: usize = 512;
 
-/// The certificates and CRLs of the document security store (ISO 32000-2 §12.8.4.3, ETSI EN
+/// The certificates, CRLs and OCSP responses of the document security store (ISO 32000-2 §12.8.4.3, ETSI EN
 /// 319 142-1 §5.4.2) as of the newest revision; unreadable entries are skipped.
 fn dss_evidence(file: &PdfFile, rev: usize, budget: &mut Budget) -> signature::Evidence {
     use crate::pdf::Object;
@@ -525,6 +525,10 @@ fn dss_evidence(file: &PdfFile, rev: usize, budget: &mut Budget) -> signature::E
     out.crls = streams(b"CRLs", budget)
         .iter()
         .filter_map(|der| crate::pki::parse_crl(der).ok())
+        .collect();
+    out.ocsps = streams(b"OCSPs", budget)
+        .iter()
+        .filter_map(|der| crate::pki::ocsp::parse_response(der).ok())
         .collect();
     out
 }

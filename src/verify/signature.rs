@@ -155,6 +155,8 @@ pub(crate) struct Evidence {
     pub certificates: Vec<x509_cert::Certificate>,
     /// CRLs from `/DSS /CRLs` that parse.
     pub crls: Vec<crate::pki::Crl>,
+    /// OCSP responses from `/DSS /OCSPs` that parse.
+    pub ocsps: Vec<crate::pki::ocsp::OcspEvidence>,
     /// Signature checks shared by every chain of the run.
     pub checks: crate::pki::SignatureChecks,
     /// The document time-stamps that prove their time, earliest first.
@@ -377,6 +379,7 @@ pub(crate) fn check_signature(
                 roots: &opts.trust_roots,
                 certificates: &evidence.certificates,
                 crls: &crls,
+                ocsps: &evidence.ocsps,
                 checks: &evidence.checks,
             },
         );
@@ -471,6 +474,7 @@ pub(crate) fn check_signature(
         roots: &opts.trust_roots,
         certificates: &evidence.certificates,
         crls: &crls,
+        ocsps: &evidence.ocsps,
         checks: &evidence.checks,
     };
     for token in parsed
@@ -565,7 +569,10 @@ pub(crate) fn check_signature(
         &others,
         &opts.trust_roots,
         at,
-        &crls,
+        &crate::pki::RevocationInfo {
+            crls: &crls,
+            ocsps: &evidence.ocsps,
+        },
         &evidence.checks,
     );
     rep.trusted = status.trusted;
@@ -579,6 +586,9 @@ pub(crate) fn check_signature(
         })
         .map(|(name, _)| (*name).to_owned())
         .collect();
+    if status.ocsp_checked && !rep.revocation.sources.iter().any(|s| s == "dss") {
+        rep.revocation.sources.push("dss".to_owned());
+    }
     if !rep.trusted {
         rep.problems.push(Finding::NotTrusted.into());
         for p in rep.chain_problems.iter().filter(|p| p.is_fatal()) {

@@ -260,6 +260,14 @@ fn api_cases() -> Vec<Case> {
             None,
             public(S200),
         ),
+        // The OCSP responder answers anyone; a JSON body is a malformedRequest answer.
+        (
+            "POST",
+            "/blocs/{bloc}/ocsp",
+            format!("/blocs/{b}/ocsp"),
+            Some(json!({})),
+            public(S200),
+        ),
         (
             "POST",
             "/blocs/{bloc}/certificates/{serial}/revoke",

@@ -298,3 +298,98 @@ fn a_validation_data_revision_that_also_changes_page_content_is_illegal() {
     let d = illegal_descriptions(&r.signatures[0]);
     assert!(d.contains("page content changed (page 1"), "{d}");
 }
+
+#[test]
+fn an_ocsp_response_in_the_dss_is_revocation_evidence_for_b_lt() {
+    let at = datetime!(2026-03-15 02:30:00 UTC);
+    let f = fixture();
+    let who = &f.leaders[0];
+    let ca_key = crate::pki::IssuerKey::Ed25519(f.ca_key.clone());
+    let answer = |status: crate::pki::ocsp::OcspStatus| {
+        crate::pki::ocsp::respond(
+            &crate::pki::ocsp::request_for(&who.cert, &f.ca).unwrap(),
+            &ca_key,
+            &f.ca,
+            |_| status,
+            datetime!(2026-03-16 00:00 UTC),
+            datetime!(2026-03-17 00:00 UTC),
+        )
+    };
+    let with = |ocsp: Vec<u8>| {
+        add_validation_data(
+            &honest(at),
+            &ValidationData {
+                certificates: vec![der(&f.ca)],
+                crls: vec![tsa_crl()],
+                ocsps: vec![ocsp],
+            },
+        )
+        .unwrap()
+    };
+    let lt = with(answer(crate::pki::ocsp::OcspStatus::Good));
+    let r = verify_pdf(&lt, &options(datetime!(2026-04-01 00:00 UTC), vec![])).unwrap();
+    let s = &r.signatures[0];
+    assert_eq!(r.verdict, Verdict::Valid, "{:#?}", s.problems);
+    assert_eq!(s.level, Some(PadesLevel::BLT));
+    assert!(s.revocation.checked);
+    assert_eq!(s.revocation.sources, vec!["dss".to_owned()]);
+    // Revoked after the time-stamp: still good at the time it proves.
+    let later = with(answer(crate::pki::ocsp::OcspStatus::Revoked(datetime!(
+        2026-03-15 12:00 UTC
+    ))));
+    let r = verify_pdf(&later, &options(datetime!(2026-04-01 00:00 UTC), vec![])).unwrap();
+    assert_eq!(r.verdict, Verdict::Valid);
+    assert!(
+        r.signatures[0]
+            .chain_problems
+            .iter()
+            .any(|p| matches!(p, ChainProblem::RevokedLater { .. }))
+    );
+    // Revoked before it: not trusted.
+    let before = with(answer(crate::pki::ocsp::OcspStatus::Revoked(datetime!(
+        2026-03-01 00:00 UTC
+    ))));
+    let r = verify_pdf(&before, &options(datetime!(2026-04-01 00:00 UTC), vec![])).unwrap();
+    assert!(!r.signatures[0].trusted);
+}
+
+#[test]
+fn a_certificate_expired_today_signed_and_time_stamped_while_valid_is_still_valid_at_b_lta() {
+    // The fixture's leader certificates expire; checked long after, the time-stamps prove the
+    // signature and the validation data came while it was valid.
+    let at = datetime!(2026-03-15 02:30:00 UTC);
+    let f = fixture();
+    let not_after =
+        crate::pki::util::from_x509_time(&f.leaders[0].cert.tbs_certificate.validity.not_after)
+            .unwrap();
+    let data = ValidationData {
+        certificates: vec![der(&f.ca), der(tsa().certificate()), der(tsa().root())],
+        crls: vec![crl_der(&[], datetime!(2026-03-16 00:00 UTC)), tsa_crl()],
+        ocsps: vec![],
+    };
+    let lta = with_document_timestamp(
+        &add_validation_data(&honest(at), &data).unwrap(),
+        datetime!(2026-03-20 00:00 UTC),
+    );
+    let after_expiry = not_after + time::Duration::days(1);
+    let r = verify_pdf(&lta, &options(after_expiry, vec![])).unwrap();
+    let s = &r.signatures[0];
+    assert_eq!(r.verdict, Verdict::Valid, "{:#?}", s.problems);
+    assert_eq!(s.level, Some(PadesLevel::BLTA));
+    // The same signature without any time-stamp, checked then: expired.
+    let r = verify_pdf(
+        &legit_three_signatures(),
+        &VerifyOptions {
+            at: Some(after_expiry),
+            ..opts()
+        },
+    )
+    .unwrap();
+    assert!(!r.signatures[0].trusted);
+    assert!(
+        r.signatures[0]
+            .chain_problems
+            .iter()
+            .any(|p| matches!(p, ChainProblem::Expired { .. }))
+    );
+}
