@@ -1,5 +1,6 @@
 //! Command-line interface: parses arguments and calls the library; no logic of its own.
 
+mod archive;
 mod audit;
 mod client;
 mod keys;
@@ -43,6 +44,9 @@ enum Command {
     /// Check an audit trail exported by the service.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Keep the service's archive verifiable (renew its long-term validation).
+    #[command(subcommand)]
+    Archive(archive::ArchiveCommand),
 }
 
 /// The exit codes of every command.
@@ -116,6 +120,7 @@ pub fn run() -> ExitCode {
         Command::Client(c) => client::run(c).map(|()| exit::OK),
         Command::Serve(a) => serve::run(a).map(|()| exit::OK),
         Command::Audit(c) => audit::run(c),
+        Command::Archive(c) => archive::run(c),
     };
     match result {
         Ok(code) => ExitCode::from(code),

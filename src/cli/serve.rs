@@ -64,6 +64,11 @@ pub(crate) struct Args {
     /// under it [default: http://<addr>].
     #[arg(long, env = "GIAOUOC_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Once a day, renew the long-term validation of archived covenants whose newest
+    /// time-stamp's certificate ends within this many days (as `giaouoc archive renew`)
+    /// [default: 365].
+    #[arg(long, env = "GIAOUOC_RENEW_MARGIN_DAYS")]
+    renew_margin_days: Option<u32>,
 }
 
 /// The settings file.
@@ -80,6 +85,7 @@ struct FileSettings {
     tsa_url: Option<String>,
     tsa_policy: Option<String>,
     public_url: Option<String>,
+    renew_margin_days: Option<u32>,
 }
 
 /// Settings after flags, environment, file and defaults.
@@ -95,6 +101,7 @@ struct Settings {
     tsa_url: Option<String>,
     tsa_policy: der::asn1::ObjectIdentifier,
     public_url: Option<String>,
+    renew_margin_days: u32,
 }
 
 fn settings(a: Args) -> Result<Settings> {
@@ -133,6 +140,10 @@ fn settings(a: Args) -> Result<Settings> {
             None => giaouoc::tsp::DEFAULT_POLICY,
         },
         public_url: a.public_url.or(file.public_url),
+        renew_margin_days: a
+            .renew_margin_days
+            .or(file.renew_margin_days)
+            .unwrap_or(365),
     })
 }
 
@@ -182,6 +193,23 @@ async fn serve(a: Settings) -> Result<()> {
     {
         new_admin = Some(token.secret);
     }
+    // The archive's daily renewal (the first run a minute after the start).
+    let renewer = state.clone();
+    let margin = time::Duration::days(i64::from(a.renew_margin_days));
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        let mut daily = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        loop {
+            daily.tick().await;
+            match renewer.renew_archive(margin).await {
+                Ok(done) => {
+                    let renewed = done.iter().filter(|r| r.renewed_to.is_some()).count();
+                    tracing::info!(archived = done.len(), renewed, "archive renewal");
+                }
+                Err(e) => tracing::warn!(error = %e, "archive renewal failed"),
+            }
+        }
+    });
     let demo = if a.demo {
         http::demo::seed(&state, new_admin.as_deref()).await?
     } else {
@@ -239,6 +267,7 @@ mod tests {
             tsa_url: None,
             tsa_policy: None,
             public_url: None,
+            renew_margin_days: None,
         }
     }
 

@@ -101,13 +101,12 @@ impl DocCache {
 
 /// The current documents of a covenant: from memory, or loaded (PDF and DOCX) and cached.
 pub(crate) async fn current(state: &AppState, id: &str) -> ApiResult<Arc<CurrentDoc>> {
-    if let Some(doc) = state.shared.docs.get(id) {
-        return Ok(doc);
-    }
-    let covenant = state.store.get_covenant(id).await?;
+    // The store says which revision is current (another process, `giaouoc archive renew`,
+    // may have appended one); the cache only saves reading its bytes again.
     let revision = match state.store.current_revision(id).await {
         Ok(r) => r,
         Err(StoreError::NotFound { .. }) => {
+            let covenant = state.store.get_covenant(id).await?;
             return Err(ApiError::not_found(format!(
                 "giao ước \"{id}\" chưa được khóa nên chưa có tài liệu (trạng thái {})",
                 covenant.state
@@ -115,6 +114,12 @@ pub(crate) async fn current(state: &AppState, id: &str) -> ApiResult<Arc<Current
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(doc) = state.shared.docs.get(id)
+        && doc.pdf_sha256 == revision.pdf_sha256
+    {
+        return Ok(doc);
+    }
+    let covenant = state.store.get_covenant(id).await?;
     let pdf = state.blobs.get(&revision.pdf_sha256).await?;
     let docx = match &covenant.docx_sha256 {
         Some(sha) => Some((sha.clone(), Bytes::from(state.blobs.get(sha).await?))),

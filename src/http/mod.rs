@@ -35,6 +35,8 @@ mod ops;
 mod registrations;
 mod signatures;
 mod tsa;
+
+pub use tsa::Renewal;
 mod uploads;
 mod verification;
 pub mod web;

@@ -327,3 +327,80 @@ pub(crate) async fn make_long_term(
     );
     Ok(revision)
 }
+
+/// One archived covenant renewal: what [`renew_archive`] did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Renewal {
+    /// The covenant.
+    pub covenant_id: String,
+    /// Its newest document time-stamp's TSA certificate ended then (RFC 3339), if it had one.
+    pub timestamp_until: Option<String>,
+    /// The revision index after renewal, or `None` when it still had time.
+    pub renewed_to: Option<i64>,
+}
+
+/// Renews every archived covenant whose newest document time-stamp's TSA certificate ends
+/// within `margin` (or that has none): fresh validation data and a new document time-stamp
+/// (ETSI EN 319 142-1 §5.5: the B-LTA chain is extended before its last time-stamp weakens).
+/// Earlier revisions stay as they are; each renewal is audited (`revision.maintain`, reason
+/// `renewal`).
+///
+/// # Errors
+/// A store failure. A covenant that cannot be renewed now (the TSA is down) is logged and
+/// left for the next run.
+pub(crate) async fn renew_archive(state: &AppState, margin: Duration) -> ApiResult<Vec<Renewal>> {
+    let mut ids: Vec<String> = state
+        .store
+        .list_archive()
+        .await?
+        .into_iter()
+        .map(|r| r.covenant_id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let covenant = super::covenants::load(state, &id).await?;
+        let doc = documents::current(state, &id).await?;
+        let opts = super::signatures::verify_options(state, &covenant.bloc_id).await?;
+        let pdf = doc.pdf.clone();
+        let report = blocking(move || {
+            crate::verify::verify_pdf(&pdf, &opts)
+                .map_err(|e| ApiError::internal(format!("verifying {e}")))
+        })
+        .await?;
+        let until = report
+            .document_timestamps
+            .iter()
+            .filter(|t| t.valid)
+            .max_by_key(|t| t.revision)
+            .and_then(|t| t.tsa_not_after.clone());
+        let ends = until.as_deref().and_then(|u| {
+            OffsetDateTime::parse(u, &time::format_description::well_known::Rfc3339).ok()
+        });
+        let due = ends.is_none_or(|e| e <= state.now() + margin);
+        let mut renewal = Renewal {
+            covenant_id: id.clone(),
+            timestamp_until: until,
+            renewed_to: None,
+        };
+        if due {
+            match make_long_term(state, &id, "renewal").await {
+                Ok(r) => renewal.renewed_to = Some(r.index),
+                Err(e) => tracing::warn!(covenant = id, error = %e, "archive renewal failed"),
+            }
+        }
+        out.push(renewal);
+    }
+    Ok(out)
+}
+
+impl AppState {
+    /// Renews the long-term validation of the archive (see [`renew_archive`]).
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn renew_archive(&self, margin: Duration) -> ApiResult<Vec<Renewal>> {
+        renew_archive(self, margin).await
+    }
+}

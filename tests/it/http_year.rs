@@ -189,6 +189,67 @@ async fn the_whole_year_over_http() {
     let text = giaouoc::test_support::pyhanko_adesverify(&roots, &dir.join("archived.pdf"), &now);
     assert_eq!(text.matches(":INTACT:TRUSTED").count(), 16, "{text}");
 
+    // Renewal: nothing is due within a year (the TSA's certificate runs six years); with a
+    // margin longer than that, `giaouoc archive renew` adds fresh validation data and a new
+    // document time-stamp, keeps every earlier version, and audits it.
+    let renewed = app
+        .state
+        .renew_archive(time::Duration::days(365))
+        .await
+        .unwrap();
+    assert_eq!(renewed.len(), 1);
+    assert_eq!(renewed[0].renewed_to, None);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_giaouoc"))
+        .args([
+            "archive",
+            "renew",
+            "--margin-days",
+            "3000",
+            "--json",
+            "--data-dir",
+        ])
+        .arg(&app.dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let renewed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(renewed[0]["covenant_id"], COVENANT);
+    assert_eq!(renewed[0]["renewed_to"], 20, "{renewed}");
+    let revisions = app.state.store.revisions(COVENANT).await.unwrap();
+    assert_eq!(revisions.len(), 21);
+    use giaouoc::store::RevisionKind;
+    assert_eq!(revisions[19].kind, RevisionKind::ValidationData);
+    assert_eq!(revisions[20].kind, RevisionKind::DocumentTimestamp);
+    // Read from the store: the CLI wrote it from another process.
+    let renewed_pdf = giaouoc::store::Blobs::get(&app.state.blobs, &revisions[20].pdf_sha256)
+        .await
+        .unwrap()
+        .to_vec();
+    assert!(
+        renewed_pdf.starts_with(&pdf),
+        "every earlier version is kept"
+    );
+    // The running service serves the renewed version at once.
+    let served = app
+        .get(&format!("{base}/document.pdf"), Some(&app.admin))
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    assert_eq!(served.as_ref(), renewed_pdf.as_slice());
+    std::fs::write(dir.join("renewed.pdf"), &renewed_pdf).unwrap();
+    let text = giaouoc::test_support::pyhanko_adesverify(&roots, &dir.join("renewed.pdf"), &now);
+    assert_eq!(text.matches(":INTACT:TRUSTED").count(), 16, "{text}");
+    let report = post_pdf(&app, "/verify", None, renewed_pdf.clone())
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(report["verdict"], "valid");
+    assert_eq!(report["document_timestamps"].as_array().unwrap().len(), 2);
+
     // The audit trail verifies; an edited event does not.
     let export = app
         .get(&format!("{base}/audit"), Some(officer(&tokens, "U09")))
