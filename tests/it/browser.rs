@@ -358,6 +358,15 @@ fn web_interface_registration_review_signing_and_verification_in_chromium() {
     assert!(!verdict.contains("KHÔNG"), "{verdict}");
     let cards = b.text(".sig-cards");
     assert!(cards.contains("Nguyên vẹn"), "{cards}");
+    // Each signature got its time-stamp from the service's TSA (B-T), said in Vietnamese.
+    assert!(
+        cards.contains("B-T — có dấu thời gian tin cậy chứng minh thời điểm ký"),
+        "{cards}"
+    );
+    assert!(
+        cards.contains("dấu thời gian của chữ ký, do Đơn vị cấp dấu thời gian giaouoc cấp"),
+        "{cards}"
+    );
     assert_eq!(b.count(".sig-card.sig-ok"), 2);
     b.screenshot("17-kiem-tra-hop-le");
 
