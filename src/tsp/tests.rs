@@ -254,3 +254,39 @@ fn gen_time_is_read_with_fractional_seconds_of_any_length() {
     assert!(<der::asn1::GeneralizedTime as der::Decode>::from_der(&ms).is_err());
     let _ = ms.to_der();
 }
+
+#[test]
+fn hostile_tokens_responses_and_ocsp_answers_never_panic() {
+    let (tsa, root) = authority();
+    let token = tsa.stamp(&request(b"x"), &[7; 8], AT).unwrap();
+    let response = response_granted(&token);
+    let samples = [token.clone(), response, request(b"x").to_der().unwrap()];
+    let checks = SignatureChecks::default();
+    let trust = TokenTrust {
+        roots: std::slice::from_ref(&root),
+        certificates: &[],
+        crls: &[],
+        ocsps: &[],
+        checks: &checks,
+    };
+    for sample in &samples {
+        for i in 0..sample.len() {
+            let mut flipped = sample.clone();
+            flipped[i] ^= 0xA5;
+            for bytes in [&flipped[..], &sample[..i]] {
+                // A damaged token may still prove a time (a flip in a certificate it carries but
+                // nobody uses), but never another time.
+                let c = check_token(bytes, |h| Some(h.digest(b"x")), &trust);
+                if let Some(t) = c.proven_time() {
+                    assert_eq!(t, datetime!(2026-03-15 02:30:00 UTC), "byte {i}");
+                }
+                let _ = TstInfo::from_der(bytes);
+                let _ = TimeStampRequest::from_der(bytes);
+                let _ = token_from_response(bytes);
+                let _ = crate::pki::ocsp::parse_response(bytes);
+                let _ =
+                    crate::cms::add_unsigned_attribute(bytes, ID_AA_SIGNATURE_TIME_STAMP, &token);
+            }
+        }
+    }
+}
