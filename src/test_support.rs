@@ -29,7 +29,7 @@ const fn tool(names: &'static [&'static str], env: &'static str, package: &'stat
 }
 
 /// Every program the tests call.
-const TOOLS: [Tool; 13] = [
+const TOOLS: [Tool; 14] = [
     tool(&["pdftotext"], "PDFTOTEXT", POPPLER),
     tool(&["pdffonts"], "PDFFONTS", POPPLER),
     tool(&["pdfimages"], "PDFIMAGES", POPPLER),
@@ -57,6 +57,11 @@ const TOOLS: [Tool; 13] = [
         "PyPI pyhanko and pyhanko-cli, in .venv-pyhanko/",
     ),
     tool(&["openssl"], "OPENSSL", "Debian package openssl"),
+    tool(
+        &["certomancer"],
+        "CERTOMANCER",
+        "PyPI certomancer[web-api], in .venv-pyhanko/",
+    ),
     tool(
         &["softhsm2-util"],
         "SOFTHSM2_UTIL",
@@ -578,6 +583,121 @@ pub fn set_info_mod_date(
     update
         .put(info, Object::Dictionary(dict))
         .expect("the update takes the dictionary");
+}
+
+/// The test PKI of `tests/fixtures/test-pki/` served by certomancer on a free 127.0.0.1 port:
+/// a root and an intermediate CA with CRLs and an OCSP responder, a TSA (RSA, critical EKU
+/// timeStamping), signers with RSA, ECDSA P-256 and Ed25519 keys and one revoked signer. Stopped
+/// when dropped.
+pub struct TestPki {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The certificates (`root/{root,interm,tsa}.cert.pem`, `interm/<signer>.cert.pem`).
+    pub certs: PathBuf,
+    /// The keys (`<name>.key.pem`).
+    pub keys: PathBuf,
+}
+
+impl TestPki {
+    /// Starts certomancer for the fixture, writes its certificates under `dir` and waits until
+    /// it answers.
+    ///
+    /// # Panics
+    /// When certomancer is missing or does not start within 30 seconds.
+    pub fn start(dir: &Path) -> TestPki {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/test-pki");
+        let config = fixture.join("certomancer.yml");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let url = format!("http://127.0.0.1:{port}");
+        let certs = dir.join("test-pki");
+        let _ = std::fs::remove_dir_all(&certs);
+        let bin = require("certomancer");
+        let summon = std::process::Command::new(&bin)
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "--service-url-prefix",
+                &url,
+                "mass-summon",
+                "--no-pfx",
+                "kt",
+            ])
+            .arg(&certs)
+            .output()
+            .unwrap_or_else(|e| panic!("certomancer: {e}"));
+        assert!(
+            summon.status.success(),
+            "certomancer mass-summon: {}",
+            String::from_utf8_lossy(&summon.stderr)
+        );
+        let child = std::process::Command::new(&bin)
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "--service-url-prefix",
+                &url,
+                "animate",
+                "--aiohttp",
+                "--no-web-ui",
+            ])
+            .args(["--port", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("certomancer animate: {e}"));
+        let pki = TestPki {
+            child,
+            url,
+            certs,
+            keys: fixture.join("keys"),
+        };
+        let crl = format!("{}/kt/crls/root/latest.crl", pki.url);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while ureq::get(&crl).call().is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "certomancer did not answer at {crl}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        pki
+    }
+
+    /// The TSA's URL.
+    pub fn tsa_url(&self) -> String {
+        format!("{}/kt/tsa/tsa", self.url)
+    }
+
+    /// The root certificate's file.
+    pub fn root(&self) -> PathBuf {
+        self.certs.join("root/root.cert.pem")
+    }
+
+    /// A signer's certificate file (`signer-rsa`, `signer-ecdsa`, `signer-ed25519`, `revoked`).
+    pub fn cert(&self, name: &str) -> PathBuf {
+        self.certs.join(format!("interm/{name}.cert.pem"))
+    }
+
+    /// A key file.
+    pub fn key(&self, name: &str) -> PathBuf {
+        self.keys.join(format!("{name}.key.pem"))
+    }
+
+    /// The intermediate CA's certificate file.
+    pub fn intermediate(&self) -> PathBuf {
+        self.certs.join("root/interm.cert.pem")
+    }
+}
+
+impl Drop for TestPki {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 #[cfg(test)]

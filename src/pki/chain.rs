@@ -460,7 +460,7 @@ pub fn validate_chain_with(
         }
         for crl in crls
             .iter()
-            .filter(|c| same_name(&c.issuer, &cert.tbs_certificate.issuer))
+            .filter(|c| same_name(&c.issuer, &cert.tbs_certificate.issuer) && c.covers(cert))
         {
             if !crl.verify_with(issuer, checks) {
                 let p = ChainProblem::CrlNotVerified {

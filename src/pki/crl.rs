@@ -145,6 +145,9 @@ pub struct Crl {
     signature_algorithm: AlgorithmIdentifierOwned,
     signature: BitString,
     der: Vec<u8>,
+    /// issuingDistributionPoint onlyContainsUserCerts / onlyContainsCACerts (§5.2.5).
+    only_user_certs: bool,
+    only_ca_certs: bool,
 }
 
 /// CRL extensions we understand; any other critical one makes the CRL
@@ -152,6 +155,7 @@ pub struct Crl {
 fn known_crl_extension(oid: &spki::ObjectIdentifier) -> bool {
     *oid == const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER
         || *oid == const_oid::db::rfc5280::ID_CE_CRL_NUMBER
+        || *oid == const_oid::db::rfc5280::ID_CE_ISSUING_DISTRIBUTION_POINT
 }
 
 /// Parse a DER or PEM (`X509 CRL`) v2 CRL (RFC 5280 §5.1). Unknown critical
@@ -176,7 +180,25 @@ pub fn parse_crl(input: &[u8]) -> Result<Crl, PkiError> {
         return Err(PkiError::Crl("only version 2 CRLs are supported"));
     }
     let mut crl_number = None;
+    let (mut only_user_certs, mut only_ca_certs) = (false, false);
     for ext in tbs.crl_extensions.iter().flatten() {
+        // A CRL for user or CA certificates only is used for those only; one for some
+        // reasons or an indirect CRL is not complete, so not used (§5.2.5, §6.3.3).
+        if ext.extn_id == const_oid::db::rfc5280::ID_CE_ISSUING_DISTRIBUTION_POINT {
+            let idp = x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint::from_der(
+                ext.extn_value.as_bytes(),
+            )?;
+            if idp.only_some_reasons.is_some()
+                || idp.indirect_crl
+                || idp.only_contains_attribute_certs
+            {
+                return Err(PkiError::Crl(
+                    "a partial or indirect CRL (issuingDistributionPoint) is not supported",
+                ));
+            }
+            only_user_certs = idp.only_contains_user_certs;
+            only_ca_certs = idp.only_contains_ca_certs;
+        }
         if ext.critical && !known_crl_extension(&ext.extn_id) {
             return Err(PkiError::Crl("unsupported critical CRL extension"));
         }
@@ -230,10 +252,22 @@ pub fn parse_crl(input: &[u8]) -> Result<Crl, PkiError> {
         signature_algorithm: list.signature_algorithm.clone(),
         signature: list.signature.clone(),
         der,
+        only_user_certs,
+        only_ca_certs,
     })
 }
 
 impl Crl {
+    /// Whether this CRL's scope (issuingDistributionPoint, RFC 5280 §5.2.5) includes `cert`:
+    /// a CRL of user certificates says nothing of a CA certificate, and the other way round.
+    pub fn covers(&self, cert: &x509_cert::Certificate) -> bool {
+        let is_ca = matches!(
+            cert.tbs_certificate.get::<x509_cert::ext::pkix::BasicConstraints>(),
+            Ok(Some((_, bc))) if bc.ca
+        );
+        !(self.only_user_certs && is_ca || self.only_ca_certs && !is_ca)
+    }
+
     /// True if `ca_cert` issued this CRL: issuer Name matches the CA subject,
     /// the CA may sign CRLs (keyUsage cRLSign, RFC 5280 §4.2.1.3), the
     /// algorithm is the same in both places (§5.1.1.2) and the signature over

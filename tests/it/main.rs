@@ -17,6 +17,7 @@ mod http_support;
 mod http_web;
 mod http_year;
 mod logs;
+mod long_term;
 mod render_cli;
 mod render_docx;
 mod render_pdf;
