@@ -204,4 +204,16 @@ async fn with_an_external_tsa_the_covenant_reaches_b_lta_for_pyhanko_too() {
     );
     let ades = pyhanko_adesverify(&roots, &file, &now());
     assert_eq!(ades.matches(":INTACT:TRUSTED").count(), 16, "{ades}");
+    // Archived as it is, at B-LTA.
+    let archived = app
+        .post(
+            &format!("/covenants/{COVENANT}/archive"),
+            Some(officer(&tokens, "U01")),
+            serde_json::json!({}),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    assert_eq!(archived["level"], "B-LTA", "{archived}");
+    assert_eq!(archived["pdf_sha256"], report.file_sha256.as_str());
 }
