@@ -234,7 +234,7 @@ async fn serve(a: Settings) -> Result<()> {
             d.covenant_id
         );
         println!(
-            "  Khóa và chứng thư của 16 lãnh đạo (mẫu): {}/Uxx.key, Uxx.crt, ca.pem",
+            "  Khóa và chứng thư của 16 lãnh đạo (mẫu): {}/Uxx.key, Uxx.crt; chứng thư gốc để kiểm tra: ca.pem (CA của khối), tsa-ca.pem (dấu thời gian)",
             d.keys_dir.display()
         );
         println!(

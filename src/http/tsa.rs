@@ -290,8 +290,9 @@ pub(crate) async fn make_long_term(
     let data = blocking(move || {
         let mut data = ltv::validation_data_of(&pdf, &extra);
         data.crls.extend(crls);
-        data.crls
-            .extend(ltv::fetch_crls(&data.certificates, &data.crls));
+        let (crls, ocsps) = ltv::fetch_revocation(&data.certificates, &data.crls);
+        data.crls.extend(crls);
+        data.ocsps.extend(ocsps);
         Ok(data)
     })
     .await?;

@@ -362,10 +362,12 @@ fn collect_cms_certificates(cms: &[u8], out: &mut Vec<x509_cert::Certificate>, d
     }
 }
 
-/// CRLs fetched from the `http://` distribution points (RFC 5280 §4.2.1.13) of `certs` whose
-/// issuer has no CRL in `have`; each must parse and verify with its issuer among `certs`.
-/// Unreachable points are skipped: what the signer embedded stays the evidence.
-pub fn fetch_crls(certs: &[Vec<u8>], have: &[Vec<u8>]) -> Vec<Vec<u8>> {
+/// Revocation data fetched for `certs` whose issuer has no CRL in `have` (what the signer
+/// embedded stays the evidence when nothing answers): an OCSP response from the certificate's
+/// `http://` responder (RFC 5280 §4.2.2.1, RFC 6960 Appendix A.1) when it gives the
+/// certificate's status signed for its issuer, else a CRL from its `http://` distribution
+/// point (§4.2.1.13) that verifies with the issuer. The issuer must be among `certs`.
+pub fn fetch_revocation(certs: &[Vec<u8>], have: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     use der::Decode;
     let parsed: Vec<x509_cert::Certificate> = certs
         .iter()
@@ -380,14 +382,41 @@ pub fn fetch_crls(certs: &[Vec<u8>], have: &[Vec<u8>]) -> Vec<Vec<u8>> {
         .timeout_global(Some(std::time::Duration::from_secs(5)))
         .build()
         .into();
-    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut crls: Vec<Vec<u8>> = Vec::new();
+    let mut ocsps: Vec<Vec<u8>> = Vec::new();
     let mut tried: Vec<String> = Vec::new();
+    let mut fetch = |url: &str, body: Option<&[u8]>| -> Option<Vec<u8>> {
+        if tried.len() >= MAX_FETCHES
+            || !url.starts_with("http://")
+            || tried.iter().any(|t| t == url)
+        {
+            return None;
+        }
+        tried.push(url.to_owned());
+        let mut resp = match body {
+            Some(b) => agent
+                .post(url)
+                .header("Content-Type", "application/ocsp-request")
+                .send(b)
+                .ok()?,
+            None => agent.get(url).call().ok()?,
+        };
+        if resp.status().as_u16() != 200 {
+            return None;
+        }
+        resp.body_mut()
+            .with_config()
+            .limit(MAX_CRL)
+            .read_to_vec()
+            .ok()
+    };
     for cert in &parsed {
         let issuer_name = &cert.tbs_certificate.issuer;
-        if known
-            .iter()
-            .any(|c| crate::pki::name::same_name(&c.issuer, issuer_name))
-        {
+        let covers = |c: &crate::pki::Crl| {
+            crate::pki::name::same_name(&c.issuer, issuer_name) && c.covers(cert)
+        };
+        let fetched = crls.iter().filter_map(|d| crate::pki::parse_crl(d).ok());
+        if known.iter().any(covers) || fetched.into_iter().any(|c| covers(&c)) {
             continue;
         }
         let Some(issuer) = parsed.iter().find(|i| {
@@ -395,27 +424,29 @@ pub fn fetch_crls(certs: &[Vec<u8>], have: &[Vec<u8>]) -> Vec<Vec<u8>> {
         }) else {
             continue;
         };
+        let request = crate::pki::ocsp::request_for(cert, issuer).ok();
+        let answered = crate::pki::ocsp_urls(cert).iter().any(|url| {
+            let Some(der) = request.as_deref().and_then(|r| fetch(url, Some(r))) else {
+                return false;
+            };
+            let good = crate::pki::ocsp::parse_response(&der)
+                .is_ok_and(|o| o.status_of(cert, issuer).is_some());
+            if good {
+                ocsps.push(der);
+            }
+            good
+        });
+        if answered {
+            continue;
+        }
         for url in crate::pki::crl_urls(cert) {
-            if tried.contains(&url) || tried.len() >= MAX_FETCHES || !url.starts_with("http://") {
-                continue;
-            }
-            tried.push(url.clone());
-            let Ok(mut resp) = agent.get(&url).call() else {
-                continue;
-            };
-            if resp.status().as_u16() != 200 {
-                continue;
-            }
-            let Ok(body) = resp.body_mut().with_config().limit(MAX_CRL).read_to_vec() else {
-                continue;
-            };
-            if let Ok(crl) = crate::pki::parse_crl(&body)
-                && crl.verify(issuer)
+            if let Some(body) = fetch(&url, None)
+                && crate::pki::parse_crl(&body).is_ok_and(|crl| crl.verify(issuer))
             {
-                out.push(body);
+                crls.push(body);
                 break;
             }
         }
     }
-    out
+    (crls, ocsps)
 }

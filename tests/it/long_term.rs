@@ -114,6 +114,29 @@ fn files_signed_by_pyhanko_at_b_t_and_b_lta_with_another_pki_verify_with_their_l
         }
     }
 
+    // The service's own fetch of another CA's revocation data (at completion): the signer's
+    // status from its OCSP responder, the CA certificates' from the root's CRL.
+    let der = |path: std::path::PathBuf| {
+        let pem = std::fs::read(path).unwrap();
+        giaouoc::pki::certificate_to_der(
+            &giaouoc::pki::certificates_from_pem_or_der(&pem).unwrap()[0],
+        )
+        .unwrap()
+    };
+    let certs = [
+        der(pki.cert("signer-rsa")),
+        der(pki.intermediate()),
+        der(pki.root()),
+    ];
+    let (crls, ocsps) = giaouoc::sign::ltv::fetch_revocation(&certs, &[]);
+    assert_eq!(ocsps.len(), 1, "the signer's OCSP answer");
+    assert_eq!(crls.len(), 1, "the root's CRL for the intermediate");
+    let answer = giaouoc::pki::ocsp::parse_response(&ocsps[0]).unwrap();
+    assert_eq!(
+        answer.responses[0].status,
+        giaouoc::pki::ocsp::OcspStatus::Good
+    );
+
     // A signer whose certificate was revoked before it signed: time-stamped, but the CRL
     // says revoked before that time.
     let out = dir.join("revoked.pdf");
