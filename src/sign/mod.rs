@@ -25,8 +25,10 @@ use crate::pdf::{Dict, IncrementalUpdate, Limits, Object, PdfError, PdfFile, Pdf
 use crate::pki;
 
 /// Bytes reserved for the CMS in `/Contents` (hex-encoded: twice as many characters).
-/// Our CMS (two certificates, three attributes) is about 2 KiB.
-pub const CONTENTS_RESERVE: usize = 8 * 1024;
+/// Ours with its time-stamp token is about 3 KiB; a licensed CA's RSA leaf with two
+/// intermediates (about 4.5 KiB) plus an external TSA's token with its chain (3 to 5 KiB) can
+/// pass 8 KiB, so 16 KiB are kept.
+pub const CONTENTS_RESERVE: usize = 16 * 1024;
 
 /// Why a PDF could not be signed.
 #[derive(Debug, thiserror::Error)]
