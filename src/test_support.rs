@@ -60,7 +60,7 @@ const TOOLS: [Tool; 14] = [
     tool(
         &["certomancer"],
         "CERTOMANCER",
-        "PyPI certomancer[web-api], in .venv-pyhanko/",
+        "PyPI certomancer[web-api-async], in .venv-pyhanko/",
     ),
     tool(
         &["softhsm2-util"],
