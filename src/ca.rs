@@ -226,12 +226,7 @@ impl BlocCa {
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     ) -> Result<Certificate, CaError> {
-        let (ca_from, ca_until) = self.validity()?;
-        let not_before = not_before.max(ca_from);
-        let not_after = not_after.min(ca_until);
-        if not_after <= not_before {
-            return Err(CaError::OutsideValidity);
-        }
+        let (not_before, not_after) = self.clamped(not_before, not_after)?;
         Ok(pki::issue_leader_certificate_pointing(
             &self.key,
             &self.cert,
@@ -258,12 +253,7 @@ impl BlocCa {
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     ) -> Result<Certificate, CaError> {
-        let (ca_from, ca_until) = self.validity()?;
-        let not_before = not_before.max(ca_from);
-        let not_after = not_after.min(ca_until);
-        if not_after <= not_before {
-            return Err(CaError::OutsideValidity);
-        }
+        let (not_before, not_after) = self.clamped(not_before, not_after)?;
         let organisation = pki::cert_info(&self.cert)
             .subject_cn
             .unwrap_or_else(|| "giaouoc".to_owned());
@@ -300,6 +290,21 @@ impl BlocCa {
             next_update,
             number,
         )?)
+    }
+
+    /// `not_before`..`not_after` clamped to the CA's own validity; empty is an error.
+    fn clamped(
+        &self,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<(OffsetDateTime, OffsetDateTime), CaError> {
+        let (ca_from, ca_until) = self.validity()?;
+        let not_before = not_before.max(ca_from);
+        let not_after = not_after.min(ca_until);
+        if not_after <= not_before {
+            return Err(CaError::OutsideValidity);
+        }
+        Ok((not_before, not_after))
     }
 
     /// The CA certificate's notBefore and notAfter.

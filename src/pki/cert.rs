@@ -291,7 +291,6 @@ pub fn issue_leader_certificate_pointing(
     (not_before, not_after): (OffsetDateTime, OffsetDateTime),
     urls: Option<&RevocationUrls>,
 ) -> Result<Certificate, PkiError> {
-    check_issuer(ca_key, ca_cert, KeyUsages::KeyCertSign)?;
     let subject_kind = super::alg::key_kind(subject_spki)
         .map_err(|e| PkiError::NotEd25519PublicKey(e.to_string()))?;
     if !matches!(
@@ -302,6 +301,34 @@ pub fn issue_leader_certificate_pointing(
             "the bloc CA certifies Ed25519 and ECDSA P-256 keys".into(),
         ));
     }
+    let extra = match urls {
+        Some(urls) => revocation_extensions(urls)?,
+        None => Vec::new(),
+    };
+    issue_end_entity(
+        (ca_key, ca_cert),
+        subject_spki,
+        subject.to_name()?,
+        serial,
+        (not_before, not_after),
+        KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+        extra,
+    )
+}
+
+/// An end-entity certificate signed by the CA (RFC 5280 §4.1): issuer the CA subject byte for
+/// byte, validity within the CA's, basicConstraints cA=FALSE and `usage` (both critical), SKI,
+/// AKI = the CA's key id, then `extra`.
+fn issue_end_entity(
+    (ca_key, ca_cert): (&IssuerKey, &Certificate),
+    subject_spki: &spki::SubjectPublicKeyInfoOwned,
+    subject: Name,
+    serial: u64,
+    (not_before, not_after): (OffsetDateTime, OffsetDateTime),
+    usage: KeyUsage,
+    extra: Vec<x509_cert::ext::Extension>,
+) -> Result<Certificate, PkiError> {
+    check_issuer(ca_key, ca_cert, KeyUsages::KeyCertSign)?;
     let ca_validity = &ca_cert.tbs_certificate.validity;
     let (Some(ca_nb), Some(ca_na)) = (
         from_x509_time(&ca_validity.not_before),
@@ -311,10 +338,10 @@ pub fn issue_leader_certificate_pointing(
     };
     if not_before < ca_nb || not_after > ca_na {
         return Err(PkiError::Validity(
-            "leader validity must lie within the CA certificate's validity".into(),
+            "the validity must lie within the CA certificate's validity".into(),
         ));
     }
-    let extensions: Extensions = vec![
+    let mut extensions: Extensions = vec![
         extension(
             const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS,
             true,
@@ -323,11 +350,7 @@ pub fn issue_leader_certificate_pointing(
                 path_len_constraint: None,
             },
         )?,
-        extension(
-            const_oid::db::rfc5280::ID_CE_KEY_USAGE,
-            true,
-            &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
-        )?,
+        extension(const_oid::db::rfc5280::ID_CE_KEY_USAGE, true, &usage)?,
         extension(
             const_oid::db::rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
             false,
@@ -339,17 +362,14 @@ pub fn issue_leader_certificate_pointing(
             &aki(issuer_key_id(ca_cert)?)?,
         )?,
     ];
-    let mut extensions = extensions;
-    if let Some(urls) = urls {
-        extensions.extend(revocation_extensions(urls)?);
-    }
+    extensions.extend(extra);
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: serial_from_u64(serial)?,
         signature: ca_key.algorithm(),
         issuer: ca_cert.tbs_certificate.subject.clone(),
         validity: validity(not_before, not_after)?,
-        subject: subject.to_name()?,
+        subject,
         subject_public_key_info: subject_spki.clone(),
         issuer_unique_id: None,
         subject_unique_id: None,
@@ -397,64 +417,21 @@ pub fn issue_service_certificate(
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
 ) -> Result<Certificate, PkiError> {
-    check_issuer(ca_key, ca_cert, KeyUsages::KeyCertSign)?;
     check_value("service name", name)?;
     check_value("organisation", organisation)?;
-    let ca_validity = &ca_cert.tbs_certificate.validity;
-    let (Some(ca_nb), Some(ca_na)) = (
-        from_x509_time(&ca_validity.not_before),
-        from_x509_time(&ca_validity.not_after),
-    ) else {
-        return Err(PkiError::Validity("CA validity is unreadable".into()));
-    };
-    if not_before < ca_nb || not_after > ca_na {
-        return Err(PkiError::Validity(
-            "the validity must lie within the CA certificate's validity".into(),
-        ));
-    }
-    let extensions: Extensions = vec![
-        extension(
-            const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS,
-            true,
-            &BasicConstraints {
-                ca: false,
-                path_len_constraint: None,
-            },
-        )?,
-        extension(
-            const_oid::db::rfc5280::ID_CE_KEY_USAGE,
-            true,
-            &KeyUsage(KeyUsages::DigitalSignature.into()),
-        )?,
-        extension(
+    issue_end_entity(
+        (ca_key, ca_cert),
+        subject_spki,
+        build_name(&[(OID_O, organisation), (OID_CN, name)])?,
+        serial,
+        (not_before, not_after),
+        KeyUsage(KeyUsages::DigitalSignature.into()),
+        vec![extension(
             const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE,
             true,
             &x509_cert::ext::pkix::ExtendedKeyUsage(vec![purpose.oid()]),
-        )?,
-        extension(
-            const_oid::db::rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
-            false,
-            &SubjectKeyIdentifier(OctetString::new(spki_key_identifier(subject_spki))?),
-        )?,
-        extension(
-            const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
-            false,
-            &aki(issuer_key_id(ca_cert)?)?,
-        )?,
-    ];
-    let tbs = TbsCertificate {
-        version: Version::V3,
-        serial_number: serial_from_u64(serial)?,
-        signature: ca_key.algorithm(),
-        issuer: ca_cert.tbs_certificate.subject.clone(),
-        validity: validity(not_before, not_after)?,
-        subject: build_name(&[(OID_O, organisation), (OID_CN, name)])?,
-        subject_public_key_info: subject_spki.clone(),
-        issuer_unique_id: None,
-        subject_unique_id: None,
-        extensions: Some(extensions),
-    };
-    sign_tbs(ca_key, tbs)
+        )?],
+    )
 }
 
 /// Whether `cert` carries the extended key usage `purpose` in a critical extension that lists

@@ -442,21 +442,7 @@ pub fn validate_chain_with(
                 revocation_checked = true;
                 ocsp_checked = true;
             }
-            let serial_hex = serial_hex(&cert.tbs_certificate.serial_number);
-            let p = if when <= at {
-                ChainProblem::Revoked {
-                    serial_hex,
-                    at: time_string(when),
-                }
-            } else {
-                ChainProblem::RevokedLater {
-                    serial_hex,
-                    at: time_string(when),
-                }
-            };
-            if !problems.contains(&p) {
-                problems.push(p);
-            }
+            note_revocation(&mut problems, cert, when, at);
         }
         for crl in crls
             .iter()
@@ -475,21 +461,7 @@ pub fn validate_chain_with(
                 revocation_checked = true;
             }
             if let Some(when) = crl.revocation_time(cert.tbs_certificate.serial_number.as_bytes()) {
-                let serial_hex = serial_hex(&cert.tbs_certificate.serial_number);
-                let p = if when <= at {
-                    ChainProblem::Revoked {
-                        serial_hex,
-                        at: time_string(when),
-                    }
-                } else {
-                    ChainProblem::RevokedLater {
-                        serial_hex,
-                        at: time_string(when),
-                    }
-                };
-                if !problems.contains(&p) {
-                    problems.push(p);
-                }
+                note_revocation(&mut problems, cert, when, at);
             }
         }
     }
@@ -501,6 +473,30 @@ pub fn validate_chain_with(
         path: path.iter().map(|c| label(c)).collect(),
         revocation_checked,
         ocsp_checked,
+    }
+}
+
+/// `cert` revoked at `when`: fatal when at or before `at`, else only noted (§6.3.3); once.
+fn note_revocation(
+    problems: &mut Vec<ChainProblem>,
+    cert: &Certificate,
+    when: OffsetDateTime,
+    at: OffsetDateTime,
+) {
+    let serial_hex = serial_hex(&cert.tbs_certificate.serial_number);
+    let p = if when <= at {
+        ChainProblem::Revoked {
+            serial_hex,
+            at: time_string(when),
+        }
+    } else {
+        ChainProblem::RevokedLater {
+            serial_hex,
+            at: time_string(when),
+        }
+    };
+    if !problems.contains(&p) {
+        problems.push(p);
     }
 }
 
