@@ -39,6 +39,7 @@ fn signing(c: &mut Criterion) {
         reason: None,
         location: None,
         image: None,
+        seal: None,
     };
     for (unit, k, cert) in leaders.iter().take(15) {
         pdf = sign::sign_with_key(&pdf, k, cert, std::slice::from_ref(&ca), &opts(unit)).unwrap();
@@ -140,6 +141,7 @@ fn time_stamping(c: &mut Criterion) {
             reason: None,
             location: None,
             image: None,
+            seal: None,
         };
         let prepared = sign::prepare(&pdf, cert, &opts).unwrap();
         use ed25519_dalek::Signer;

@@ -238,6 +238,31 @@ impl BlocCa {
         )?)
     }
 
+    /// Issues a unit's organisation certificate (its seal, see [`pki::OrganisationSubject`]);
+    /// the period is clamped to the CA's validity.
+    ///
+    /// # Errors
+    /// Another key kind, a name the profile refuses, or a period outside the CA's validity.
+    pub fn issue_organisation(
+        &self,
+        public_key: &spki::SubjectPublicKeyInfoOwned,
+        subject: &pki::OrganisationSubject,
+        serial: u64,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Certificate, CaError> {
+        let period = self.clamped(not_before, not_after)?;
+        Ok(pki::issue_organisation_certificate(
+            &self.key,
+            &self.cert,
+            public_key,
+            subject,
+            serial,
+            period,
+            self.urls.as_ref(),
+        )?)
+    }
+
     /// Issues a certificate for one of the service's units (a time-stamping unit, an OCSP
     /// responder) named `name`, with `purpose` as its sole, critical extended key usage; the
     /// period is clamped to the CA's validity.

@@ -230,6 +230,40 @@ pub struct SignatureCell {
     pub authority_lines: Vec<String>,
     /// The signer's full name, bold.
     pub signer_name: String,
+    /// The organisation's signature field (`U07-dau`) when the unit's seal follows its
+    /// leader's signature; its box overlaps the left third of the leader's signature image.
+    pub seal_field: Option<String>,
+}
+
+/// Where the seal goes when a unit's organisation signs after its leader (Decree 30/2020
+/// Appendix I, ô 7c and ô 8): the leader's signature image in a fixed part of the leader's
+/// field, the seal's box overlapping the left third of that part. The layout places the
+/// fields, the signing appearances draw into them, both from these numbers.
+pub mod seal_layout {
+    /// Side of the seal field's square box, in millimetres: the largest seal drawn (agency
+    /// seals are 30 to 42 mm across).
+    pub const BOX_MM: f32 = 42.0;
+    /// Smallest seal accepted, in millimetres across.
+    pub const MIN_MM: f32 = 20.0;
+    /// The leader's signature image area: from this fraction of the field's width...
+    pub const IMAGE_FROM: f32 = 0.35;
+    /// ...this fraction wide, the whole height of the field.
+    pub const IMAGE_WIDTH: f32 = 0.40;
+
+    /// The seal box for a leader field `[left, top, right, bottom]` (any unit, y down): its
+    /// right edge one third into the image area, centred on the field's height.
+    pub fn seal_box(leader: [f32; 4], mm: f32) -> [f32; 4] {
+        let w = leader[2] - leader[0];
+        let right = leader[0] + w * (IMAGE_FROM + IMAGE_WIDTH / 3.0);
+        let side = BOX_MM * mm;
+        let mid = (leader[1] + leader[3]) / 2.0;
+        [right - side, mid - side / 2.0, right, mid + side / 2.0]
+    }
+
+    /// The image area inside a leader field of `width` (x from, x to).
+    pub fn image_area(width: f32) -> (f32, f32) {
+        (width * IMAGE_FROM, width * (IMAGE_FROM + IMAGE_WIDTH))
+    }
 }
 
 /// `s` escaped for XML text (the documents' metadata in DOCX parts and PDF XMP), without the characters XML 1.0 cannot carry.

@@ -100,6 +100,73 @@ pub enum Who {
     UnitOfficer,
     /// A unit's leader, for that unit.
     UnitLeader,
+    /// A unit's clerk (văn thư), who applies the unit's seal, for that unit.
+    UnitClerk,
+}
+
+/// A unit's place among the signers of a covenant: its leader signs, then, when the covenant
+/// asks for seals, its organisation (Decree 30/2020 Appendix I, ô 8: the clerk applies the
+/// seal with the organisation's certificate after the competent person signed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Seat {
+    /// The unit's leader; the field is the unit id (`U05`).
+    Leader,
+    /// The unit's organisation (its seal); the field is the unit id + [`SEAL_SUFFIX`].
+    Seal,
+}
+
+/// What turns a unit id into its seal field's name (`U05` → `U05-dau`). A PDF field's partial
+/// name cannot contain a period (ISO 32000-2 §12.7.4.2), hence not `U05.dau`.
+pub const SEAL_SUFFIX: &str = "-dau";
+
+impl Seat {
+    /// The stored (and JSON) spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Seat::Leader => "leader",
+            Seat::Seal => "seal",
+        }
+    }
+
+    /// The inverse of [`Self::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [Seat::Leader, Seat::Seal]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+
+    /// The signature field of `unit`'s seat.
+    pub fn field(self, unit: &str) -> String {
+        match self {
+            Seat::Leader => unit.to_owned(),
+            Seat::Seal => format!("{unit}{SEAL_SUFFIX}"),
+        }
+    }
+
+    /// A field name read back: the unit and the seat (`U05-dau` → `("U05", Seal)`).
+    pub fn of_field(field: &str) -> (&str, Seat) {
+        match field.strip_suffix(SEAL_SUFFIX) {
+            Some(unit) if !unit.is_empty() => (unit, Seat::Seal),
+            _ => (field, Seat::Leader),
+        }
+    }
+
+    /// Who takes this seat's signature.
+    pub const fn who(self) -> Who {
+        match self {
+            Seat::Leader => Who::UnitLeader,
+            Seat::Seal => Who::UnitClerk,
+        }
+    }
+
+    /// The seat as shown to people.
+    pub const fn label_vi(self) -> &'static str {
+        match self {
+            Seat::Leader => "chữ ký của lãnh đạo",
+            Seat::Seal => "chữ ký số của cơ quan (dấu)",
+        }
+    }
 }
 
 /// What can be done to a covenant.
@@ -113,7 +180,8 @@ pub enum Action {
     ReviewRegistration,
     /// Fix the content and render the documents.
     Freeze,
-    /// Prepare or complete a unit's signature.
+    /// Prepare or complete a unit's signature: its leader's, or its organisation's seal
+    /// (each by the holder of that [`Seat`]).
     Sign,
     /// Archive the completed covenant with its report.
     Archive,
@@ -144,7 +212,7 @@ impl Action {
             }
             Action::EditRegistration => &[Who::UnitOfficer, Who::UnitLeader],
             Action::ReviewRegistration => &[Who::LeaderUnit],
-            Action::Sign => &[Who::UnitLeader],
+            Action::Sign => &[Who::UnitLeader, Who::UnitClerk],
             Action::Maintain => &[Who::Admin],
         }
     }
@@ -274,8 +342,19 @@ mod tests {
     }
 
     #[test]
-    fn only_leaders_sign_and_only_the_leader_unit_reviews() {
+    fn seal_fields_name_their_unit_and_seat() {
+        assert_eq!(Seat::Seal.field("U05"), "U05-dau");
+        assert_eq!(Seat::of_field("U05-dau"), ("U05", Seat::Seal));
+        assert_eq!(Seat::of_field("U05"), ("U05", Seat::Leader));
+        assert_eq!(Seat::of_field("-dau"), ("-dau", Seat::Leader));
+        assert_eq!(Seat::Seal.who(), Who::UnitClerk);
+        assert_eq!(Seat::parse("seal"), Some(Seat::Seal));
+    }
+
+    #[test]
+    fn only_leaders_and_clerks_sign_and_only_the_leader_unit_reviews() {
         assert!(Action::Sign.allows(Who::UnitLeader));
+        assert!(Action::Sign.allows(Who::UnitClerk));
         assert!(!Action::Sign.allows(Who::UnitOfficer));
         assert!(!Action::Sign.allows(Who::Admin));
         assert!(Action::ReviewRegistration.allows(Who::LeaderUnit));

@@ -39,6 +39,13 @@ pub(crate) struct Args {
     /// The signer's handwritten signature as a PNG (blue, transparent background).
     #[arg(long)]
     image: Option<PathBuf>,
+    /// For a seal field (`U05-dau`): the organisation's seal as a PNG (red, transparent
+    /// background), drawn at real size over the leader's signature (Decree 30/2020, ô 8).
+    #[arg(long)]
+    seal_image: Option<PathBuf>,
+    /// The seal's size across in millimetres, when the PNG does not say it (`pHYs`).
+    #[arg(long)]
+    seal_mm: Option<f32>,
     /// An RFC 3161 time-stamping authority (`http(s)://[user:password@]host/path`): the
     /// signature gets its time-stamp (PAdES B-T).
     #[arg(long, env = "GIAOUOC_TSA_URL")]
@@ -78,8 +85,16 @@ pub(crate) fn run(a: Args) -> Result<()> {
         )?),
         None => None,
     };
+    let seal = match &a.seal_image {
+        Some(p) => Some(sign::SealImage::from_png(
+            &std::fs::read(p).with_context(|| format!("không đọc được {}", p.display()))?,
+            a.seal_mm,
+        )?),
+        None => None,
+    };
     let opts = SignOptions {
         image,
+        seal,
         field: a.field.clone(),
         time,
         reason: a.reason.map(|r| giaouoc::covenant::nfc(&r)),

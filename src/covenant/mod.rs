@@ -83,6 +83,10 @@ pub struct CovenantText {
     pub signature_heading: String,
     /// Recipients ("Nơi nhận").
     pub recipients: Vec<String>,
+    /// Each unit's organisation signs after its leader, its seal drawn over the leader's
+    /// signature (Decree 30/2020 Appendix I, ô 8): two fields per unit, `U05` and `U05-dau`.
+    /// Off unless the input says `"seal_signatures": true`.
+    pub seal_signatures: bool,
 }
 
 /// A section of the covenant.

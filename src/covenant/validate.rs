@@ -329,6 +329,7 @@ impl Cx {
                 "activities",
                 "signature_heading",
                 "recipients",
+                "seal_signatures",
             ],
         )?;
         let year = match m.get("year") {
@@ -387,6 +388,17 @@ impl Cx {
         };
         let signature_heading = self.string(m, p, "signature_heading");
         let recipients = self.strings(m, p, "recipients");
+        let seal_signatures = match m.get("seal_signatures") {
+            None | Some(Value::Null) => Some(false),
+            Some(Value::Bool(b)) => Some(*b),
+            Some(other) => {
+                self.err(
+                    "covenant.seal_signatures",
+                    format!("phải là true hoặc false, không phải {}", kind(other)),
+                );
+                None
+            }
+        };
         Some(CovenantText {
             year: year?,
             number_symbol: number_symbol.ok()?,
@@ -399,6 +411,7 @@ impl Cx {
             activities: activities?,
             signature_heading: signature_heading?,
             recipients: recipients?,
+            seal_signatures: seal_signatures?,
         })
     }
 
@@ -533,6 +546,16 @@ impl Cx {
                     join(p, "id"),
                     format!("mã đơn vị \"{id}\" chỉ được gồm chữ cái Latin, chữ số, '-' và '_' (tối đa 32 ký tự)"),
                 );
+        } else if let Some(id) = &id
+            && id.ends_with(crate::workflow::SEAL_SUFFIX)
+        {
+            self.err(
+                join(p, "id"),
+                format!(
+                    "mã đơn vị \"{id}\" không được kết thúc bằng \"{}\" (dành cho trường dấu của đơn vị)",
+                    crate::workflow::SEAL_SUFFIX
+                ),
+            );
         }
         let name = self.string(m, p, "name");
         let short_name = self.opt_string(m, p, "short_name");

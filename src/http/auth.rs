@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use crate::store::{Principal, TokenRole, UnitKind, UnitRole};
+use crate::workflow::Seat;
 
 /// How long an authenticated token is trusted without asking the store again.
 pub const CACHE_TTL: Duration = Duration::from_secs(30);
@@ -107,8 +108,24 @@ impl Caller {
         }
     }
 
-    /// Admin, or a token (officer or leader) of exactly this unit.
+    /// Admin, or a token (officer or leader) of exactly this unit. A clerk only applies the
+    /// unit's seal ([`Caller::require_signer`]) and its seal image.
     pub fn require_unit(&self, bloc_id: &str, unit_id: &str) -> ApiResult<()> {
+        self.require_unit_any(bloc_id, unit_id)?;
+        if let Caller::Unit {
+            kind: UnitKind::Clerk,
+            ..
+        } = self
+        {
+            return Err(ApiError::forbidden(
+                "văn thư chỉ được ký số của cơ quan (đóng dấu) sau khi lãnh đạo đơn vị đã ký",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Admin, or any token of exactly this unit (officer, leader or clerk).
+    pub fn require_unit_any(&self, bloc_id: &str, unit_id: &str) -> ApiResult<()> {
         match self {
             Caller::Admin { .. } => Ok(()),
             Caller::Unit {
@@ -122,17 +139,33 @@ impl Caller {
         }
     }
 
-    /// Admin, or the *leader* token of exactly this unit (preparing its signature).
-    pub fn require_unit_leader(&self, bloc_id: &str, unit_id: &str) -> ApiResult<()> {
-        self.require_unit(bloc_id, unit_id)?;
-        match self {
-            Caller::Unit {
-                kind: UnitKind::Officer,
-                ..
-            } => Err(ApiError::forbidden(
-                "chỉ lãnh đạo đơn vị (token loại leader) được chuẩn bị chữ ký số",
+    /// Admin, or the token of exactly this unit that takes the seat of `field`: its leader
+    /// for `U05`, its clerk (văn thư) for the seal field `U05-dau`.
+    pub fn require_signer(&self, bloc_id: &str, field: &str) -> ApiResult<()> {
+        let (unit_id, seat) = Seat::of_field(field);
+        self.require_unit_any(bloc_id, unit_id)?;
+        match (self, seat) {
+            (Caller::Admin { .. }, _)
+            | (
+                Caller::Unit {
+                    kind: UnitKind::Leader,
+                    ..
+                },
+                Seat::Leader,
+            )
+            | (
+                Caller::Unit {
+                    kind: UnitKind::Clerk,
+                    ..
+                },
+                Seat::Seal,
+            ) => Ok(()),
+            (_, Seat::Leader) => Err(ApiError::forbidden(
+                "chỉ lãnh đạo đơn vị (token loại leader) được ký vào trường chữ ký của lãnh đạo",
             )),
-            _ => Ok(()),
+            (_, Seat::Seal) => Err(ApiError::forbidden(
+                "chỉ văn thư của đơn vị (token loại clerk) được ký số của cơ quan vào trường dấu",
+            )),
         }
     }
 

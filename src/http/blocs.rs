@@ -17,8 +17,8 @@ use super::{AppState, Routes, at};
 use crate::covenant::nfc;
 use crate::pki;
 use crate::store::{
-    CertificateRow, EnrolmentKey, EnrolmentRow, EnrolmentStatus, NewToken, Stamp, StoreError,
-    TokenRole, UnitKind,
+    Blobs, CertificateRow, EnrolmentKey, EnrolmentRow, EnrolmentStatus, NewToken, Stamp,
+    StoreError, TokenRole, UnitKind,
 };
 
 pub(super) fn routes(r: Routes) -> Routes {
@@ -36,6 +36,95 @@ pub(super) fn routes(r: Routes) -> Routes {
         .get("/blocs/{bloc}/enrolments", list_enrolments)
         .post("/enrolments/{enrolment}/approve", approve)
         .get("/blocs/{bloc}/certificates/{unit}", certificate)
+        .put("/blocs/{bloc}/units/{unit}/seal", put_seal)
+        .get("/blocs/{bloc}/units/{unit}/seal.png", get_seal)
+}
+
+/// `?diameter_mm=` of a seal upload.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealQuery {
+    /// The seal's size across, when the PNG does not give its resolution (`pHYs`).
+    #[serde(default)]
+    pub diameter_mm: Option<f32>,
+}
+
+async fn put_seal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bloc, unit)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<SealQuery>,
+    req: axum::extract::Request,
+) -> ApiResult<Json<Value>> {
+    let png = super::verification::uploaded_pdf(req, &state).await?;
+    save_seal(&state, &caller, &bloc, &unit, &png, q.diameter_mm)
+        .await
+        .map(Json)
+}
+
+/// Records the unit's seal image after checking it (PNG with transparency, red, 20 to 42 mm
+/// across): the admin or any token of the unit (its clerk keeps the seal).
+pub(crate) async fn save_seal(
+    state: &AppState,
+    caller: &Caller,
+    bloc: &str,
+    unit: &str,
+    png: &[u8],
+    diameter_mm: Option<f32>,
+) -> ApiResult<Value> {
+    caller.require_unit_any(bloc, unit)?;
+    if !state
+        .store
+        .list_units(bloc)
+        .await?
+        .iter()
+        .any(|u| u.id == unit)
+    {
+        return Err(ApiError::not_found(format!(
+            "khối \"{bloc}\" không có đơn vị \"{unit}\""
+        )));
+    }
+    let bytes = png.to_vec();
+    let seal = super::blocking(move || {
+        crate::sign::SealImage::from_png(&bytes, diameter_mm)
+            .map_err(|e| ApiError::invalid("invalid_seal", "file", e.to_string()))
+    })
+    .await?;
+    let sha = state.blobs.put(png).await?;
+    let row = crate::store::SealRow {
+        bloc_id: bloc.to_owned(),
+        unit_id: unit.to_owned(),
+        png_sha256: sha.clone(),
+        diameter_mm: f64::from((seal.diameter_mm() * 10.0).round() / 10.0),
+        uploaded_at: state.now(),
+    };
+    let actor = caller.actor();
+    state
+        .store
+        .put_seal(&Stamp::new(&actor, state.now()), &row)
+        .await?;
+    Ok(json!({
+        "unit": unit, "sha256": sha, "diameter_mm": row.diameter_mm,
+        "url": format!("/blocs/{bloc}/units/{unit}/seal.png"),
+    }))
+}
+
+/// The unit's seal image (public, as it is drawn on every covenant it seals).
+async fn get_seal(
+    State(state): State<AppState>,
+    Path((bloc, unit)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let row = state
+        .store
+        .seal_for_unit(&bloc, &unit)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("đơn vị \"{unit}\" chưa có ảnh dấu")))?;
+    let png = state.blobs.get(&row.png_sha256).await?;
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))],
+        png,
+    )
+        .into_response())
 }
 
 /// The bloc, its units and its CA certificate (public: anyone may check signatures).
@@ -286,6 +375,10 @@ pub struct EnrolRequest {
     /// The leader's title.
     #[serde(default)]
     pub title: String,
+    /// Whose certificate: `person` (the leader's, the default) or `organisation` (the unit's
+    /// own, for its seal: no name and no title; the bloc CA issues it with O = CN = the unit).
+    #[serde(default)]
+    pub holder: Option<pki::Holder>,
 }
 
 async fn enrol(
@@ -306,9 +399,14 @@ pub(crate) async fn enrol_leader(
     bloc: &str,
     body: EnrolRequest,
 ) -> ApiResult<EnrolmentRow> {
-    caller.require_unit(bloc, &body.unit)?;
+    let holder = body.holder.unwrap_or(pki::Holder::Person);
+    if holder == pki::Holder::Organisation {
+        caller.require_unit_any(bloc, &body.unit)?;
+    } else {
+        caller.require_unit(bloc, &body.unit)?;
+    }
     let mut full_name = nfc(body.full_name.trim());
-    if full_name.is_empty() && body.certificate_pem.is_none() {
+    if full_name.is_empty() && body.certificate_pem.is_none() && holder == pki::Holder::Person {
         return Err(ApiError::invalid(
             "invalid_field",
             "full_name",
@@ -318,6 +416,13 @@ pub(crate) async fn enrol_leader(
     let key = match (body.public_key_pem, body.csr_pem, body.certificate_pem) {
         (None, None, Some(pem)) => {
             let leaf = existing_certificate(state, bloc, &body.unit, &pem)?;
+            if pki::holder_of(&leaf) != holder && holder == pki::Holder::Organisation {
+                return Err(ApiError::invalid(
+                    "personal_certificate",
+                    "certificate_pem",
+                    "đây là chứng thư số cá nhân; dấu của đơn vị cần chứng thư số của cơ quan, tổ chức",
+                ));
+            }
             if full_name.is_empty() {
                 full_name = nfc(pki::cert_info(&leaf).subject_cn.unwrap_or_default().trim());
             }
@@ -345,16 +450,20 @@ pub(crate) async fn enrol_leader(
         }
     };
     let title = nfc(body.title.trim());
-    for (path, value) in [("full_name", &full_name), ("title", &title)] {
-        if value.is_empty() {
-            return Err(ApiError::invalid(
-                "invalid_field",
-                path,
-                "thiếu trường bắt buộc",
-            ));
+    let subject = if holder == pki::Holder::Organisation {
+        json!({"holder": "organisation"})
+    } else {
+        for (path, value) in [("full_name", &full_name), ("title", &title)] {
+            if value.is_empty() {
+                return Err(ApiError::invalid(
+                    "invalid_field",
+                    path,
+                    "thiếu trường bắt buộc",
+                ));
+            }
         }
-    }
-    let subject = json!({"full_name": full_name, "title": title});
+        json!({"full_name": full_name, "title": title})
+    };
     let actor = caller.actor();
     let id = state
         .store
@@ -456,21 +565,28 @@ pub(crate) async fn approve_enrolment(
         .into_iter()
         .find(|u| u.id == row.unit_id)
         .ok_or_else(|| ApiError::not_found(format!("không tìm thấy đơn vị \"{}\"", row.unit_id)))?;
-    let subject = pki::LeaderSubject {
-        full_name: at(&row.subject, "/full_name")
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        title: at(&row.subject, "/title")
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        unit_name: unit.name,
-        unit_id: row.unit_id.clone(),
-    };
     let ca = state.shared.cas.require(&row.bloc_id)?;
     let now = state.now();
-    let (cert, serial) = super::ca::issue_leader(&ca, &public_key, &subject, now)?;
+    let subject = if at(&row.subject, "/holder").as_str() == Some("organisation") {
+        super::ca::Subject::Organisation(pki::OrganisationSubject {
+            unit_name: unit.name,
+            unit_id: row.unit_id.clone(),
+        })
+    } else {
+        super::ca::Subject::Leader(pki::LeaderSubject {
+            full_name: at(&row.subject, "/full_name")
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            title: at(&row.subject, "/title")
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            unit_name: unit.name,
+            unit_id: row.unit_id.clone(),
+        })
+    };
+    let (cert, serial) = super::ca::issue_for(&ca, &public_key, &subject, now)?;
     let pem = pki::certificate_to_pem(&cert).map_err(ApiError::internal)?;
     let actor = caller.actor();
     Ok(state
@@ -499,14 +615,16 @@ async fn find_enrolment(state: &AppState, id: i64) -> ApiResult<EnrolmentRow> {
     .into())
 }
 
-/// A unit's current certificate (public).
+/// A unit's current certificate (public): its leader's for `U05`, the unit's own (its seal)
+/// for `U05-dau`.
 async fn certificate(
     State(state): State<AppState>,
-    Path((bloc, unit)): Path<(String, String)>,
+    Path((bloc, field)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
+    let (unit, seat) = crate::workflow::Seat::of_field(&field);
     let cert = state
         .store
-        .certificate_for_unit(&bloc, &unit)
+        .certificate_for_unit(&bloc, unit, super::signatures::holder_of_seat(seat))
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!(

@@ -23,29 +23,34 @@ const CA_YEARS: i64 = 10;
 /// Leaders' certificates are valid this long from their approval (within the CA's validity).
 const LEADER_DAYS: i64 = 2 * 366;
 
-/// Issues a leader certificate for `public_key` with a random serial, valid from an hour
-/// before `now` (clocks differ) for [`LEADER_DAYS`]; returns it with its serial (hex).
-pub(crate) fn issue_leader(
+/// Whose certificate the bloc CA issues on an approved enrolment.
+pub(crate) enum Subject {
+    /// A unit's leader.
+    Leader(pki::LeaderSubject),
+    /// The unit itself (its seal).
+    Organisation(pki::OrganisationSubject),
+}
+
+/// Issues a certificate for `public_key` with a random serial, valid from an hour before
+/// `now` (clocks differ) for [`LEADER_DAYS`]; returns it with its serial (hex).
+pub(crate) fn issue_for(
     ca: &BlocCa,
     public_key: &spki::SubjectPublicKeyInfoOwned,
-    subject: &pki::LeaderSubject,
+    subject: &Subject,
     now: OffsetDateTime,
 ) -> ApiResult<(Certificate, String)> {
     let serial = random_serial();
-    let cert = ca
-        .issue_spki(
-            public_key,
-            subject,
-            serial,
-            now - Duration::hours(1),
-            now + Duration::days(LEADER_DAYS),
-        )
-        .map_err(|e| match e {
-            CaError::Pki(pki::PkiError::Name { .. }) => {
-                ApiError::invalid("invalid_subject", "", format!("tên trong chứng thư: {e}"))
-            }
-            other => ApiError::internal(format!("issuing a certificate: {other}")),
-        })?;
+    let (from, to) = (now - Duration::hours(1), now + Duration::days(LEADER_DAYS));
+    let cert = match subject {
+        Subject::Leader(s) => ca.issue_spki(public_key, s, serial, from, to),
+        Subject::Organisation(s) => ca.issue_organisation(public_key, s, serial, from, to),
+    }
+    .map_err(|e| match e {
+        CaError::Pki(pki::PkiError::Name { .. }) => {
+            ApiError::invalid("invalid_subject", "", format!("tên trong chứng thư: {e}"))
+        }
+        other => ApiError::internal(format!("issuing a certificate: {other}")),
+    })?;
     Ok((cert, format!("{serial:x}")))
 }
 

@@ -20,6 +20,7 @@ use crate::store::{
     Blobs, CovenantRow, RegistrationRow, RegistrationStatus, RevisionRow, Stamp, State as CState,
     StoreError, UnitRole, UnitRow,
 };
+use crate::workflow::Seat;
 use crate::workflow::{Action, Who};
 
 pub(super) fn routes(r: Routes) -> Routes {
@@ -229,7 +230,7 @@ pub(crate) async fn freeze_covenant(
     .await?;
     let pdf_sha = state.blobs.put(&pdf).await?;
     let docx_sha = state.blobs.put(&docx).await?;
-    let signers = row.covenant.unit_ids();
+    let signers = row.signer_fields();
     let actor = caller.actor();
     let revision = state
         .store
@@ -319,6 +320,32 @@ impl Loaded {
             ))
         })
     }
+
+    /// The unit and seat a signature field names (`U05`: its leader; `U05-dau`: its seal,
+    /// only in a covenant with seals).
+    pub(crate) fn seat(&self, field: &str) -> ApiResult<(&covenant::Unit, Seat)> {
+        let (unit, seat) = Seat::of_field(field);
+        let found = self.unit(unit)?;
+        if seat == Seat::Seal && !self.covenant.covenant.seal_signatures {
+            return Err(ApiError::not_found(format!(
+                "giao ước \"{}\" không có trường dấu \"{field}\" (giao ước không yêu cầu đóng dấu)",
+                self.row.id
+            )));
+        }
+        Ok((found, seat))
+    }
+
+    /// The fields expected to be signed: each unit's leader's, then, with seals, its seal's.
+    pub(crate) fn signer_fields(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for u in &self.covenant.units {
+            out.push(Seat::Leader.field(&u.id));
+            if self.covenant.covenant.seal_signatures {
+                out.push(Seat::Seal.field(&u.id));
+            }
+        }
+        out
+    }
 }
 
 /// The covenant `id` from the store, typed.
@@ -375,6 +402,7 @@ pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
 pub(crate) async fn covenant_view(state: &AppState, row: &Loaded) -> ApiResult<Value> {
     let registrations = state.store.list_registrations(&row.id).await?;
     let current = current_revision(state, &row.id).await?;
+    let seals = row.covenant.covenant.seal_signatures;
     let units: Vec<Value> = row
         .covenant
         .units
@@ -388,11 +416,20 @@ pub(crate) async fn covenant_view(state: &AppState, row: &Loaded) -> ApiResult<V
             let signed = current
                 .as_ref()
                 .is_some_and(|c| c.signed_units.iter().any(|s| s == uid));
+            let field_signed = |field: &str| {
+                current
+                    .as_ref()
+                    .is_some_and(|c| c.signed_fields.iter().any(|s| s == field))
+            };
+            let seal_field = seals.then(|| Seat::Seal.field(uid));
             json!({
                 "id": uid, "name": u.name, "role": u.role,
                 "signer": u.signer.full_name,
                 "registration": registration,
                 "signed": signed,
+                "leader_signed": field_signed(uid),
+                "seal_field": seal_field,
+                "seal_signed": seal_field.as_deref().map(field_signed),
             })
         })
         .collect();
@@ -407,6 +444,7 @@ pub(crate) async fn covenant_view(state: &AppState, row: &Loaded) -> ApiResult<V
         "created_at": rfc3339(row.created_at),
         "updated_at": rfc3339(row.updated_at),
         "progress": progress(current.as_ref(), signers),
+        "seal_signatures": seals,
         "signed_count": current.as_ref().map_or(0, |c| c.signed_units.len()),
         "signer_count": signers,
         "revision": current.as_ref().map(|c| json!({

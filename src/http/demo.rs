@@ -1,8 +1,10 @@
 //! `giaouoc serve --demo` on an empty store: the reference covenant (Quảng Ninh 2021, 16
 //! units) ready to sign. The bloc CA is created, each of the 16 leaders gets a key (kept under
 //! `<data_dir>/demo-keys/Uxx.key`, PKCS#8 PEM, mode 0600, so a visitor can sign) and a
-//! certificate, each unit an officer and a leader token (`demo-keys/tokens.json`); the
-//! registrations of the fixture are submitted and accepted and the covenant is frozen.
+//! certificate, each unit an officer, a leader and a clerk token (`demo-keys/tokens.json`),
+//! an organisation key and certificate (`Uxx-dau.key`, `Uxx-dau.crt`) and a seal image
+//! (`Uxx-dau.png`); the registrations of the fixture are submitted and accepted and the
+//! covenant is frozen. The next year's covenant, open for registration, asks for seals.
 //! Everything goes through the same functions as the API, so the audit trail shows it.
 
 use std::collections::BTreeMap;
@@ -85,14 +87,52 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
                 certificate_pem: None,
                 full_name: unit.signer.full_name.clone(),
                 title: unit.signer.position.clone(),
+                holder: None,
             },
         )
         .await?;
         let cert = blocs::approve_enrolment(state, &admin, enrolment.id).await?;
         std::fs::write(keys_dir.join(format!("{uid}.crt")), &cert.cert_pem).map_err(io)?;
+        // The unit's own certificate and seal, which its clerk applies after the leader.
+        let seal_field = crate::workflow::Seat::Seal.field(&uid);
+        let org_key = pki::generate_signing_key(&mut OsRng);
+        let org_pem = pki::signing_key_to_pem(&org_key).map_err(ApiError::internal)?;
+        write_secret(
+            &keys_dir.join(format!("{seal_field}.key")),
+            org_pem.as_bytes(),
+        )
+        .map_err(io)?;
+        let enrolment = blocs::enrol_leader(
+            state,
+            &admin,
+            &bloc,
+            blocs::EnrolRequest {
+                unit: uid.clone(),
+                public_key_pem: Some(
+                    pki::verifying_key_to_pem(&org_key.verifying_key())
+                        .map_err(ApiError::internal)?,
+                ),
+                csr_pem: None,
+                certificate_pem: None,
+                full_name: String::new(),
+                title: String::new(),
+                holder: Some(pki::Holder::Organisation),
+            },
+        )
+        .await?;
+        let org_cert = blocs::approve_enrolment(state, &admin, enrolment.id).await?;
+        std::fs::write(
+            keys_dir.join(format!("{seal_field}.crt")),
+            &org_cert.cert_pem,
+        )
+        .map_err(io)?;
+        let seal_png = crate::sign::SealImage::sample_png(36.0, tokens.len() as u32 * 7);
+        std::fs::write(keys_dir.join(format!("{seal_field}.png")), &seal_png).map_err(io)?;
+        blocs::save_seal(state, &admin, &bloc, &uid, &seal_png, None).await?;
         let officer =
             blocs::issue_unit_token(state, &admin, &bloc, &uid, UnitKind::Officer).await?;
         let leader = blocs::issue_unit_token(state, &admin, &bloc, &uid, UnitKind::Leader).await?;
+        let clerk = blocs::issue_unit_token(state, &admin, &bloc, &uid, UnitKind::Clerk).await?;
         officers.insert(
             uid.clone(),
             Caller::Unit {
@@ -104,7 +144,7 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
         );
         tokens.insert(
             uid,
-            json!({"officer": officer.secret, "leader": leader.secret}),
+            json!({"officer": officer.secret, "leader": leader.secret, "clerk": clerk.secret}),
         );
     }
     if let Some(secret) = admin_secret {
@@ -163,6 +203,10 @@ fn next_year_input(input: &Value) -> Value {
         let text = covenant.to_string().replace(&from, &to);
         if let Ok(moved) = serde_json::from_str::<Value>(&text) {
             *covenant = moved;
+        }
+        // From this year each unit's seal follows its leader's signature.
+        if let Some(c) = covenant.as_object_mut() {
+            c.insert("seal_signatures".into(), Value::Bool(true));
         }
     }
     next

@@ -107,8 +107,8 @@ pub(crate) async fn desktop_links(
     unit: &str,
 ) -> ApiResult<Value> {
     let covenant = load(state, id).await?;
-    caller.require_unit_leader(&covenant.bloc_id, unit)?;
-    covenant.unit(unit)?;
+    caller.require_signer(&covenant.bloc_id, unit)?;
+    covenant.seat(unit)?;
     super::require_action(Action::Sign, &covenant)?;
     let doc = documents::current(state, id).await?;
     let mut bytes = [0_u8; 32];

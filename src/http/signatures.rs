@@ -48,7 +48,7 @@ use crate::pki;
 use crate::sign::{self, PreparedSignature, SignOptions};
 use crate::store::{Blobs, PrepareRow, Stamp};
 use crate::verify::{self, Verdict, VerifyOptions};
-use crate::workflow::Action;
+use crate::workflow::{Action, Seat};
 
 pub(super) fn routes(r: Routes) -> Routes {
     r.post("/covenants/{id}/signatures/{unit}/prepare", prepare)
@@ -136,22 +136,26 @@ pub async fn prepare_signature(
     body: PrepareRequest,
 ) -> ApiResult<Prepared> {
     let covenant = load(state, id).await?;
-    caller.require_unit_leader(&covenant.bloc_id, unit)?;
-    covenant.unit(unit)?;
+    caller.require_signer(&covenant.bloc_id, unit)?;
+    let (unit_id, seat) = covenant.seat(unit)?;
+    let unit_id = unit_id.id.clone();
     super::require_action(Action::Sign, &covenant)?;
+    if seat == Seat::Seal {
+        require_leader_signed(state, &covenant, &unit_id).await?;
+    }
     let ca = state.shared.cas.require(&covenant.bloc_id)?;
     let cert_pem = match body.certificate_pem {
         Some(pem) => pem,
         None => state
             .store
-            .certificate_for_unit(&covenant.bloc_id, unit)
+            .certificate_for_unit(&covenant.bloc_id, &unit_id, holder_of_seat(seat))
             .await?
             .map(|c| c.cert_pem)
             .ok_or_else(|| {
                 ApiError::invalid(
                     "no_certificate",
                     "certificate_pem",
-                    format!("đơn vị \"{unit}\" chưa có chứng thư số; hãy gửi certificate_pem hoặc đăng ký chứng thư"),
+                    format!("đơn vị \"{unit_id}\" chưa có chứng thư số cho {}; hãy gửi certificate_pem hoặc đăng ký chứng thư", seat.label_vi()),
                 )
             })?,
     };
@@ -176,12 +180,20 @@ pub async fn prepare_signature(
     let doc = documents::current(state, id).await?;
     let base_sha = doc.pdf_sha256.clone();
     let base_index = doc.index;
+    let seal = match seat {
+        Seat::Seal => unit_seal(state, &covenant.bloc_id, &unit_id).await?,
+        Seat::Leader => None,
+    };
     let opts = SignOptions {
         field: unit.to_owned(),
         time,
-        reason: Some(format!("Ký giao ước thi đua năm {}", covenant.year)),
+        reason: Some(match seat {
+            Seat::Leader => format!("Ký giao ước thi đua năm {}", covenant.year),
+            Seat::Seal => format!("Đóng dấu giao ước thi đua năm {}", covenant.year),
+        }),
         location: Some(covenant.covenant.bloc.place_name.clone()),
         image: None,
+        seal,
     };
     let base = doc.pdf.clone();
     let cert2 = cert.clone();
@@ -555,17 +567,21 @@ impl SignerCertificate {
     }
 }
 
-/// The certificate `unit` may sign with: a bloc certificate (it names its unit; checked by
-/// [`sign::prepare`]) valid at `at` and not revoked, or a certificate of another CA that the
-/// unit enrolled, still enrolled and chaining to a trust anchor.
+/// The certificate that may sign `field` (a unit's leader's, or its seal `U05-dau`): a bloc
+/// certificate (it names its unit; checked by [`sign::prepare`]) of the seat's holder (a
+/// person for the leader, the organisation for the seal), valid at `at` and not revoked, or a
+/// certificate of another CA that the unit enrolled for that seat, still enrolled and chaining
+/// to a trust anchor.
 pub(crate) async fn signer_certificate(
     state: &AppState,
     ca: &Arc<BlocCa>,
     bloc_id: &str,
-    unit: &str,
+    field: &str,
     pem: &str,
     at: OffsetDateTime,
 ) -> ApiResult<SignerCertificate> {
+    let (unit, seat) = Seat::of_field(field);
+    let holder = holder_of_seat(seat);
     let (leaf, intermediates) = pki::leaf_and_chain(pem.as_bytes()).map_err(|_| {
         ApiError::invalid(
             "invalid_certificate",
@@ -575,6 +591,7 @@ pub(crate) async fn signer_certificate(
     })?;
     let leaf_der = der::Encode::to_der(&leaf).map_err(ApiError::internal)?;
     if pki::cert_info(&leaf).unit_id.is_some() {
+        check_holder(&leaf, seat)?;
         check_trusted(&leaf, ca, bloc_id, at)?;
         check_not_revoked(state, bloc_id, &leaf).await?;
         // A bloc certificate's chain is the bloc CA, whatever came with it.
@@ -590,7 +607,7 @@ pub(crate) async fn signer_certificate(
         .list_certificates(bloc_id)
         .await?
         .into_iter()
-        .filter(|c| c.unit_id == unit && c.revoked_at.is_none())
+        .filter(|c| c.unit_id == unit && c.revoked_at.is_none() && c.holder == holder)
         .find_map(|c| {
             let (enrolled, chain) = pki::leaf_and_chain(c.cert_pem.as_bytes()).ok()?;
             (der::Encode::to_der(&enrolled).ok()? == leaf_der).then_some(chain)
@@ -600,7 +617,8 @@ pub(crate) async fn signer_certificate(
             "unenrolled_certificate",
             "certificate_pem",
             format!(
-                "chứng thư số này chưa được đăng ký cho đơn vị \"{unit}\"; hãy đăng ký chứng thư (và chờ duyệt) trước khi ký"
+                "chứng thư số này chưa được đăng ký cho {} của đơn vị \"{unit}\"; hãy đăng ký chứng thư (và chờ duyệt) trước khi ký",
+                seat.label_vi()
             ),
         ));
     };
@@ -621,6 +639,66 @@ pub(crate) async fn signer_certificate(
         leaf_der,
         intermediates,
     })
+}
+
+/// A seal follows its unit's leader's signature: 409 `leader_not_signed` before it.
+pub(crate) async fn require_leader_signed(
+    state: &AppState,
+    covenant: &Loaded,
+    unit: &str,
+) -> ApiResult<()> {
+    let current = state.store.current_revision(&covenant.id).await?;
+    if current.signed_fields.iter().any(|f| f == unit) {
+        return Ok(());
+    }
+    Err(ApiError::conflict(
+        "leader_not_signed",
+        format!(
+            "lãnh đạo đơn vị \"{unit}\" chưa ký; văn thư chỉ đóng dấu (ký số của cơ quan) sau chữ ký của lãnh đạo"
+        ),
+    ))
+}
+
+/// The unit's seal image, decoded, if it uploaded one.
+pub(crate) async fn unit_seal(
+    state: &AppState,
+    bloc_id: &str,
+    unit: &str,
+) -> ApiResult<Option<sign::SealImage>> {
+    let Some(row) = state.store.seal_for_unit(bloc_id, unit).await? else {
+        return Ok(None);
+    };
+    let png = state.blobs.get(&row.png_sha256).await?;
+    sign::SealImage::from_png(&png, Some(row.diameter_mm as f32))
+        .map(Some)
+        .map_err(|e| ApiError::internal(format!("stored seal image: {e}")))
+}
+
+/// Who holds the certificate of a seat: the leader (a person) or the unit (its seal).
+pub(crate) const fn holder_of_seat(seat: Seat) -> pki::Holder {
+    match seat {
+        Seat::Leader => pki::Holder::Person,
+        Seat::Seal => pki::Holder::Organisation,
+    }
+}
+
+/// A bloc certificate must be of the seat's holder: an organisation certificate in a seal
+/// field, a person's in a leader's field (422 `personal_certificate` /
+/// `organisation_certificate`).
+fn check_holder(leaf: &Certificate, seat: Seat) -> ApiResult<()> {
+    match (seat, pki::holder_of(leaf)) {
+        (Seat::Seal, pki::Holder::Person) => Err(ApiError::invalid(
+            "personal_certificate",
+            "certificate_pem",
+            "trường dấu cần chứng thư số của cơ quan, tổ chức; đây là chứng thư số cá nhân",
+        )),
+        (Seat::Leader, pki::Holder::Organisation) => Err(ApiError::invalid(
+            "organisation_certificate",
+            "certificate_pem",
+            "trường chữ ký của lãnh đạo cần chứng thư số cá nhân; đây là chứng thư số của cơ quan (dùng cho trường dấu)",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `leaf` must chain through `intermediates` to one of the service's trust anchors at `at`
@@ -663,7 +741,10 @@ pub(crate) async fn verify_options(state: &AppState, bloc_id: &str) -> ApiResult
         }
         if let Ok(der) = der::Encode::to_der(&leaf) {
             enrolled
-                .entry(c.unit_id.clone())
+                .entry(match c.holder {
+                    pki::Holder::Person => Seat::Leader.field(&c.unit_id),
+                    pki::Holder::Organisation => Seat::Seal.field(&c.unit_id),
+                })
                 .or_default()
                 .push(hex(&sha2::Sha256::digest(der)));
         }

@@ -43,7 +43,7 @@ async fn upload(
     let pdf = super::verification::uploaded_pdf(req, &state).await?;
     let actor = caller.actor();
     let covenant = load(&state, &id).await?;
-    caller.require_unit_leader(&covenant.bloc_id, &unit)?;
+    caller.require_signer(&covenant.bloc_id, &unit)?;
     accept_signed_file(&state, &actor, &id, &unit, pdf, "upload")
         .await
         .map(Json)
@@ -60,7 +60,7 @@ pub(crate) async fn accept_signed_file(
     path: &str,
 ) -> ApiResult<Value> {
     let covenant = load(state, id).await?;
-    covenant.unit(unit)?;
+    covenant.seat(unit)?;
     super::require_action(Action::Sign, &covenant)?;
     if !pdf.starts_with(b"%PDF-") {
         return Err(ApiError::invalid(

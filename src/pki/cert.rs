@@ -267,6 +267,172 @@ pub fn issue_leader_certificate_with(
     )
 }
 
+/// Certificate policy (RFC 5280 §4.2.1.4) the bloc CA writes into an organisation's
+/// certificate: "the holder is an organisation, not a person" (giaouoc's arc, as the TSA
+/// policy [`crate::tsp::DEFAULT_POLICY`]).
+pub const ORGANISATION_POLICY: &str = "2.25.3161.2";
+
+/// ETSI EN 319 411-2 §5.3 policies for legal persons (QCP-l, QCP-l-qscd) and natural persons
+/// (QCP-n, QCP-n-qscd): a CA's own statement of who holds the certificate.
+const ETSI_LEGAL_PERSON: [&str; 2] = ["0.4.0.194112.1.1", "0.4.0.194112.1.3"];
+const ETSI_NATURAL_PERSON: [&str; 2] = ["0.4.0.194112.1.0", "0.4.0.194112.1.2"];
+
+/// userID (0.9.2342.19200300.100.1.1): Vietnamese CAs write the holder's identifier there,
+/// `MST:`/`MNS:` (tax or budget code) for an organisation, `CMND:`/`CCCD:`/`HC:` for a person.
+const OID_UID: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.1");
+
+/// Who holds a certificate: a person (a leader signs with it) or an organisation (its seal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Holder {
+    /// A natural person.
+    Person,
+    /// An organisation (chứng thư số của cơ quan, tổ chức).
+    Organisation,
+}
+
+impl Holder {
+    /// The stored (and JSON) spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Holder::Person => "person",
+            Holder::Organisation => "organisation",
+        }
+    }
+}
+
+/// What a certificate says of its holder: [`ORGANISATION_POLICY`], an ETSI legal-person
+/// policy or a `MST:`/`MNS:` userID make it an organisation's; an ETSI natural-person policy,
+/// a title or a personal identifier (`CMND:`, `CCCD:`, `HC:`) a person's; without either, a
+/// subject whose CN is its O is an organisation's.
+pub fn holder_of(cert: &Certificate) -> Holder {
+    let tbs = &cert.tbs_certificate;
+    if let Ok(Some((_, policies))) = tbs.get::<x509_cert::ext::pkix::CertificatePolicies>() {
+        let has = |oids: &[&str]| {
+            policies
+                .0
+                .iter()
+                .any(|p| oids.iter().any(|o| p.policy_identifier.to_string() == *o))
+        };
+        if has(&[ORGANISATION_POLICY]) || has(&ETSI_LEGAL_PERSON) {
+            return Holder::Organisation;
+        }
+        if has(&ETSI_NATURAL_PERSON) {
+            return Holder::Person;
+        }
+    }
+    let fields = NameFields::from_name(&tbs.subject);
+    if fields.title.is_some() {
+        return Holder::Person;
+    }
+    if let Some(uid) = name_attr(&tbs.subject, OID_UID) {
+        let uid = uid.trim().to_ascii_uppercase();
+        if ["MST:", "MNS:", "MQHNS:"]
+            .iter()
+            .any(|p| uid.starts_with(p))
+        {
+            return Holder::Organisation;
+        }
+        if ["CMND:", "CCCD:", "HC:", "CMT:"]
+            .iter()
+            .any(|p| uid.starts_with(p))
+        {
+            return Holder::Person;
+        }
+    }
+    let fold = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    match (&fields.common_name, &fields.organization) {
+        (Some(cn), Some(o)) if fold(cn) == fold(o) => Holder::Organisation,
+        _ => Holder::Person,
+    }
+}
+
+/// Subject of a unit's organisation certificate (its seal): O = CN = the unit's name, OU = its
+/// id, no personal name and no title; the certificate carries [`ORGANISATION_POLICY`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationSubject {
+    /// Unit name (O and CN).
+    pub unit_name: String,
+    /// Unit identifier, e.g. "U07" (OU).
+    pub unit_id: String,
+}
+
+/// Issues a unit's organisation certificate (see [`OrganisationSubject`]): as a leader's
+/// (RFC 5280 §4.1; keyUsage digitalSignature|nonRepudiation, revocation pointers when `urls`)
+/// plus certificatePolicies (§4.2.1.4, non-critical) with [`ORGANISATION_POLICY`].
+///
+/// # Errors
+/// A key kind other than Ed25519 or P-256, a name the profile refuses, a period outside the CA's.
+pub fn issue_organisation_certificate(
+    ca_key: &IssuerKey,
+    ca_cert: &Certificate,
+    subject_spki: &spki::SubjectPublicKeyInfoOwned,
+    subject: &OrganisationSubject,
+    serial: u64,
+    period: (OffsetDateTime, OffsetDateTime),
+    urls: Option<&RevocationUrls>,
+) -> Result<Certificate, PkiError> {
+    check_value("unit_name", &subject.unit_name)?;
+    check_value("unit_id", &subject.unit_id)?;
+    let name = build_name(&[
+        (OID_O, &subject.unit_name),
+        (OID_OU, &subject.unit_id),
+        (OID_CN, &subject.unit_name),
+    ])?;
+    let mut extra = vec![extension(
+        const_oid::db::rfc5280::ID_CE_CERTIFICATE_POLICIES,
+        false,
+        &x509_cert::ext::pkix::CertificatePolicies(vec![
+            x509_cert::ext::pkix::certpolicy::PolicyInformation {
+                policy_identifier: der::asn1::ObjectIdentifier::new_unwrap(ORGANISATION_POLICY),
+                policy_qualifiers: None,
+            },
+        ]),
+    )?];
+    if let Some(urls) = urls {
+        extra.extend(revocation_extensions(urls)?);
+    }
+    issue_certified_key(ca_key, ca_cert, subject_spki, name, serial, period, extra)
+}
+
+/// An end-entity certificate for a signing key (Ed25519 or P-256) with keyUsage
+/// digitalSignature|nonRepudiation.
+fn issue_certified_key(
+    ca_key: &IssuerKey,
+    ca_cert: &Certificate,
+    subject_spki: &spki::SubjectPublicKeyInfoOwned,
+    subject: Name,
+    serial: u64,
+    period: (OffsetDateTime, OffsetDateTime),
+    extra: Vec<x509_cert::ext::Extension>,
+) -> Result<Certificate, PkiError> {
+    let subject_kind = super::alg::key_kind(subject_spki)
+        .map_err(|e| PkiError::NotEd25519PublicKey(e.to_string()))?;
+    if !matches!(
+        subject_kind,
+        super::alg::KeyKind::Ed25519 | super::alg::KeyKind::P256
+    ) {
+        return Err(PkiError::NotEd25519PublicKey(
+            "the bloc CA certifies Ed25519 and ECDSA P-256 keys".into(),
+        ));
+    }
+    issue_end_entity(
+        (ca_key, ca_cert),
+        subject_spki,
+        subject,
+        serial,
+        period,
+        KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+        extra,
+    )
+}
+
 /// Where a CA publishes revocation: its CRL (RFC 5280 §4.2.1.13) and its OCSP responder
 /// (RFC 5280 §4.2.2.1, RFC 6960).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,27 +457,17 @@ pub fn issue_leader_certificate_pointing(
     (not_before, not_after): (OffsetDateTime, OffsetDateTime),
     urls: Option<&RevocationUrls>,
 ) -> Result<Certificate, PkiError> {
-    let subject_kind = super::alg::key_kind(subject_spki)
-        .map_err(|e| PkiError::NotEd25519PublicKey(e.to_string()))?;
-    if !matches!(
-        subject_kind,
-        super::alg::KeyKind::Ed25519 | super::alg::KeyKind::P256
-    ) {
-        return Err(PkiError::NotEd25519PublicKey(
-            "the bloc CA certifies Ed25519 and ECDSA P-256 keys".into(),
-        ));
-    }
     let extra = match urls {
         Some(urls) => revocation_extensions(urls)?,
         None => Vec::new(),
     };
-    issue_end_entity(
-        (ca_key, ca_cert),
+    issue_certified_key(
+        ca_key,
+        ca_cert,
         subject_spki,
         subject.to_name()?,
         serial,
         (not_before, not_after),
-        KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
         extra,
     )
 }

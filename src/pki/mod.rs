@@ -20,11 +20,13 @@ pub(crate) mod tlv;
 pub(crate) mod util;
 
 pub use cert::{
-    CaSubject, CertInfo, LeaderSubject, RevocationUrls, ServicePurpose, cert_info,
-    certificate_to_der, certificate_to_pem, certificates_from_pem_or_der, create_ca_certificate,
-    create_ca_certificate_with, crl_urls, has_sole_critical_purpose, issue_leader_certificate,
-    issue_leader_certificate_pointing, issue_leader_certificate_with, issue_service_certificate,
-    leaf_and_chain, ocsp_urls, trust_anchors_from,
+    CaSubject, CertInfo, Holder, LeaderSubject, ORGANISATION_POLICY, OrganisationSubject,
+    RevocationUrls, ServicePurpose, cert_info, certificate_to_der, certificate_to_pem,
+    certificates_from_pem_or_der, create_ca_certificate, create_ca_certificate_with, crl_urls,
+    has_sole_critical_purpose, holder_of, issue_leader_certificate,
+    issue_leader_certificate_pointing, issue_leader_certificate_with,
+    issue_organisation_certificate, issue_service_certificate, leaf_and_chain, ocsp_urls,
+    trust_anchors_from,
 };
 pub use chain::{
     ChainProblem, ChainStatus, MAX_PATH_LEN, RevocationInfo, SignatureChecks, validate_chain,

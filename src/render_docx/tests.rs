@@ -291,6 +291,7 @@ fn sample_document() -> Document {
                 unit: (*unit).to_owned(),
                 authority_lines: authority.iter().map(|s| (*s).to_owned()).collect(),
                 signer_name: (*name).to_owned(),
+                seal_field: None,
             })
             .collect(),
     }));

@@ -734,6 +734,8 @@ impl<'a> Flow<'a> {
         let height = 6.0 + top_h + sig_h + name.total_height() + 12.0;
         GridCell {
             top_h,
+            seal: c.seal_field.clone(),
+            unit_name: c.unit.clone(),
             field: c.field_name.clone(),
             signer: c.signer_name.clone(),
             x,
@@ -765,12 +767,21 @@ impl<'a> Flow<'a> {
                     y = b.draw(x, y + b.before, &mut items) + b.after;
                 }
                 y = top + 6.0 + top_h;
+                let rect = [x, y, x + cell.width - 2.0 * cell.pad, y + cell.sig_h];
                 fields.push(FieldBox {
                     name: cell.field.clone(),
                     signer: cell.signer.clone(),
                     page,
-                    rect: [x, y, x + cell.width - 2.0 * cell.pad, y + cell.sig_h],
+                    rect,
                 });
+                if let Some(seal) = &cell.seal {
+                    fields.push(FieldBox {
+                        name: seal.clone(),
+                        signer: cell.unit_name.clone(),
+                        page,
+                        rect: crate::document::seal_layout::seal_box(rect, MM),
+                    });
+                }
                 y += cell.sig_h;
                 cell.name.draw(x, y, &mut items);
             }
@@ -815,6 +826,10 @@ struct RowBox {
 
 struct GridCell {
     top_h: f32,
+    /// The organisation's seal field, if the unit's seal follows its leader's signature.
+    seal: Option<String>,
+    /// The unit's name as printed (the seal field's `/TU`).
+    unit_name: String,
     field: String,
     signer: String,
     x: f32,

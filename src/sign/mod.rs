@@ -13,7 +13,7 @@ pub mod token;
 
 use crate::cms;
 
-pub use appearance::SignatureImage;
+pub use appearance::{SealImage, SignatureImage};
 
 use ed25519_dalek::{Signer as _, SigningKey};
 use serde::{Deserialize, Serialize};
@@ -83,6 +83,9 @@ pub struct SignOptions {
     pub location: Option<String>,
     /// The signer's handwritten signature, shown in the appearance.
     pub image: Option<SignatureImage>,
+    /// The organisation's seal, drawn at real size when the field is a seal field
+    /// (`U05-dau`); without it a seal field shows the signing tool's text box.
+    pub seal: Option<SealImage>,
 }
 
 /// A prepared signature: the new revision with a zeroed `/Contents`, and what to sign.
@@ -138,8 +141,9 @@ pub fn prepare(
     // A bloc certificate names its unit and must be this field's; another CA's certificate
     // names none and is bound to the field by enrolment or the printed leader's name (the
     // verifier's binding rules; the service checks enrolment before preparing).
+    let (field_unit, seat) = crate::workflow::Seat::of_field(&opts.field);
     if let Some(cert_unit) = &info.unit_id
-        && *cert_unit != opts.field
+        && cert_unit != field_unit
     {
         return Err(SignError::WrongUnit {
             field: opts.field.clone(),
@@ -198,13 +202,18 @@ pub fn prepare(
             display_time(opts.time).replace(' ', "\u{a0}")
         ),
     ];
-    let ap = appearance::write(
-        &mut up,
-        rect.2 - rect.0,
-        rect.3 - rect.1,
-        &lines,
-        opts.image.as_ref(),
-    )?;
+    // A leader whose seal follows signs in the Decree 30 form, a seal is drawn at real size.
+    let seal_follows = seat == crate::workflow::Seat::Leader
+        && scan
+            .fields
+            .iter()
+            .any(|f| f.is_signature && f.name == crate::workflow::Seat::Seal.field(field_unit));
+    let look = match (seat, &opts.seal) {
+        (crate::workflow::Seat::Seal, Some(seal)) => appearance::Look::Seal(seal),
+        _ if seal_follows => appearance::Look::UnderSeal(opts.image.as_ref()),
+        _ => appearance::Look::Boxed(opts.image.as_ref()),
+    };
+    let ap = appearance::write(&mut up, rect.2 - rect.0, rect.3 - rect.1, &lines, look)?;
 
     // The signature dictionary, with fixed-width placeholders (ISO 32000-2 §12.8.1).
     let sig_ref = up.allocate();

@@ -202,39 +202,70 @@ pub(super) async fn transition_in(
     Ok(())
 }
 
-/// All revisions with the signed/unsigned units at each.
+/// All revisions with the signed/unsigned seats and units at each.
 pub(super) async fn revisions_in(
     conn: &mut SqliteConnection,
     covenant_id: &str,
 ) -> Result<Vec<RevisionRow>> {
-    let signers: Vec<String> =
-        sqlx::query_scalar("SELECT unit_id FROM signers WHERE covenant_id = ?1 ORDER BY unit_id")
-            .bind(covenant_id)
-            .fetch_all(&mut *conn)
-            .await?;
+    let seats: Vec<(String, String)> = sqlx::query_as(
+        "SELECT unit_id, seat FROM signers WHERE covenant_id = ?1 ORDER BY unit_id, seat",
+    )
+    .bind(covenant_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut fields = Vec::with_capacity(seats.len());
+    for (unit, seat) in &seats {
+        let seat =
+            Seat::parse(seat).ok_or_else(|| StoreError::Corrupt(format!("seat {seat:?}")))?;
+        fields.push((unit.clone(), seat.field(unit)));
+    }
     let rows = sqlx::query("SELECT * FROM revisions WHERE covenant_id = ?1 ORDER BY idx")
         .bind(covenant_id)
         .fetch_all(&mut *conn)
         .await?;
-    let mut signed: Vec<String> = Vec::new();
+    let mut signed_fields: Vec<String> = Vec::new();
+    let mut signed_units: Vec<String> = Vec::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let unit_id: Option<String> = row.try_get("unit_id")?;
-        if let Some(unit) = &unit_id {
-            signed.push(unit.clone());
+        let seat: Option<String> = row.try_get("seat")?;
+        let seat = match seat {
+            Some(s) => {
+                Some(Seat::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("seat {s:?}")))?)
+            }
+            None => None,
+        };
+        if let (Some(unit), Some(seat)) = (&unit_id, seat) {
+            signed_fields.push(seat.field(unit));
+            let done = fields
+                .iter()
+                .filter(|(u, _)| u == unit)
+                .all(|(_, f)| signed_fields.contains(f));
+            if done && !signed_units.contains(unit) {
+                signed_units.push(unit.clone());
+            }
+        }
+        let mut unsigned_units: Vec<String> = Vec::new();
+        for (unit, field) in &fields {
+            if !signed_fields.contains(field) && !unsigned_units.contains(unit) {
+                unsigned_units.push(unit.clone());
+            }
         }
         out.push(RevisionRow {
             covenant_id: row.try_get("covenant_id")?,
             index: row.try_get("idx")?,
             pdf_sha256: row.try_get("pdf_sha256")?,
             unit_id,
+            seat,
             kind: get_enum(row, "kind", RevisionKind::parse)?,
             created_at: get_time(row, "created_at")?,
-            signed_units: signed.clone(),
-            unsigned_units: signers
+            signed_units: signed_units.clone(),
+            unsigned_units,
+            signed_fields: signed_fields.clone(),
+            unsigned_fields: fields
                 .iter()
-                .filter(|s| !signed.contains(s))
-                .cloned()
+                .filter(|(_, f)| !signed_fields.contains(f))
+                .map(|(_, f)| f.clone())
                 .collect(),
         });
     }

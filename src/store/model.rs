@@ -32,7 +32,8 @@ macro_rules! text_enum {
     };
 }
 
-pub use crate::workflow::State;
+pub use crate::pki::Holder;
+pub use crate::workflow::{Seat, State};
 
 text_enum! {
     /// A unit's role in its bloc.
@@ -40,8 +41,9 @@ text_enum! {
 }
 
 text_enum! {
-    /// A unit token's holder: the unit's officer (registrations) or its leader (signing).
-    UnitKind { Officer = "officer", Leader = "leader" }
+    /// A unit token's holder: the unit's officer (registrations), its leader (signing) or its
+    /// clerk (văn thư: the organisation's seal after the leader signed).
+    UnitKind { Officer = "officer", Leader = "leader", Clerk = "clerk" }
 }
 
 text_enum! {
@@ -198,15 +200,25 @@ pub struct RevisionRow {
     pub pdf_sha256: String,
     /// The unit whose signature made this revision (`None` for the others).
     pub unit_id: Option<String>,
+    /// Which of the unit's seats signed: its leader or its organisation (seal).
+    #[serde(default)]
+    pub seat: Option<Seat>,
     /// What made the revision.
     #[serde(default)]
     pub kind: RevisionKind,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    /// Units signed up to and including this revision, in signing order.
+    /// Units whose every seat has signed up to and including this revision, in the order
+    /// they became complete.
     pub signed_units: Vec<String>,
-    /// Expected signers not yet signed at this revision, by unit id.
+    /// Units with a seat not yet signed at this revision, by unit id.
     pub unsigned_units: Vec<String>,
+    /// Fields signed up to and including this revision, in signing order (`U05`, `U05-dau`).
+    #[serde(default)]
+    pub signed_fields: Vec<String>,
+    /// Fields not yet signed at this revision.
+    #[serde(default)]
+    pub unsigned_fields: Vec<String>,
 }
 
 /// A signature between prepare and complete.
@@ -214,6 +226,7 @@ pub struct RevisionRow {
 pub struct PrepareRow {
     pub id: String,
     pub covenant_id: String,
+    /// The field being signed: the unit id (its leader) or the unit's seal field.
     pub unit_id: String,
     /// The revision the signature was prepared against.
     pub base_sha256: String,
@@ -263,6 +276,8 @@ pub struct CertificateRow {
     pub issued_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
+    /// Whose certificate: the unit's leader's or the unit's own (its seal).
+    pub holder: Holder,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -273,4 +288,16 @@ pub struct ArchiveRow {
     pub report: Value,
     #[serde(with = "time::serde::rfc3339")]
     pub archived_at: OffsetDateTime,
+}
+
+/// A unit's seal image (the PNG is a blob).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SealRow {
+    pub bloc_id: String,
+    pub unit_id: String,
+    pub png_sha256: String,
+    /// The seal's size across, in millimetres.
+    pub diameter_mm: f64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub uploaded_at: OffsetDateTime,
 }

@@ -8,8 +8,8 @@ use sqlx::{Row, SqliteConnection};
 use super::audit::{self, json_sha256};
 use super::model::*;
 use super::{
-    Result, Store, StoreError, canonical_json, check_id, get_enum, get_json, get_opt_time,
-    get_time, hex, random_hex, rows_of, timestamp, unique_conflict,
+    Result, Store, StoreError, canonical_json, check_id, check_sha256, get_enum, get_json,
+    get_opt_time, get_time, hex, random_hex, rows_of, timestamp, unique_conflict,
 };
 
 impl Store {
@@ -241,11 +241,13 @@ impl Store {
     ) -> Result<CertificateRow> {
         let serial = normalize_serial(serial)?;
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT bloc_id, unit_id, status FROM enrolments WHERE id = ?1")
-            .bind(enrolment_id)
-            .fetch_optional(tx.conn())
-            .await?
-            .ok_or_else(|| not_found("enrolment", &enrolment_id.to_string()))?;
+        let row = sqlx::query(
+            "SELECT bloc_id, unit_id, status, subject_json FROM enrolments WHERE id = ?1",
+        )
+        .bind(enrolment_id)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or_else(|| not_found("enrolment", &enrolment_id.to_string()))?;
         let status = get_enum(&row, "status", EnrolmentStatus::parse)?;
         if status != EnrolmentStatus::Pending {
             return Err(StoreError::Conflict(format!(
@@ -254,6 +256,8 @@ impl Store {
         }
         let bloc_id: String = row.try_get("bloc_id")?;
         let unit_id: String = row.try_get("unit_id")?;
+        let subject: Value = get_json(&row, "subject_json")?;
+        let holder = holder_in(&subject)?;
         let at = timestamp(stamp.at)?;
         sqlx::query("UPDATE enrolments SET status = 'approved', decided_at = ?2 WHERE id = ?1")
             .bind(enrolment_id)
@@ -289,6 +293,7 @@ impl Store {
             enrolment_id: Some(enrolment_id),
             issued_at: super::parse_time(&at)?,
             revoked_at: None,
+            holder,
         })
     }
 
@@ -303,18 +308,21 @@ impl Store {
         .await
     }
 
-    /// The unit's newest unrevoked certificate.
+    /// The unit's newest unrevoked certificate held by `holder` (its leader, or the unit
+    /// itself for its seal).
     pub async fn certificate_for_unit(
         &self,
         bloc_id: &str,
         unit_id: &str,
+        holder: Holder,
     ) -> Result<Option<CertificateRow>> {
-        sqlx::query(
-            "SELECT * FROM certificates WHERE bloc_id = ?1 AND unit_id = ?2 AND revoked_at IS NULL
-             ORDER BY rowid DESC LIMIT 1",
-        )
+        sqlx::query(&format!(
+            "{CERTIFICATES} WHERE c.bloc_id = ?1 AND c.unit_id = ?2 AND c.revoked_at IS NULL
+             AND holder = ?3 ORDER BY c.rowid DESC LIMIT 1"
+        ))
         .bind(bloc_id)
         .bind(unit_id)
+        .bind(holder.as_str())
         .fetch_optional(&self.pool)
         .await?
         .as_ref()
@@ -322,11 +330,56 @@ impl Store {
         .transpose()
     }
 
+    /// Records `seal` as its unit's seal image (the PNG already in the blob store), replacing
+    /// an earlier one; audited as `unit.seal`.
+    pub async fn put_seal(&self, stamp: &Stamp<'_>, seal: &SealRow) -> Result<()> {
+        check_sha256(&seal.png_sha256)?;
+        let mut tx = self.begin_write().await?;
+        unit_exists(tx.conn(), &seal.bloc_id, &seal.unit_id).await?;
+        sqlx::query(
+            "INSERT INTO unit_seals (bloc_id, unit_id, png_sha256, diameter_mm, uploaded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (bloc_id, unit_id) DO UPDATE SET png_sha256 = excluded.png_sha256,
+                 diameter_mm = excluded.diameter_mm, uploaded_at = excluded.uploaded_at",
+        )
+        .bind(&seal.bloc_id)
+        .bind(&seal.unit_id)
+        .bind(&seal.png_sha256)
+        .bind(seal.diameter_mm)
+        .bind(timestamp(stamp.at)?)
+        .execute(tx.conn())
+        .await?;
+        let details = json!({"bloc": seal.bloc_id, "unit": seal.unit_id,
+                             "png_sha256": seal.png_sha256, "diameter_mm": seal.diameter_mm});
+        audit::append(tx.conn(), stamp, None, "unit.seal", details).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The unit's seal image, if it uploaded one.
+    pub async fn seal_for_unit(&self, bloc_id: &str, unit_id: &str) -> Result<Option<SealRow>> {
+        let row = sqlx::query("SELECT * FROM unit_seals WHERE bloc_id = ?1 AND unit_id = ?2")
+            .bind(bloc_id)
+            .bind(unit_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(SealRow {
+                bloc_id: r.try_get("bloc_id")?,
+                unit_id: r.try_get("unit_id")?,
+                png_sha256: r.try_get("png_sha256")?,
+                diameter_mm: r.try_get("diameter_mm")?,
+                uploaded_at: get_time(&r, "uploaded_at")?,
+            })
+        })
+        .transpose()
+    }
+
     /// Every certificate of the bloc, revoked ones included (for the CRL), oldest first.
     pub async fn list_certificates(&self, bloc_id: &str) -> Result<Vec<CertificateRow>> {
         rows_of(
             &self.pool,
-            "SELECT * FROM certificates WHERE bloc_id = ?1 ORDER BY rowid",
+            &format!("{CERTIFICATES} WHERE c.bloc_id = ?1 ORDER BY c.rowid"),
             Some(bloc_id),
             certificate_from_row,
         )
@@ -433,7 +486,22 @@ fn enrolment_from_row(row: &SqliteRow) -> Result<EnrolmentRow> {
     })
 }
 
+/// Certificates with their holder, from the enrolment's subject (`"holder"`; a person's if it
+/// does not say).
+const CERTIFICATES: &str = "SELECT c.*, COALESCE(json_extract(e.subject_json, '$.holder'), \
+     'person') AS holder FROM certificates c LEFT JOIN enrolments e ON e.id = c.enrolment_id";
+
+/// The holder an enrolment's subject names.
+fn holder_in(subject: &Value) -> Result<Holder> {
+    match subject.get("holder").and_then(Value::as_str) {
+        None | Some("person") => Ok(Holder::Person),
+        Some("organisation") => Ok(Holder::Organisation),
+        Some(other) => Err(StoreError::Corrupt(format!("holder {other:?}"))),
+    }
+}
+
 fn certificate_from_row(row: &SqliteRow) -> Result<CertificateRow> {
+    let holder: String = row.try_get("holder")?;
     Ok(CertificateRow {
         bloc_id: row.try_get("bloc_id")?,
         serial: row.try_get("serial")?,
@@ -442,6 +510,11 @@ fn certificate_from_row(row: &SqliteRow) -> Result<CertificateRow> {
         enrolment_id: row.try_get("enrolment_id")?,
         issued_at: get_time(row, "issued_at")?,
         revoked_at: get_opt_time(row, "revoked_at")?,
+        holder: match holder.as_str() {
+            "organisation" => Holder::Organisation,
+            "person" => Holder::Person,
+            other => return Err(StoreError::Corrupt(format!("holder {other:?}"))),
+        },
     })
 }
 

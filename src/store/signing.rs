@@ -23,7 +23,8 @@ pub const MAX_PENDING_PREPARES: u32 = 4;
 
 impl Store {
     /// Freezes a covenant in `registration`: records the rendered PDF (revision 0) and DOCX
-    /// and the units expected to sign (`signers`, units of the bloc), and moves it to `frozen`.
+    /// and the fields expected to be signed (`signers`: units of the bloc for their leaders,
+    /// `U05-dau` for a unit's seal), and moves it to `frozen`.
     pub async fn freeze(
         &self,
         stamp: &Stamp<'_>,
@@ -40,14 +41,31 @@ impl Store {
         let at = timestamp(stamp.at)?;
         let mut tx = self.begin_write().await?;
         let (bloc_id, _) = require_state(tx.conn(), covenant_id, Action::Freeze).await?;
-        for unit in signers {
+        for field in signers {
+            let (unit, seat) = Seat::of_field(field);
             unit_exists(tx.conn(), &bloc_id, unit).await?;
-            sqlx::query("INSERT INTO signers (covenant_id, unit_id) VALUES (?1, ?2)")
+            sqlx::query("INSERT INTO signers (covenant_id, unit_id, seat) VALUES (?1, ?2, ?3)")
                 .bind(covenant_id)
                 .bind(unit)
+                .bind(seat.as_str())
                 .execute(tx.conn())
                 .await
-                .map_err(|e| unique_conflict(e, || format!("signer {unit:?} listed twice")))?;
+                .map_err(|e| unique_conflict(e, || format!("signer {field:?} listed twice")))?;
+        }
+        let seals: Vec<&str> = signers
+            .iter()
+            .filter_map(|f| match Seat::of_field(f) {
+                (unit, Seat::Seal) => Some(unit),
+                _ => None,
+            })
+            .collect();
+        if let Some(unit) = seals
+            .iter()
+            .find(|u| !signers.iter().any(|f| f.as_str() == **u))
+        {
+            return Err(StoreError::Invalid(format!(
+                "the seal of unit {unit} needs its leader among the signers"
+            )));
         }
         sqlx::query(
             "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, created_at, kind)
@@ -92,10 +110,11 @@ impl Store {
         revisions_in(&mut conn, covenant_id).await
     }
 
-    /// Records `unit_id`'s signature as the next revision, if and only if the current
-    /// revision is still `expected_base_sha256` (compare-and-swap): otherwise
-    /// `Conflict("stale …")` and the caller prepares again on the new revision. The first
-    /// signature moves the covenant to `signing`, the last one to `completed`.
+    /// Records the signature of field `unit_id` (a unit's leader, `U05`, or its seal,
+    /// `U05-dau`) as the next revision, if and only if the current revision is still
+    /// `expected_base_sha256` (compare-and-swap): otherwise `Conflict("stale …")` and the
+    /// caller prepares again on the new revision. A seal needs its unit's leader signed before
+    /// it. The first signature moves the covenant to `signing`, the last one to `completed`.
     pub async fn append_revision(
         &self,
         stamp: &Stamp<'_>,
@@ -131,14 +150,21 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let (_, state) = require_state(tx.conn(), covenant_id, Action::Sign).await?;
         let current = current_in(tx.conn(), covenant_id).await?;
-        if current.signed_units.iter().any(|u| u == unit_id) {
+        let field = unit_id;
+        let (unit, seat) = Seat::of_field(field);
+        if current.signed_fields.iter().any(|u| u == field) {
             return Err(StoreError::Conflict(format!(
-                "unit {unit_id} has already signed covenant {covenant_id}"
+                "field {field} of covenant {covenant_id} is already signed"
             )));
         }
-        if !current.unsigned_units.iter().any(|u| u == unit_id) {
+        if !current.unsigned_fields.iter().any(|u| u == field) {
             return Err(StoreError::Invalid(format!(
-                "unit {unit_id} is not a signer of covenant {covenant_id}"
+                "field {field} is not a signer of covenant {covenant_id}"
+            )));
+        }
+        if seat == Seat::Seal && !current.signed_fields.iter().any(|u| u == unit) {
+            return Err(StoreError::Conflict(format!(
+                "the seal of unit {unit} follows its leader's signature, which is not there yet"
             )));
         }
         append_on(
@@ -146,7 +172,7 @@ impl Store {
             stamp,
             &current,
             (expected_base_sha256, new_pdf_sha256),
-            (Some(unit_id), RevisionKind::Signature),
+            (Some((unit, seat)), RevisionKind::Signature),
             note,
         )
         .await?;
@@ -319,7 +345,7 @@ async fn append_on(
     stamp: &Stamp<'_>,
     current: &RevisionRow,
     (expected_base, new_sha): (&str, &str),
-    (unit_id, kind): (Option<&str>, RevisionKind),
+    (signer, kind): (Option<(&str, Seat)>, RevisionKind),
     note: &Value,
 ) -> Result<i64> {
     let covenant_id = current.covenant_id.as_str();
@@ -333,21 +359,27 @@ async fn append_on(
     }
     let index = current.index + 1;
     sqlx::query(
-        "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, created_at, kind)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, seat, created_at, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .bind(covenant_id)
     .bind(index)
     .bind(new_sha)
-    .bind(unit_id)
+    .bind(signer.map(|s| s.0))
+    .bind(signer.map(|s| s.1.as_str()))
     .bind(timestamp(stamp.at)?)
     .bind(kind.as_str())
     .execute(&mut *conn)
     .await?;
-    let (action, mut details) = match unit_id {
-        Some(unit) => (
+    let (action, mut details) = match signer {
+        Some((unit, Seat::Leader)) => (
             "revision.append",
             json!({"index": index, "unit": unit, "base_sha256": expected_base,
+                   "pdf_sha256": new_sha}),
+        ),
+        Some((unit, Seat::Seal)) => (
+            "revision.append",
+            json!({"index": index, "unit": unit, "seat": "seal", "base_sha256": expected_base,
                    "pdf_sha256": new_sha}),
         ),
         None => (

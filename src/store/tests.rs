@@ -702,7 +702,7 @@ async fn reopening_the_data_dir_keeps_everything() {
     let principal = store.authenticate(&token.secret).await.unwrap().unwrap();
     assert_eq!(principal.token_id, token.id);
     let cert = store
-        .certificate_for_unit(BLOC, "U02")
+        .certificate_for_unit(BLOC, "U02", crate::pki::Holder::Person)
         .await
         .unwrap()
         .unwrap();
@@ -876,7 +876,13 @@ async fn enrolment_approval_and_certificate_revocation() {
         (pending[0].status, &pending[0].key, &pending[0].subject),
         (EnrolmentStatus::Pending, &key, &subject)
     );
-    assert_eq!(store.certificate_for_unit(BLOC, "U02").await.unwrap(), None);
+    assert_eq!(
+        store
+            .certificate_for_unit(BLOC, "U02", crate::pki::Holder::Person)
+            .await
+            .unwrap(),
+        None
+    );
 
     let cert = store
         .approve_enrolment(&admin(3), id, "CERT-1", "02")
@@ -890,7 +896,10 @@ async fn enrolment_approval_and_certificate_revocation() {
         EnrolmentStatus::Approved
     );
     assert_eq!(
-        store.certificate_for_unit(BLOC, "U02").await.unwrap(),
+        store
+            .certificate_for_unit(BLOC, "U02", crate::pki::Holder::Person)
+            .await
+            .unwrap(),
         Some(cert)
     );
     let second = store
@@ -913,7 +922,7 @@ async fn enrolment_approval_and_certificate_revocation() {
         .unwrap();
     assert_eq!(
         store
-            .certificate_for_unit(BLOC, "U02")
+            .certificate_for_unit(BLOC, "U02", crate::pki::Holder::Person)
             .await
             .unwrap()
             .unwrap()
@@ -927,7 +936,7 @@ async fn enrolment_approval_and_certificate_revocation() {
         .unwrap();
     assert_eq!(
         store
-            .certificate_for_unit(BLOC, "U02")
+            .certificate_for_unit(BLOC, "U02", crate::pki::Holder::Person)
             .await
             .unwrap()
             .unwrap()

@@ -403,7 +403,7 @@ impl Parser<'_, '_> {
             if s.tag_name().name() != "sig" {
                 return self.err(s, "trong <signatures> chỉ có <sig>");
             }
-            self.check_attrs(s, &["field", "unit", "name"])?;
+            self.check_attrs(s, &["field", "seal", "unit", "name"])?;
             let field = s.attribute("field").unwrap_or("").trim().to_string();
             if !crate::covenant::valid_unit_id(&field) {
                 return self.err(s, format!("field=\"{field}\" không phải mã đơn vị hợp lệ"));
@@ -411,6 +411,24 @@ impl Parser<'_, '_> {
             if !names.insert(field.clone()) {
                 return self.err(s, format!("trường chữ ký \"{field}\" bị lặp"));
             }
+            let seal_field = match s.attribute("seal").map(str::trim) {
+                None => None,
+                Some(seal) => {
+                    if seal != crate::workflow::Seat::Seal.field(&field) {
+                        return self.err(
+                            s,
+                            format!(
+                                "seal=\"{seal}\" phải là \"{}\"",
+                                crate::workflow::Seat::Seal.field(&field)
+                            ),
+                        );
+                    }
+                    if !names.insert(seal.to_owned()) {
+                        return self.err(s, format!("trường chữ ký \"{seal}\" bị lặp"));
+                    }
+                    Some(seal.to_owned())
+                }
+            };
             let mut authority_lines = Vec::new();
             for a in self.elements(s)? {
                 if a.tag_name().name() != "authority" {
@@ -424,6 +442,7 @@ impl Parser<'_, '_> {
                 unit: fold_ws(s.attribute("unit").unwrap_or("")),
                 authority_lines,
                 signer_name: fold_ws(s.attribute("name").unwrap_or("")),
+                seal_field,
             });
         }
         Ok(SignatureGrid {

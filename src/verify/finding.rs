@@ -292,6 +292,25 @@ pub enum Finding {
         /// The certificate's subject CN.
         certificate: String,
     },
+    /// A unit's seal field (`U05-dau`) is signed with a person's certificate: the seal is the
+    /// organisation's signature (Decree 30/2020 Appendix I, ô 8).
+    PersonalCertificateInSealField {
+        /// The field.
+        field: String,
+    },
+    /// A leader's field is signed with an organisation's certificate.
+    OrganisationCertificateInLeaderField {
+        /// The field.
+        field: String,
+    },
+    /// A unit's seal without its leader's signature before it (the organisation signs after
+    /// the competent person, Decree 30/2020 Appendix I).
+    SealWithoutLeader {
+        /// The seal field.
+        field: String,
+        /// The leader's field.
+        leader_field: String,
+    },
     /// The field is signed with a certificate of another unit.
     WrongUnit {
         /// The field.
@@ -1075,6 +1094,29 @@ impl Finding {
                     "Ô {field} được ký bởi \"{certificate}\", người không phải lãnh đạo ghi dưới \
                      ô ký (\"{printed}\")"
                 ),
+            ),
+            F::PersonalCertificateInSealField { field } => (
+                format!(
+                    "seal field {field} is signed with a person's certificate, not the \
+                     organisation's"
+                ),
+                format!(
+                    "Ô dấu {field} được ký bằng chứng thư số cá nhân, không phải chứng thư số của \
+                     cơ quan, tổ chức"
+                ),
+            ),
+            F::OrganisationCertificateInLeaderField { field } => (
+                format!("leader's field {field} is signed with an organisation's certificate"),
+                format!("Ô chữ ký lãnh đạo {field} được ký bằng chứng thư số của cơ quan, tổ chức"),
+            ),
+            F::SealWithoutLeader {
+                field,
+                leader_field,
+            } => (
+                format!(
+                    "the seal in {field} has no signature of the leader in {leader_field} before it"
+                ),
+                format!("Dấu ở ô {field} không có chữ ký của lãnh đạo (ô {leader_field}) trước nó"),
             ),
             F::WrongUnit {
                 field,
@@ -2430,6 +2472,12 @@ pub(crate) mod tests {
                 field: f(),
                 printed: "Âu Thị Hải Yến".into(),
                 certificate: "AU THI HAI YEN".into(),
+            },
+            F::PersonalCertificateInSealField { field: f() },
+            F::OrganisationCertificateInLeaderField { field: f() },
+            F::SealWithoutLeader {
+                field: f(),
+                leader_field: f(),
             },
         ]);
         all.extend(chain_examples().into_iter().map(F::Chain));

@@ -104,7 +104,7 @@ pub use finding::{Finding, Lang, Message, ObjectRole};
 pub use report::{
     Binding, BindingRule, Change, ChangeKind, CheckedAt, DocumentTimestampReport,
     ModificationLevel, PadesLevel, REPORT_FORMAT, Revocation, SignatureReport, SigningTime,
-    TimeSource, Verdict, VerificationReport,
+    TimeSource, UnitCard, Verdict, VerificationReport,
 };
 
 use util::{Budget, MAX_WORK};
@@ -338,6 +338,14 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
     }
 
     let signatures: Vec<SignatureReport> = checked.into_iter().map(|c| c.report).collect();
+    let field_names: Vec<String> = scan
+        .fields
+        .iter()
+        .filter(|f| f.is_signature)
+        .filter(|f| f.value.is_none() || signatures.iter().any(|s| s.field == f.name))
+        .map(|f| f.name.clone())
+        .collect();
+    let units = unit_cards(&field_names, &signatures, &mut problems);
     let verdict = if signatures.is_empty() {
         if hidden.is_empty() {
             Verdict::NoSignatures
@@ -372,7 +380,68 @@ pub fn verify_pdf(bytes: &[u8], opts: &VerifyOptions) -> Result<VerificationRepo
         problems,
         notes,
         document_timestamps,
+        units,
     })
+}
+
+/// Pairs each unit's leader's field (`U05`) with its seal field (`U05-dau`): one card per
+/// unit, in field order. A seal whose leader's signature is missing or not in an earlier
+/// revision is a document problem (the organisation signs after the competent person).
+fn unit_cards(
+    fields: &[String],
+    signatures: &[SignatureReport],
+    problems: &mut Vec<Message>,
+) -> Vec<UnitCard> {
+    use crate::workflow::Seat;
+    let index = |field: &str| signatures.iter().position(|s| s.field == field);
+    let mut units: Vec<String> = Vec::new();
+    for f in fields {
+        let (unit, _) = Seat::of_field(f);
+        if !units.iter().any(|u| u == unit) {
+            units.push(unit.to_owned());
+        }
+    }
+    let sound = |i: Option<usize>| {
+        i.and_then(|i| signatures.get(i))
+            .is_some_and(|s| s.intact && s.valid && s.field_matches_certificate)
+    };
+    units
+        .into_iter()
+        .map(|unit| {
+            let seal_name = Seat::Seal.field(&unit);
+            let seal_field = fields.contains(&seal_name).then_some(seal_name);
+            let leader_present = fields.contains(&unit);
+            let leader = index(&unit);
+            let seal = seal_field.as_deref().and_then(index);
+            let mut in_order = true;
+            if let (Some(field), Some(s)) = (&seal_field, seal.and_then(|i| signatures.get(i))) {
+                let before = leader
+                    .and_then(|i| signatures.get(i))
+                    .is_some_and(|l| l.revision.zip(s.revision).is_some_and(|(a, b)| a < b));
+                if !before {
+                    in_order = false;
+                    problems.push(
+                        Finding::SealWithoutLeader {
+                            field: field.clone(),
+                            leader_field: unit.clone(),
+                        }
+                        .into(),
+                    );
+                }
+            }
+            let complete = (!leader_present || sound(leader))
+                && (seal_field.is_none() || sound(seal))
+                && in_order
+                && (leader_present || seal.is_some());
+            UnitCard {
+                unit,
+                leader,
+                seal_field,
+                seal,
+                complete,
+            }
+        })
+        .collect()
 }
 
 /// The report of a document time-stamp; its failures become document-level problems (an

@@ -37,6 +37,26 @@ pub struct VerificationReport {
     /// The document time-stamps (ISO 32000-2 §12.8.5), in revision order.
     #[serde(default)]
     pub document_timestamps: Vec<DocumentTimestampReport>,
+    /// One card per unit: its leader's signature and, when the covenant asks for seals, its
+    /// organisation's (Decree 30/2020 Appendix I), paired by field name (`U05`, `U05-dau`).
+    #[serde(default)]
+    pub units: Vec<UnitCard>,
+}
+
+/// A unit's signatures, paired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitCard {
+    /// The unit id (the leader's field name).
+    pub unit: String,
+    /// Index in [`VerificationReport::signatures`] of the leader's signature, if signed.
+    pub leader: Option<usize>,
+    /// The seal field, if the document has one for this unit.
+    pub seal_field: Option<String>,
+    /// Index in [`VerificationReport::signatures`] of the seal, if applied.
+    pub seal: Option<usize>,
+    /// Every field of the unit is signed, each signature valid and bound to its field, the seal
+    /// after the leader.
+    pub complete: bool,
 }
 
 /// The PAdES baseline level a signature reaches (ETSI EN 319 142-1 §6).

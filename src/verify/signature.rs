@@ -628,9 +628,11 @@ fn bind(
         .map(|s| s.sha256_fingerprint.clone())
         .unwrap_or_default();
     let cn = rep.signer.as_ref().and_then(|s| s.subject_cn.clone());
+    let organisation = rep.signer.as_ref().and_then(|s| s.unit_name.clone());
     let enrolled = opts.enrolled.get(&field.name);
+    let (field_unit, seat) = crate::workflow::Seat::of_field(&field.name);
     let rule = if let Some(unit) = &rep.unit_id {
-        if *unit == field.name {
+        if unit == field_unit {
             BindingRule::UnitIdInCertificate
         } else {
             rep.problems.push(
@@ -649,6 +651,24 @@ fn bind(
             rep.problems.push(
                 Finding::NotEnrolled {
                     field: field.name.clone(),
+                }
+                .into(),
+            );
+            BindingRule::Unbound
+        }
+    } else if let (Some(name), crate::workflow::Seat::Seal) = (&printed, seat) {
+        // A seal field names its unit: the organisation certificate's O (or CN) is that name.
+        if [&organisation, &cn]
+            .iter()
+            .any(|n| n.as_deref().is_some_and(|n| same_person(n, name)))
+        {
+            BindingRule::PrintedName
+        } else {
+            rep.problems.push(
+                Finding::NotThePrintedLeader {
+                    field: field.name.clone(),
+                    printed: name.clone(),
+                    certificate: organisation.or(cn).unwrap_or_default(),
                 }
                 .into(),
             );
@@ -681,8 +701,39 @@ fn bind(
     } else {
         BindingRule::NotApplicable
     };
-    let _ = cert;
-    rep.field_matches_certificate = rule != BindingRule::Unbound;
+    // The seat's holder: an organisation in a seal field, a person in a leader's field (an
+    // enrolment for the seat says so itself).
+    let mut holder_fits = true;
+    // A field that is no unit's (NotApplicable) is only judged when it is named as a seal.
+    let judged = match rule {
+        BindingRule::EnrolledCertificate => false,
+        BindingRule::NotApplicable => seat == crate::workflow::Seat::Seal,
+        _ => true,
+    };
+    if judged {
+        match (seat, crate::pki::holder_of(cert)) {
+            (crate::workflow::Seat::Seal, crate::pki::Holder::Person) => {
+                rep.problems.push(
+                    Finding::PersonalCertificateInSealField {
+                        field: field.name.clone(),
+                    }
+                    .into(),
+                );
+                holder_fits = false;
+            }
+            (crate::workflow::Seat::Leader, crate::pki::Holder::Organisation) => {
+                rep.problems.push(
+                    Finding::OrganisationCertificateInLeaderField {
+                        field: field.name.clone(),
+                    }
+                    .into(),
+                );
+                holder_fits = false;
+            }
+            _ => {}
+        }
+    }
+    rep.field_matches_certificate = rule != BindingRule::Unbound && holder_fits;
     rep.binding = Binding {
         rule,
         printed_name: printed,

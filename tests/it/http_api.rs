@@ -574,7 +574,7 @@ async fn signing_rules_downloads_and_stale_completions() {
     let u05 = app
         .state
         .store
-        .certificate_for_unit(BLOC, "U05")
+        .certificate_for_unit(BLOC, "U05", giaouoc::pki::Holder::Person)
         .await
         .unwrap()
         .unwrap();

@@ -31,6 +31,7 @@ pub fn opts(field: &str, minute: u8) -> SignOptions {
         reason: Some("Ký giao ước thi đua năm 2021".into()),
         location: Some("Quảng Ninh".into()),
         image: None,
+        seal: None,
     }
 }
 

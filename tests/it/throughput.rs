@@ -45,6 +45,7 @@ fn ed25519_covenant() -> (Vec<u8>, String) {
             reason: None,
             location: None,
             image: None,
+            seal: None,
         };
         pdf = sign::sign_with_key(&pdf, key, cert, std::slice::from_ref(&ca), &opts).unwrap();
     }

@@ -191,6 +191,7 @@ impl Web {
                 let role = match kind {
                     UnitKind::Officer => "Cán bộ thi đua",
                     UnitKind::Leader => "Lãnh đạo đơn vị",
+                    UnitKind::Clerk => "Văn thư",
                 };
                 (format!("{role} · {unit_id}"), name)
             }

@@ -442,14 +442,22 @@ async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
     };
     let state = &web.state;
     let row = load(state, id).await?;
-    caller.require_unit_leader(&row.bloc_id, unit)?;
+    caller.require_signer(&row.bloc_id, unit)?;
     let view = covenant_view(state, &row).await?;
     let unit_json = row.unit(unit)?;
     let signed = at(&view, "/units").as_array().is_some_and(|us| {
         us.iter()
             .any(|u| at(u, "/id").as_str() == Some(unit) && at(u, "/signed") == &json!(true))
     });
-    let cert = state.store.certificate_for_unit(&row.bloc_id, unit).await?;
+    let (unit_id, seat) = crate::workflow::Seat::of_field(unit);
+    let cert = state
+        .store
+        .certificate_for_unit(
+            &row.bloc_id,
+            unit_id,
+            super::super::signatures::holder_of_seat(seat),
+        )
+        .await?;
     let cert = match cert {
         Some(c) => {
             let (parsed, _) = crate::pki::leaf_and_chain(c.cert_pem.as_bytes())

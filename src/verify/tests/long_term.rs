@@ -74,6 +74,7 @@ fn signed_with_timestamp(at: OffsetDateTime, token: impl FnOnce(&[u8]) -> Vec<u8
         reason: None,
         location: None,
         image: None,
+        seal: None,
     };
     let prepared = crate::sign::prepare(&f.unsigned, &who.cert, &opts).unwrap();
     use ed25519_dalek::Signer;

@@ -261,6 +261,7 @@ fn covenant_signed_by_the_real_signer_is_valid() {
             reason: Some("Ký giao ước thi đua".into()),
             location: Some("Quảng Ninh".into()),
             image: None,
+            seal: None,
         };
         let who = &f.leaders[i];
         pdf = crate::sign::sign_with_key(&pdf, &who.key, &who.cert, &who.chain, &opts).unwrap();

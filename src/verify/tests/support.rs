@@ -423,6 +423,7 @@ pub fn sign_field(bytes: &[u8], field: &str, who: &Identity, time: &str) -> Vec<
             reason: None,
             location: None,
             image: None,
+            seal: None,
         };
         return crate::sign::sign_with_key(bytes, &who.key, &who.cert, &who.chain, &opts).unwrap();
     }
