@@ -336,6 +336,14 @@ fn text(r: &VerificationReport, lang: Lang) -> String {
     for (i, s) in r.signatures.iter().enumerate() {
         signature_text(i, n, s, lang, &mut out);
     }
+    // With seals, each unit's pair of signatures (Decree 30/2020 Appendix I).
+    if r.units.iter().any(|u| u.seal_field.is_some()) {
+        let lang_of = if vi { VLang::Vi } else { VLang::En };
+        for u in &r.units {
+            let mark = if u.complete { "✓" } else { "✗" };
+            let _ = writeln!(out, "{mark} {}", u.text(lang_of));
+        }
+    }
     for t in &r.document_timestamps {
         let time = t.time.clone().unwrap_or_else(|| "?".into());
         let tsa = t.tsa.clone().unwrap_or_default();

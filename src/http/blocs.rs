@@ -721,6 +721,6 @@ fn certificate_view(c: &CertificateRow) -> Value {
         "bloc_id": c.bloc_id, "unit_id": c.unit_id, "serial": c.serial,
         "certificate_pem": c.cert_pem, "enrolment_id": c.enrolment_id,
         "issued_at": rfc3339(c.issued_at), "revoked_at": c.revoked_at.map(rfc3339),
-        "info": info,
+        "holder": c.holder, "info": info,
     })
 }

@@ -244,14 +244,18 @@ impl Store {
         check_sha256(&prepare.prepared_sha256)?;
         let mut tx = self.begin_write().await?;
         require_state(tx.conn(), &prepare.covenant_id, Action::Sign).await?;
-        let signer = sqlx::query("SELECT 1 FROM signers WHERE covenant_id = ?1 AND unit_id = ?2")
-            .bind(&prepare.covenant_id)
-            .bind(&prepare.unit_id)
-            .fetch_optional(tx.conn())
-            .await?;
+        let (unit, seat) = Seat::of_field(&prepare.unit_id);
+        let signer = sqlx::query(
+            "SELECT 1 FROM signers WHERE covenant_id = ?1 AND unit_id = ?2 AND seat = ?3",
+        )
+        .bind(&prepare.covenant_id)
+        .bind(unit)
+        .bind(seat.as_str())
+        .fetch_optional(tx.conn())
+        .await?;
         if signer.is_none() {
             return Err(StoreError::Invalid(format!(
-                "unit {} is not a signer of covenant {}",
+                "field {} is not a signer of covenant {}",
                 prepare.unit_id, prepare.covenant_id
             )));
         }

@@ -59,6 +59,30 @@ pub struct UnitCard {
     pub complete: bool,
 }
 
+impl UnitCard {
+    /// The card's state in a sentence.
+    pub fn text(&self, lang: crate::verify::Lang) -> String {
+        let vi = matches!(lang, crate::verify::Lang::Vi);
+        let state = match (self.complete, self.leader, &self.seal_field, self.seal) {
+            (true, _, Some(_), _) if vi => "đủ chữ ký của lãnh đạo và dấu của cơ quan",
+            (true, _, Some(_), _) => "signed by its leader and sealed by the organisation",
+            (true, _, None, _) if vi => "lãnh đạo đã ký",
+            (true, _, None, _) => "signed by its leader",
+            (false, None, _, _) if vi => "lãnh đạo chưa ký",
+            (false, None, _, _) => "its leader has not signed",
+            (false, Some(_), Some(_), None) if vi => "lãnh đạo đã ký, chưa đóng dấu",
+            (false, Some(_), Some(_), None) => "signed by its leader, not sealed yet",
+            _ if vi => "chữ ký hoặc dấu không đạt (xem từng chữ ký)",
+            _ => "a signature or the seal fails (see each signature)",
+        };
+        if vi {
+            format!("Đơn vị {}: {state}", self.unit)
+        } else {
+            format!("Unit {}: {state}", self.unit)
+        }
+    }
+}
+
 /// The PAdES baseline level a signature reaches (ETSI EN 319 142-1 §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum PadesLevel {

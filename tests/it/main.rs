@@ -21,6 +21,7 @@ mod long_term;
 mod render_cli;
 mod render_docx;
 mod render_pdf;
+mod seal;
 mod sign;
 mod signing_paths;
 mod soak;

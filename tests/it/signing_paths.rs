@@ -22,7 +22,7 @@ use crate::http_support::*;
 
 /// `openssl pkeyutl -sign` over a SHA-256 value: what a remote signing service or a token
 /// returns for a hash (RSA: PKCS#1 v1.5 with the DigestInfo; ECDSA: a DER signature).
-fn sign_hash(key: &Path, hash: &[u8], dir: &Path) -> Vec<u8> {
+pub(crate) fn sign_hash(key: &Path, hash: &[u8], dir: &Path) -> Vec<u8> {
     let input = dir.join("hash.bin");
     std::fs::write(&input, hash).unwrap();
     let out = Command::new(giaouoc::test_support::require("openssl"))

@@ -251,6 +251,7 @@ impl Rights {
             "leader_unit": self.leader_unit,
             "unit": self.unit,
             "is_leader": self.kind == Some(UnitKind::Leader),
+            "is_clerk": self.kind == Some(UnitKind::Clerk),
         })
     }
 
@@ -444,11 +445,28 @@ async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
     let row = load(state, id).await?;
     caller.require_signer(&row.bloc_id, unit)?;
     let view = covenant_view(state, &row).await?;
-    let unit_json = row.unit(unit)?;
-    let signed = at(&view, "/units").as_array().is_some_and(|us| {
-        us.iter()
-            .any(|u| at(u, "/id").as_str() == Some(unit) && at(u, "/signed") == &json!(true))
-    });
+    let (unit_json, seat) = row.seat(unit)?;
+    let unit_view = at(&view, "/units")
+        .as_array()
+        .and_then(|us| us.iter().find(|u| at(u, "/id").as_str() == Some(&unit_json.id)))
+        .cloned()
+        .unwrap_or_default();
+    let leader_signed = at(&unit_view, "/leader_signed") == &json!(true);
+    let signed = match seat {
+        crate::workflow::Seat::Leader => leader_signed,
+        crate::workflow::Seat::Seal => at(&unit_view, "/seal_signed") == &json!(true),
+    };
+    let seal_image = match seat {
+        crate::workflow::Seat::Seal => state
+            .store
+            .seal_for_unit(&row.bloc_id, &unit_json.id)
+            .await?
+            .map(|s| {
+                json!({"url": format!("/blocs/{}/units/{}/seal.png", row.bloc_id, unit_json.id),
+                       "diameter_mm": s.diameter_mm})
+            }),
+        crate::workflow::Seat::Leader => None,
+    };
     let (unit_id, seat) = crate::workflow::Seat::of_field(unit);
     let cert = state
         .store
@@ -504,7 +522,9 @@ async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
             "sign.html",
             json!({
                 "c": view, "unit": unit_json, "cert": cert, "signed": signed,
-                "signable": signable, "pledges": pledges,
+                "signable": signable, "pledges": pledges, "field": unit,
+                "seal": seat == crate::workflow::Seat::Seal, "leader_signed": leader_signed,
+                "seal_image": seal_image,
             }),
         )
         .await)
