@@ -32,7 +32,7 @@ pub(crate) enum ClientCommand {
         /// Covenant id, e.g. KTD-VHXH-QN-2021.
         #[arg(long)]
         covenant: String,
-        /// The unit (signature field), e.g. U07.
+        /// The signature field: the unit (its leader), e.g. U07, or its seal, U07-dau.
         #[arg(long)]
         unit: String,
         #[command(flatten)]
@@ -54,7 +54,7 @@ pub(crate) enum ClientCommand {
         /// Covenant id, e.g. KTD-VHXH-QN-2021.
         #[arg(long)]
         covenant: String,
-        /// The unit (signature field), e.g. U07.
+        /// The signature field: the unit (its leader), e.g. U07, or its seal, U07-dau.
         #[arg(long)]
         unit: String,
         /// The signed PDF.

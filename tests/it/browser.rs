@@ -620,3 +620,160 @@ fn leaders_sign_with_ecdsa_and_rsa_keys_in_chromium_and_upload_a_file_signed_els
     assert!(out.status.success(), "{text}");
     assert_eq!(text.matches(":INTACT:TRUSTED").count(), 3, "{text}");
 }
+
+impl Server {
+    /// `method path` with `token`'s bearer and a JSON body; the answer (any status) as JSON.
+    fn call_json(&self, method: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let url = format!("{}{path}", self.url);
+        let auth = format!("Bearer {token}");
+        let mut r = match method {
+            "PUT" => self
+                .agent
+                .put(url)
+                .header("Authorization", auth)
+                .send_json(&body),
+            _ => self
+                .agent
+                .post(url)
+                .header("Authorization", auth)
+                .send_json(&body),
+        }
+        .unwrap();
+        let status = r.status().as_u16();
+        (status, r.body_mut().read_json().unwrap_or(Value::Null))
+    }
+
+    /// `giaouoc client sign` of `field` on `covenant` with the demo's key of that field.
+    fn cli_sign_field(&self, covenant: &str, field: &str, kind: &str) {
+        let unit = field.trim_end_matches("-dau");
+        let cli = Command::new(env!("CARGO_BIN_EXE_giaouoc"))
+            .args([
+                "client",
+                "sign",
+                "--server",
+                &self.url,
+                "--covenant",
+                covenant,
+            ])
+            .args(["--unit", field, "--key"])
+            .arg(self.keys().join(format!("{field}.key")))
+            .args(["--token", &self.token(unit, kind)])
+            .output()
+            .unwrap();
+        assert!(cli.status.success(), "{field}: {cli:?}");
+    }
+}
+
+#[test]
+fn a_clerk_applies_the_units_seal_from_the_page_after_its_leader_signed() {
+    let s = Server::start();
+    // The demo's 2022 covenant asks for seals; every unit registers, the leader unit accepts
+    // and freezes it (over the API).
+    let base = format!("/covenants/{Y2022}");
+    let covenant = s.get_json(&base);
+    assert_eq!(covenant["seal_signatures"], true);
+    let fixture: Value = serde_json::from_slice(&crate::helpers::reference_json()).unwrap();
+    for u in fixture["units"].as_array().unwrap() {
+        let unit = u["id"].as_str().unwrap();
+        let mut data = u["registration"].clone();
+        data["submit"] = json!(true);
+        let (status, v) = s.call_json(
+            "PUT",
+            &format!("{base}/registrations/{unit}"),
+            &s.token(unit, "officer"),
+            data,
+        );
+        assert_eq!(status, 200, "{v}");
+        let (status, v) = s.call_json(
+            "POST",
+            &format!("{base}/registrations/{unit}/review"),
+            &s.token("U01", "officer"),
+            json!({"accept": true}),
+        );
+        assert_eq!(status, 200, "{v}");
+    }
+    let (status, v) = s.call_json(
+        "POST",
+        &format!("{base}/freeze"),
+        &s.token("U01", "officer"),
+        json!({}),
+    );
+    assert_eq!(status, 200, "{v}");
+    // A clerk may not sign for the leader.
+    let (status, _) = s.call_json(
+        "POST",
+        &format!("{base}/signatures/U05/prepare"),
+        &s.token("U05", "clerk"),
+        json!({}),
+    );
+    assert_eq!(status, 403);
+
+    let b = Browser::start(1280, 1000, &shots_dir());
+    // Before the leader signs, the clerk is told to wait.
+    login(&b, &s, "U05", "clerk");
+    b.goto(&format!("{}/giao-uoc/{Y2022}/ky/U05-dau", s.url));
+    b.wait_text("#cho-lanh-dao", "chưa ký");
+    assert_eq!(b.count("#nut-ky"), 0);
+    b.screenshot("20-dong-dau-cho-lanh-dao");
+
+    // The leader signs (CLI); the covenant page offers the clerk the seal.
+    s.cli_sign_field(Y2022, "U05", "leader");
+    b.goto(&format!("{}/giao-uoc/{Y2022}", s.url));
+    let row = b.wait_text("#don-vi-U05", "Lãnh đạo đã ký");
+    assert!(row.contains("Chưa đóng dấu"), "{row}");
+    b.screenshot("21-giao-uoc-cho-dong-dau");
+    b.click("#don-vi-U05 a[href$='/ky/U05-dau']");
+    b.wait_url("/ky/U05-dau");
+    b.wait_text("h1", "Đóng dấu");
+    assert_eq!(b.count("img.seal-preview"), 1);
+    b.screenshot("22-dong-dau");
+    let key = s.keys().join("U05-dau.key");
+    b.type_into("#tep-khoa", key.to_str().unwrap());
+    b.click("#nut-ky");
+    let done = b.wait_text("#ket-qua", "Đã đóng dấu thành công");
+    assert!(done.contains("1/16 đơn vị đã ký và đóng dấu"), "{done}");
+    b.screenshot("23-dong-dau-thanh-cong");
+    b.goto(&format!("{}/giao-uoc/{Y2022}", s.url));
+    b.wait_text("#don-vi-U05", "Đã đóng dấu");
+    b.screenshot("24-giao-uoc-da-dong-dau");
+    logout(&b);
+
+    // Another unit's clerk through the CLI, after its leader.
+    s.cli_sign_field(Y2022, "U06", "leader");
+    s.cli_sign_field(Y2022, "U06-dau", "clerk");
+    let covenant = s.get_json(&base);
+    assert_eq!(covenant["units"][4]["seal_signed"], true);
+    assert_eq!(covenant["units"][5]["seal_signed"], true);
+    assert_eq!(covenant["signed_count"], 2);
+
+    // The file: U05's and U06's cards are complete; pyHanko says INTACT:TRUSTED four times.
+    let pdf = s.get_bytes(&format!("{base}/document.pdf"));
+    let dir = temp_dir("browser-seal");
+    std::fs::write(dir.join("sealed.pdf"), &pdf).unwrap();
+    let roots = [s.keys().join("ca.pem"), s.keys().join("tsa-ca.pem")];
+    let roots: Vec<&Path> = roots.iter().map(|p| p.as_path()).collect();
+    let text = giaouoc::test_support::pyhanko_validate_with(&roots, &dir.join("sealed.pdf"));
+    assert_eq!(text.matches(":INTACT:TRUSTED").count(), 4, "{text}");
+    let out = crate::helpers::giaouoc(&[
+        "verify",
+        dir.join("sealed.pdf").to_str().unwrap(),
+        "--trust",
+        roots[0].to_str().unwrap(),
+        "--trust",
+        roots[1].to_str().unwrap(),
+        "--json",
+    ]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cards = report["units"].as_array().unwrap();
+    assert_eq!(cards.len(), 16);
+    assert_eq!(cards[4]["complete"], true, "{report:#}");
+    assert_eq!(cards[5]["complete"], true);
+    assert_eq!(cards[6]["complete"], false);
+
+    // The public verify page shows one card per unit.
+    b.goto(&format!("{}/kiem-tra", s.url));
+    b.type_into("#tep-pdf", dir.join("sealed.pdf").to_str().unwrap());
+    b.wait_text("#the-U05", "đủ chữ ký của lãnh đạo và dấu của cơ quan");
+    assert_eq!(b.count(".unit-card"), 16);
+    b.screenshot("25-kiem-tra-don-vi");
+}

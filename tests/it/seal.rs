@@ -121,7 +121,10 @@ impl Bloc {
 
     async fn pdf(&self) -> Vec<u8> {
         self.app
-            .get(&format!("/covenants/{COVENANT}/document.pdf"), Some(&self.app.admin))
+            .get(
+                &format!("/covenants/{COVENANT}/document.pdf"),
+                Some(&self.app.admin),
+            )
             .await
             .expect(StatusCode::OK)
             .body
@@ -267,10 +270,9 @@ async fn sixteen_leaders_and_sixteen_seals_are_valid_for_pyhanko_and_giaouoc() {
         assert_eq!(saved["diameter_mm"], 36.0);
         match seal_path(i) {
             SealPath::BlocEd25519 => {
-                let key = OrgKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[
-                    u8::try_from(100 + i).unwrap();
-                    32
-                ]));
+                let key = OrgKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(
+                    &[u8::try_from(100 + i).unwrap(); 32],
+                ));
                 let cert = enrol_organisation(&b, unit, &key).await;
                 assert_eq!(cert["info"]["unit_id"], unit);
                 assert!(cert["info"]["title"].is_null(), "no personal title: {cert}");
@@ -278,7 +280,10 @@ async fn sixteen_leaders_and_sixteen_seals_are_valid_for_pyhanko_and_giaouoc() {
                 foreign_leaves.push(None);
             }
             SealPath::BlocP256 => {
-                let key = OrgKey::P256(p256::ecdsa::SigningKey::from_slice(&[u8::try_from(100 + i).unwrap(); 32]).unwrap());
+                let key = OrgKey::P256(
+                    p256::ecdsa::SigningKey::from_slice(&[u8::try_from(100 + i).unwrap(); 32])
+                        .unwrap(),
+                );
                 enrol_organisation(&b, unit, &key).await;
                 org_keys.push(Some(key));
                 foreign_leaves.push(None);
@@ -302,7 +307,10 @@ async fn sixteen_leaders_and_sixteen_seals_are_valid_for_pyhanko_and_giaouoc() {
     for (i, u) in units.iter().enumerate() {
         let unit = u["id"].as_str().unwrap();
         // The leader signs.
-        let done = sign_once(&b.app, &b.tokens, i).await.expect(StatusCode::OK).json();
+        let done = sign_once(&b.app, &b.tokens, i)
+            .await
+            .expect(StatusCode::OK)
+            .json();
         assert_eq!(done["state"], "signing", "{done}");
         if i == 1 {
             // The refusals, each with its status, and the file as it was.
@@ -358,7 +366,9 @@ async fn sixteen_leaders_and_sixteen_seals_are_valid_for_pyhanko_and_giaouoc() {
                     .expect(StatusCode::OK)
                     .json();
                 assert_eq!(prepared["hash_algorithm"], "SHA-256");
-                let hash = B64.decode(prepared["hash_to_sign"].as_str().unwrap()).unwrap();
+                let hash = B64
+                    .decode(prepared["hash_to_sign"].as_str().unwrap())
+                    .unwrap();
                 let sig = crate::signing_paths::sign_hash(&leaf.key, &hash, &b.dir);
                 b.complete(&field, &prepared, &sig).await
             }
@@ -397,10 +407,19 @@ async fn sixteen_leaders_and_sixteen_seals_are_valid_for_pyhanko_and_giaouoc() {
         .await
         .expect(StatusCode::OK)
         .body;
-    let tsa_pem = b.app.get("/tsa/ca.pem", None).await.expect(StatusCode::OK).body;
+    let tsa_pem = b
+        .app
+        .get("/tsa/ca.pem", None)
+        .await
+        .expect(StatusCode::OK)
+        .body;
     std::fs::write(b.dir.join("ca.pem"), &ca_pem).unwrap();
     std::fs::write(b.dir.join("tsa.pem"), &tsa_pem).unwrap();
-    let roots = [b.dir.join("ca.pem"), b.dir.join("tsa.pem"), foreign.root.clone()];
+    let roots = [
+        b.dir.join("ca.pem"),
+        b.dir.join("tsa.pem"),
+        foreign.root.clone(),
+    ];
     let roots: Vec<&std::path::Path> = roots.iter().map(|p| p.as_path()).collect();
     let text = giaouoc::test_support::pyhanko_validate_with(&roots, &path);
     assert_eq!(text.matches(":INTACT:TRUSTED").count(), 32, "{text}");
@@ -446,6 +465,10 @@ async fn sixteen_leaders_and_sixteen_seals_are_valid_for_pyhanko_and_giaouoc() {
         foreign.root.to_str().unwrap(),
     ]);
     let words = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(words.matches("đủ chữ ký của lãnh đạo và dấu").count(), 16, "{words}");
+    assert_eq!(
+        words.matches("đủ chữ ký của lãnh đạo và dấu").count(),
+        16,
+        "{words}"
+    );
     let _ = before;
 }

@@ -448,7 +448,10 @@ async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
     let (unit_json, seat) = row.seat(unit)?;
     let unit_view = at(&view, "/units")
         .as_array()
-        .and_then(|us| us.iter().find(|u| at(u, "/id").as_str() == Some(&unit_json.id)))
+        .and_then(|us| {
+            us.iter()
+                .find(|u| at(u, "/id").as_str() == Some(&unit_json.id))
+        })
         .cloned()
         .unwrap_or_default();
     let leader_signed = at(&unit_view, "/leader_signed") == &json!(true);

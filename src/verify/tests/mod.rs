@@ -5,6 +5,7 @@
 mod attacks;
 mod families;
 mod long_term;
+mod seal;
 mod support;
 
 use time::macros::datetime;

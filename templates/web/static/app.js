@@ -724,7 +724,13 @@
         step("complete", "done");
         result.replaceChildren();
         const p = document.createElement("p");
-        p.textContent = `Đã ký thành công. Giao ước hiện có ${done.signed} đơn vị đã ký (phiên bản ${done.index}).`;
+        if (form.dataset.seat === "seal") {
+          p.textContent = `Đã đóng dấu thành công. Giao ước hiện có ${done.signed} đơn vị đã ký và đóng dấu (phiên bản ${done.index}).`;
+        } else if (form.dataset.seals === "true") {
+          p.textContent = `Đã ký thành công (phiên bản ${done.index}). Văn thư của đơn vị đóng dấu tiếp theo; giao ước hiện có ${done.signed} đơn vị đã ký và đóng dấu.`;
+        } else {
+          p.textContent = `Đã ký thành công. Giao ước hiện có ${done.signed} đơn vị đã ký (phiên bản ${done.index}).`;
+        }
         const a = document.createElement("a");
         a.href = `/covenants/${encodeURIComponent(covenant)}/document.pdf`;
         a.className = "button primary";
