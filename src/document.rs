@@ -232,6 +232,9 @@ pub struct SignatureCell {
     pub signer_name: String,
     /// The organisation's signature field (`U07-dau`) when the unit's seal follows its
     /// leader's signature; its box overlaps the left third of the leader's signature image.
+    /// Left out of the serialised form when absent, so documents without seals keep their
+    /// identifiers.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seal_field: Option<String>,
 }
 

@@ -282,6 +282,21 @@ fn api_cases() -> Vec<Case> {
             None,
             public(S200),
         ),
+        // A seal image: any token of the unit (a JSON body is not a PNG: 422), nobody else.
+        (
+            "PUT",
+            "/blocs/{bloc}/units/{unit}/seal",
+            format!("/blocs/{b}/units/U03/seal"),
+            Some(json!({})),
+            [S401, S403, S403, S422, S422, S403, S422],
+        ),
+        (
+            "GET",
+            "/blocs/{bloc}/units/{unit}/seal.png",
+            format!("/blocs/{b}/units/U03/seal.png"),
+            None,
+            public(S404),
+        ),
         ("POST", "/verify", "/verify".into(), None, public(S422)),
         // The built-in TSA answers anyone; a body that is not a time-stamp query is a 400.
         ("POST", "/tsa", "/tsa".into(), Some(json!({})), public(S400)),
