@@ -1188,3 +1188,162 @@ async fn upgrading_to_certificate_enrolments_keeps_enrolments_and_certificates()
     .await;
     assert!(broken.is_err(), "the reference to enrolments is enforced");
 }
+
+#[tokio::test]
+async fn a_seal_is_recorded_only_after_its_leader_and_the_unit_is_complete_with_both() {
+    let dir = TempDir::new("seals");
+    let store = Store::open(dir.path()).await.unwrap();
+    in_registration(&store, 2).await;
+    let fields: Vec<String> = ["U01", "U01-dau", "U02", "U02-dau"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    // A seal needs its leader among the signers.
+    let lonely = store
+        .freeze(&admin(4), COV, &sha("pdf r0"), &sha("docx"), &fields[1..2])
+        .await
+        .unwrap_err();
+    assert!(matches!(lonely, StoreError::Invalid(_)), "{lonely:?}");
+    let r0 = store
+        .freeze(&admin(4), COV, &sha("pdf r0"), &sha("docx"), &fields)
+        .await
+        .unwrap();
+    assert_eq!(r0.unsigned_fields, fields);
+    assert_eq!(r0.unsigned_units, ["U01", "U02"]);
+    let events = audit_count(&store).await;
+    // The seal before its leader: refused, nothing written.
+    let early = store
+        .append_revision(&admin(5), COV, &r0.pdf_sha256, &sha("r1"), "U01-dau")
+        .await
+        .unwrap_err();
+    assert!(conflict(early).contains("follows its leader"));
+    assert_eq!(audit_count(&store).await, events);
+    assert_eq!(store.current_revision(COV).await.unwrap().index, 0);
+    // Leader, then seal: the unit is complete only then.
+    let r1 = store
+        .append_revision(&admin(5), COV, &r0.pdf_sha256, &sha("r1"), "U01")
+        .await
+        .unwrap();
+    assert_eq!(r1.seat, Some(Seat::Leader));
+    assert!(r1.signed_units.is_empty());
+    assert_eq!(r1.signed_fields, ["U01"]);
+    let r2 = store
+        .append_revision(&admin(6), COV, &r1.pdf_sha256, &sha("r2"), "U01-dau")
+        .await
+        .unwrap();
+    assert_eq!(
+        (r2.unit_id.as_deref(), r2.seat),
+        (Some("U01"), Some(Seat::Seal))
+    );
+    assert_eq!(r2.signed_units, ["U01"]);
+    assert_eq!(r2.unsigned_fields, ["U02", "U02-dau"]);
+    // Twice the same seal: a conflict.
+    let again = store
+        .append_revision(&admin(7), COV, &r2.pdf_sha256, &sha("r3"), "U01-dau")
+        .await
+        .unwrap_err();
+    assert!(conflict(again).contains("already signed"));
+    let r3 = store
+        .append_revision(&admin(7), COV, &r2.pdf_sha256, &sha("r3"), "U02")
+        .await
+        .unwrap();
+    assert_eq!(store.get_covenant(COV).await.unwrap().state, State::Signing);
+    store
+        .append_revision(&admin(8), COV, &r3.pdf_sha256, &sha("r4"), "U02-dau")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_covenant(COV).await.unwrap().state,
+        State::Completed
+    );
+    let seal_event = store
+        .audit_events(Some(COV))
+        .await
+        .unwrap()
+        .into_iter()
+        .rfind(|e| e.action == "revision.append")
+        .unwrap();
+    assert_eq!(seal_event.details["seat"], "seal");
+}
+
+#[tokio::test]
+async fn upgrading_to_seals_keeps_tokens_sessions_signers_and_revisions() {
+    let dir = TempDir::new("migrate-0005");
+    let options = SqliteConnectOptions::new()
+        .filename(dir.path().join("giaouoc.db"))
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/sqlite"
+    )))
+    .await
+    .unwrap();
+    let old: Vec<_> = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 5)
+        .cloned()
+        .collect();
+    assert_eq!(old.len(), 4);
+    before.migrations = std::borrow::Cow::Owned(old);
+    before.run(&pool).await.unwrap();
+    let secret = "a".repeat(64);
+    let secret_hash = {
+        use sha2::Digest;
+        sha2::Sha256::digest(secret.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    for sql in [
+        "INSERT INTO blocs VALUES ('B', 'Khối', 'pem', '2021-01-01T00:00:00Z')".to_owned(),
+        "INSERT INTO units VALUES ('B', 'U01', 'Đơn vị 1', 'leader')".to_owned(),
+        format!(
+            "INSERT INTO tokens (id, secret_hash, role, bloc_id, unit_id, created_at)
+             VALUES ('t1', '{secret_hash}', 'leader', 'B', 'U01', '2021-01-01T00:00:00Z')"
+        ),
+        "INSERT INTO sessions VALUES ('s', 't1', 'c', '2021-01-01T00:00:00Z', '2099-01-01T00:00:00Z')"
+            .to_owned(),
+        "INSERT INTO covenants VALUES ('C', 'B', 2021, 'signing', '{}', NULL,
+             '2021-01-01T00:00:00Z', '2021-01-01T00:00:00Z')"
+            .to_owned(),
+        "INSERT INTO signers VALUES ('C', 'U01')".to_owned(),
+        format!(
+            "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, created_at, kind)
+             VALUES ('C', 0, '{}', NULL, '2021-01-01T00:00:00Z', 'rendered'),
+                    ('C', 1, '{}', 'U01', '2021-01-02T00:00:00Z', 'signature')",
+            sha("r0"),
+            sha("r1")
+        ),
+    ] {
+        sqlx::query(&sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+
+    let store = Store::open(dir.path()).await.unwrap();
+    let who = store.authenticate(&secret).await.unwrap().unwrap();
+    assert_eq!(who.token_id, "t1");
+    let current = store.current_revision("C").await.unwrap();
+    assert_eq!(current.index, 1);
+    assert_eq!(current.seat, Some(Seat::Leader));
+    assert_eq!(current.signed_units, ["U01"]);
+    assert!(current.unsigned_fields.is_empty());
+    // Clerks' tokens are accepted now.
+    store
+        .create_token(
+            &admin(1),
+            &TokenRole::Unit {
+                bloc_id: "B".into(),
+                unit_id: "U01".into(),
+                kind: UnitKind::Clerk,
+            },
+        )
+        .await
+        .unwrap();
+}
