@@ -335,6 +335,112 @@ fn leaders_sign_with_keys_on_a_pkcs11_token_through_the_service_and_offline() {
         assert!(text.contains(&format!("Common Name: {name}")), "{text}");
     }
 
+    // The seal from a token: the demo's 2022 covenant asks for seals. Every unit registers, the
+    // leader unit freezes it, U09's leader signs with its key file, then U09's clerk applies
+    // the seal with the organisation's key on the token (CN = O: an organisation certificate
+    // of the second CA, enrolled by the clerk).
+    let y2022 = "KTD-VHXH-QN-2022";
+    let officer = |u: &str| tokens[u]["officer"].as_str().unwrap().to_owned();
+    let clerk = tokens["U09"]["clerk"].as_str().unwrap().to_owned();
+    let fixture: Value = serde_json::from_slice(&crate::helpers::reference_json()).unwrap();
+    for u in fixture["units"].as_array().unwrap() {
+        let unit = u["id"].as_str().unwrap();
+        let mut data = u["registration"].clone();
+        data["submit"] = json!(true);
+        let r = crate::crash::agent()
+            .put(format!(
+                "{}/covenants/{y2022}/registrations/{unit}",
+                server.url
+            ))
+            .header("Authorization", format!("Bearer {}", officer(unit)))
+            .send_json(&data)
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{unit}");
+        post(
+            &server,
+            &format!("/covenants/{y2022}/registrations/{unit}/review"),
+            &officer("U01"),
+            json!({"accept": true}),
+        );
+    }
+    post(
+        &server,
+        &format!("/covenants/{y2022}/freeze"),
+        &officer("U01"),
+        json!({}),
+    );
+    let org = token_key(
+        &conf,
+        &ca,
+        "09",
+        "rsa:2048",
+        "/C=VN/O=Trung tam Huan luyen va Thi dau the duc the thao/CN=Trung tam Huan luyen va Thi dau the duc the thao",
+        409,
+    );
+    let e = post(
+        &server,
+        &format!("/blocs/{BLOC}/enrolments"),
+        &clerk,
+        json!({"unit": "U09", "holder": "organisation",
+               "certificate_pem": std::fs::read_to_string(&org).unwrap() + &intermediate}),
+    );
+    post(
+        &server,
+        &format!("/enrolments/{}/approve", e["id"]),
+        &leader("U01"),
+        json!({}),
+    );
+    let key = dir.join("data/demo-keys/U09.key");
+    let out = giaouoc(
+        &conf,
+        &[
+            "client",
+            "sign",
+            "--server",
+            &server.url,
+            "--covenant",
+            y2022,
+            "--unit",
+            "U09",
+            "--key",
+            key.to_str().unwrap(),
+            "--token",
+            &leader("U09"),
+        ],
+        PIN,
+    );
+    succeeded(&out, "giaouoc client sign U09");
+    let out = giaouoc(
+        &conf,
+        &[
+            "client",
+            "sign",
+            "--server",
+            &server.url,
+            "--covenant",
+            y2022,
+            "--unit",
+            "U09-dau",
+            "--pkcs11",
+            module,
+            "--key-label",
+            "u09",
+            "--token",
+            &clerk,
+        ],
+        PIN,
+    );
+    succeeded(&out, "giaouoc client sign U09-dau");
+    let shown = server.json(&format!("/covenants/{y2022}"));
+    assert_eq!(shown["units"][8]["seal_signed"], true, "{shown}");
+    assert_eq!(shown["signed_count"], 1);
+    let (_, pdf) = server.get(&format!("/covenants/{y2022}/document.pdf"));
+    let sealed = dir.join("sealed-2022.pdf");
+    std::fs::write(&sealed, &pdf).unwrap();
+    let text =
+        giaouoc::test_support::pyhanko_validate_with(&[&bloc_ca, &ca.root, &tsa_ca], &sealed);
+    assert_eq!(text.matches(":INTACT:TRUSTED").count(), 2, "{text}");
+
     let server_log = std::fs::read_to_string(&log).unwrap();
     assert!(!server_log.is_empty(), "the server logged at trace level");
     assert!(
