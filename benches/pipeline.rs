@@ -218,5 +218,98 @@ fn time_stamping(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, render, signing, verify_mixed, time_stamping);
+/// The reference covenant with seals: each unit's organisation signs after its leader, the
+/// seal image drawn at real size (32 signatures).
+fn seals(c: &mut Criterion) {
+    let mut input: serde_json::Value = serde_json::from_slice(REFERENCE).unwrap();
+    input["covenant"]["seal_signatures"] = serde_json::Value::Bool(true);
+    let input = serde_json::to_vec(&input).unwrap();
+    let (cov, doc) = giaouoc::render::prepare(&input, &Template::builtin()).unwrap();
+    let mut pdf = giaouoc::render::pdf(&doc, &Default::default())
+        .unwrap()
+        .bytes;
+    let giaouoc::test_support::TestBloc {
+        ca_key,
+        ca,
+        leaders,
+    } = giaouoc::test_support::test_bloc(&cov);
+    let issuer = giaouoc::pki::IssuerKey::Ed25519(ca_key);
+    let seal = sign::SealImage::from_png(&sign::SealImage::sample_png(36.0, 0), None).unwrap();
+    let opts = |field: &str, seal: Option<sign::SealImage>| SignOptions {
+        field: field.into(),
+        time: datetime!(2021-01-22 15:30:45 +07:00),
+        reason: None,
+        location: None,
+        image: None,
+        seal,
+    };
+    let mut last = None;
+    for (i, (unit, k, cert)) in leaders.iter().enumerate() {
+        pdf = sign::sign_with_key(&pdf, k, cert, std::slice::from_ref(&ca), &opts(unit, None))
+            .unwrap();
+        let org_key = ed25519_dalek::SigningKey::from_bytes(&[u8::try_from(150 + i).unwrap(); 32]);
+        let org_cert = giaouoc::pki::issue_organisation_certificate(
+            &issuer,
+            &ca,
+            &giaouoc::pki::verifying_key_to_spki(&org_key.verifying_key()).unwrap(),
+            &giaouoc::pki::OrganisationSubject {
+                unit_name: cov.units[i].name.clone(),
+                unit_id: unit.clone(),
+            },
+            500 + i as u64,
+            (
+                datetime!(2021-01-01 00:00 +07:00),
+                datetime!(2045-01-01 00:00 +07:00),
+            ),
+            None,
+        )
+        .unwrap();
+        let field = format!("{unit}-dau");
+        if i == 15 {
+            last = Some((
+                pdf.clone(),
+                org_key.clone(),
+                org_cert.clone(),
+                field.clone(),
+            ));
+        }
+        pdf = sign::sign_with_key(
+            &pdf,
+            &org_key,
+            &org_cert,
+            std::slice::from_ref(&ca),
+            &opts(&field, Some(seal.clone())),
+        )
+        .unwrap();
+    }
+    let (base, org_key, org_cert, field) = last.unwrap();
+    c.bench_function(
+        "apply the 16th seal (prepare + embed, seal image at real size)",
+        |b| {
+            b.iter(|| {
+                sign::sign_with_key(
+                    black_box(&base),
+                    &org_key,
+                    &org_cert,
+                    std::slice::from_ref(&ca),
+                    &opts(&field, Some(seal.clone())),
+                )
+                .unwrap()
+            })
+        },
+    );
+    let vopts = giaouoc::verify::VerifyOptions {
+        trust_roots: vec![ca.clone()],
+        ..Default::default()
+    };
+    c.bench_function("verify the covenant with 16 leaders and 16 seals", |b| {
+        b.iter(|| {
+            let r = giaouoc::verify::verify_pdf(black_box(&pdf), &vopts).unwrap();
+            assert_eq!(r.verdict, giaouoc::verify::Verdict::Valid);
+            assert!(r.units.iter().all(|u| u.complete));
+        })
+    });
+}
+
+criterion_group!(benches, render, signing, verify_mixed, time_stamping, seals);
 criterion_main!(benches);

