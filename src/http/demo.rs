@@ -71,61 +71,10 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
         if unit.role == crate::covenant::Role::Leader {
             leader_unit = Some(uid.clone());
         }
-        let key = pki::generate_signing_key(&mut OsRng);
-        let key_pem = pki::signing_key_to_pem(&key).map_err(ApiError::internal)?;
-        write_secret(&keys_dir.join(format!("{uid}.key")), key_pem.as_bytes()).map_err(io)?;
-        let public_pem =
-            pki::verifying_key_to_pem(&key.verifying_key()).map_err(ApiError::internal)?;
-        let enrolment = blocs::enrol_leader(
-            state,
-            &admin,
-            &bloc,
-            blocs::EnrolRequest {
-                unit: uid.clone(),
-                public_key_pem: Some(public_pem),
-                csr_pem: None,
-                certificate_pem: None,
-                full_name: unit.signer.full_name.clone(),
-                title: unit.signer.position.clone(),
-                holder: None,
-            },
-        )
-        .await?;
-        let cert = blocs::approve_enrolment(state, &admin, enrolment.id).await?;
-        std::fs::write(keys_dir.join(format!("{uid}.crt")), &cert.cert_pem).map_err(io)?;
+        certified_key(state, &admin, &bloc, &keys_dir, &uid, Some(unit)).await?;
         // The unit's own certificate and seal, which its clerk applies after the leader.
         let seal_field = crate::workflow::Seat::Seal.field(&uid);
-        let org_key = pki::generate_signing_key(&mut OsRng);
-        let org_pem = pki::signing_key_to_pem(&org_key).map_err(ApiError::internal)?;
-        write_secret(
-            &keys_dir.join(format!("{seal_field}.key")),
-            org_pem.as_bytes(),
-        )
-        .map_err(io)?;
-        let enrolment = blocs::enrol_leader(
-            state,
-            &admin,
-            &bloc,
-            blocs::EnrolRequest {
-                unit: uid.clone(),
-                public_key_pem: Some(
-                    pki::verifying_key_to_pem(&org_key.verifying_key())
-                        .map_err(ApiError::internal)?,
-                ),
-                csr_pem: None,
-                certificate_pem: None,
-                full_name: String::new(),
-                title: String::new(),
-                holder: Some(pki::Holder::Organisation),
-            },
-        )
-        .await?;
-        let org_cert = blocs::approve_enrolment(state, &admin, enrolment.id).await?;
-        std::fs::write(
-            keys_dir.join(format!("{seal_field}.crt")),
-            &org_cert.cert_pem,
-        )
-        .map_err(io)?;
+        certified_key(state, &admin, &bloc, &keys_dir, &uid, None).await?;
         let seal_png = crate::sign::SealImage::sample_png(36.0, tokens.len() as u32 * 7);
         std::fs::write(keys_dir.join(format!("{seal_field}.png")), &seal_png).map_err(io)?;
         blocs::save_seal(state, &admin, &bloc, &uid, &seal_png, None).await?;
@@ -191,6 +140,53 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
         keys_dir,
         tokens_file,
     }))
+}
+
+/// A new key for `unit`'s leader (`leader` given) or for the unit itself (its seal), kept as
+/// `<field>.key` in `keys_dir`, certified by the bloc CA (enrolled and approved by the admin)
+/// and the certificate kept as `<field>.crt`.
+async fn certified_key(
+    state: &AppState,
+    admin: &Caller,
+    bloc: &str,
+    keys_dir: &std::path::Path,
+    unit: &str,
+    leader: Option<&crate::covenant::Unit>,
+) -> ApiResult<()> {
+    let seat = match leader {
+        Some(_) => crate::workflow::Seat::Leader,
+        None => crate::workflow::Seat::Seal,
+    };
+    let key = pki::generate_signing_key(&mut OsRng);
+    let key_pem = pki::signing_key_to_pem(&key).map_err(ApiError::internal)?;
+    let file = keys_dir.join(format!("{}.key", seat.field(unit)));
+    write_secret(&file, key_pem.as_bytes()).map_err(io)?;
+    let public_pem = pki::verifying_key_to_pem(&key.verifying_key()).map_err(ApiError::internal)?;
+    let enrolment = blocs::enrol_leader(
+        state,
+        admin,
+        bloc,
+        blocs::EnrolRequest {
+            unit: unit.to_owned(),
+            public_key_pem: Some(public_pem),
+            csr_pem: None,
+            certificate_pem: None,
+            full_name: leader
+                .map(|u| u.signer.full_name.clone())
+                .unwrap_or_default(),
+            title: leader
+                .map(|u| u.signer.position.clone())
+                .unwrap_or_default(),
+            holder: leader.is_none().then_some(pki::Holder::Organisation),
+        },
+    )
+    .await?;
+    let cert = blocs::approve_enrolment(state, admin, enrolment.id).await?;
+    std::fs::write(
+        keys_dir.join(format!("{}.crt", seat.field(unit))),
+        &cert.cert_pem,
+    )
+    .map_err(io)
 }
 
 /// The reference covenant moved one year on (its common part only; the units keep their

@@ -1118,30 +1118,7 @@ async fn a_unit_keeps_at_most_four_preparations_and_the_oldest_blobs_are_handed_
 #[tokio::test]
 async fn upgrading_to_certificate_enrolments_keeps_enrolments_and_certificates() {
     let dir = TempDir::new("migrate-0003");
-    let options = SqliteConnectOptions::new()
-        .filename(dir.path().join("giaouoc.db"))
-        .create_if_missing(true)
-        .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
-    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/migrations/sqlite"
-    )))
-    .await
-    .unwrap();
-    let old: Vec<_> = before
-        .migrations
-        .iter()
-        .filter(|m| m.version < 3)
-        .cloned()
-        .collect();
-    assert_eq!(old.len(), 2);
-    before.migrations = std::borrow::Cow::Owned(old);
-    before.run(&pool).await.unwrap();
+    let pool = migrated_below(dir.path(), 3).await;
     for sql in [
         "INSERT INTO blocs VALUES ('B', 'Khối', 'pem', '2021-01-01T00:00:00Z')",
         "INSERT INTO units VALUES ('B', 'U01', 'Đơn vị 1', 'leader')",
@@ -1269,30 +1246,7 @@ async fn a_seal_is_recorded_only_after_its_leader_and_the_unit_is_complete_with_
 #[tokio::test]
 async fn upgrading_to_seals_keeps_tokens_sessions_signers_and_revisions() {
     let dir = TempDir::new("migrate-0005");
-    let options = SqliteConnectOptions::new()
-        .filename(dir.path().join("giaouoc.db"))
-        .create_if_missing(true)
-        .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
-    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/migrations/sqlite"
-    )))
-    .await
-    .unwrap();
-    let old: Vec<_> = before
-        .migrations
-        .iter()
-        .filter(|m| m.version < 5)
-        .cloned()
-        .collect();
-    assert_eq!(old.len(), 4);
-    before.migrations = std::borrow::Cow::Owned(old);
-    before.run(&pool).await.unwrap();
+    let pool = migrated_below(dir.path(), 5).await;
     let secret = "a".repeat(64);
     let secret_hash = {
         use sha2::Digest;
@@ -1346,4 +1300,33 @@ async fn upgrading_to_seals_keeps_tokens_sessions_signers_and_revisions() {
         )
         .await
         .unwrap();
+}
+
+/// A database in `dir` with the migrations before `version` only, as an older release left it.
+async fn migrated_below(dir: &Path, version: i64) -> sqlx::SqlitePool {
+    let options = SqliteConnectOptions::new()
+        .filename(dir.join("giaouoc.db"))
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/sqlite"
+    )))
+    .await
+    .unwrap();
+    let old: Vec<_> = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < version)
+        .cloned()
+        .collect();
+    assert_eq!(old.len(), usize::try_from(version - 1).unwrap());
+    before.migrations = std::borrow::Cow::Owned(old);
+    before.run(&pool).await.unwrap();
+    pool
 }

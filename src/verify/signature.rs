@@ -703,36 +703,27 @@ fn bind(
     };
     // The seat's holder: an organisation in a seal field, a person in a leader's field (an
     // enrolment for the seat says so itself).
-    let mut holder_fits = true;
     // A field that is no unit's (NotApplicable) is only judged when it is named as a seal.
     let judged = match rule {
         BindingRule::EnrolledCertificate => false,
         BindingRule::NotApplicable => seat == crate::workflow::Seat::Seal,
         _ => true,
     };
-    if judged {
-        match (seat, crate::pki::holder_of(cert)) {
-            (crate::workflow::Seat::Seal, crate::pki::Holder::Person) => {
-                rep.problems.push(
-                    Finding::PersonalCertificateInSealField {
-                        field: field.name.clone(),
-                    }
-                    .into(),
-                );
-                holder_fits = false;
-            }
-            (crate::workflow::Seat::Leader, crate::pki::Holder::Organisation) => {
-                rep.problems.push(
-                    Finding::OrganisationCertificateInLeaderField {
-                        field: field.name.clone(),
-                    }
-                    .into(),
-                );
-                holder_fits = false;
-            }
-            _ => {}
+    let misfit = match (judged, seat, crate::pki::holder_of(cert)) {
+        (true, crate::workflow::Seat::Seal, crate::pki::Holder::Person) => {
+            Some(Finding::PersonalCertificateInSealField {
+                field: field.name.clone(),
+            })
         }
-    }
+        (true, crate::workflow::Seat::Leader, crate::pki::Holder::Organisation) => {
+            Some(Finding::OrganisationCertificateInLeaderField {
+                field: field.name.clone(),
+            })
+        }
+        _ => None,
+    };
+    let holder_fits = misfit.is_none();
+    rep.problems.extend(misfit.map(Into::into));
     rep.field_matches_certificate = rule != BindingRule::Unbound && holder_fits;
     rep.binding = Binding {
         rule,

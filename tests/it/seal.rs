@@ -426,17 +426,18 @@ async fn sixteen_leaders_and_sixteen_seals_are_valid_for_pyhanko_and_giaouoc() {
     assert!(!text.contains("ILLEGAL"), "{text}");
 
     // `giaouoc verify`: valid, one card per unit with both signatures.
-    let out = giaouoc(&[
-        "verify",
-        path.to_str().unwrap(),
-        "--trust",
-        b.dir.join("ca.pem").to_str().unwrap(),
-        "--trust",
-        b.dir.join("tsa.pem").to_str().unwrap(),
-        "--trust",
-        foreign.root.to_str().unwrap(),
-        "--json",
-    ]);
+    let verify_args = [
+        "verify".to_owned(),
+        path.display().to_string(),
+        "--trust".to_owned(),
+        b.dir.join("ca.pem").display().to_string(),
+        "--trust".to_owned(),
+        b.dir.join("tsa.pem").display().to_string(),
+        "--trust".to_owned(),
+        foreign.root.display().to_string(),
+    ];
+    let args: Vec<&str> = verify_args.iter().map(String::as_str).collect();
+    let out = giaouoc(&[args.as_slice(), &["--json"]].concat());
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["verdict"], "valid", "{report:#}");
     assert_eq!(report["signatures"].as_array().unwrap().len(), 32);
@@ -454,16 +455,7 @@ async fn sixteen_leaders_and_sixteen_seals_are_valid_for_pyhanko_and_giaouoc() {
         assert!(leader["revision"].as_u64() < seal["revision"].as_u64());
     }
     // The same in words.
-    let out = giaouoc(&[
-        "verify",
-        path.to_str().unwrap(),
-        "--trust",
-        b.dir.join("ca.pem").to_str().unwrap(),
-        "--trust",
-        b.dir.join("tsa.pem").to_str().unwrap(),
-        "--trust",
-        foreign.root.to_str().unwrap(),
-    ]);
+    let out = giaouoc(&args);
     let words = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         words.matches("đủ chữ ký của lãnh đạo và dấu").count(),
