@@ -29,7 +29,7 @@ const fn tool(names: &'static [&'static str], env: &'static str, package: &'stat
 }
 
 /// Every program the tests call.
-const TOOLS: [Tool; 14] = [
+const TOOLS: [Tool; 15] = [
     tool(&["pdftotext"], "PDFTOTEXT", POPPLER),
     tool(&["pdffonts"], "PDFFONTS", POPPLER),
     tool(&["pdfimages"], "PDFIMAGES", POPPLER),
@@ -61,6 +61,11 @@ const TOOLS: [Tool; 14] = [
         &["certomancer"],
         "CERTOMANCER",
         "PyPI certomancer[web-api-async], in .venv-pyhanko/",
+    ),
+    tool(
+        &["moto_server"],
+        "MOTO_SERVER",
+        "PyPI moto[server], in .venv-pyhanko/",
     ),
     tool(
         &["softhsm2-util"],
@@ -694,6 +699,114 @@ impl TestPki {
 }
 
 impl Drop for TestPki {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An S3-protocol server for tests: `moto_server` (PyPI moto[server]) on a free 127.0.0.1
+/// port, with one empty bucket. It accepts any credentials. Stopped when dropped.
+pub struct TestS3 {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The bucket created at the start.
+    pub bucket: String,
+}
+
+impl TestS3 {
+    /// Starts moto_server, waits until it answers and creates `bucket`.
+    ///
+    /// # Panics
+    /// When moto_server is missing or does not start within 30 seconds.
+    pub fn start(bucket: &str) -> TestS3 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let url = format!("http://127.0.0.1:{port}");
+        let child = std::process::Command::new(require("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("moto_server: {e}"));
+        let s3 = TestS3 {
+            child,
+            url,
+            bucket: bucket.to_owned(),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while ureq::put(format!("{}/{bucket}", s3.url))
+            .send_empty()
+            .is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "moto_server did not answer at {}",
+                s3.url
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        s3
+    }
+
+    /// The service's settings for this bucket under `prefix`.
+    pub fn location(&self, prefix: &str) -> crate::store::BlobLocation {
+        crate::store::BlobLocation::S3(crate::store::S3Location {
+            bucket: self.bucket.clone(),
+            prefix: prefix.to_owned(),
+            endpoint: Some(self.url.clone()),
+            region: Some("us-east-1".into()),
+            virtual_hosted: false,
+            allow_http: Some(true),
+            checksum: true,
+            access_key_id: Some("giaouoc-test".into()),
+            secret_access_key: Some("giaouoc-test-secret".into()),
+        })
+    }
+
+    /// The keys in the bucket under `prefix` (ListObjectsV2, unsigned).
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        let mut resp = ureq::get(format!(
+            "{}/{}?list-type=2&prefix={prefix}&max-keys=1000",
+            self.url, self.bucket
+        ))
+        .call()
+        .unwrap_or_else(|e| panic!("listing the bucket: {e}"));
+        let xml = resp.body_mut().read_to_string().unwrap_or_default();
+        xml.split("<Key>")
+            .skip(1)
+            .filter_map(|k| k.split("</Key>").next())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Overwrites an object directly, as damage outside the service would.
+    ///
+    /// # Panics
+    /// When the server refuses.
+    pub async fn overwrite(&self, key: &str, bytes: &[u8]) {
+        use object_store::ObjectStore as _;
+        let store = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(&self.bucket)
+            .with_endpoint(&self.url)
+            .with_region("us-east-1")
+            .with_allow_http(true)
+            .with_access_key_id("giaouoc-test")
+            .with_secret_access_key("giaouoc-test-secret")
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let path = object_store::path::Path::parse(key).unwrap_or_else(|e| panic!("{e}"));
+        store
+            .put(&path, bytes.to_vec().into())
+            .await
+            .unwrap_or_else(|e| panic!("overwriting {key}: {e}"));
+    }
+}
+
+impl Drop for TestS3 {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -96,6 +96,8 @@ pub struct Options {
     /// The address users and verifiers reach the service at (`http(s)://host[:port]`): new
     /// certificates name the bloc's CRL and OCSP responder under it.
     pub public_url: Option<String>,
+    /// Where the documents are kept: `<data_dir>/blobs`, another directory or an S3 bucket.
+    pub blob_store: crate::store::BlobLocation,
 }
 
 impl Default for Options {
@@ -110,6 +112,7 @@ impl Default for Options {
             tsa: None,
             tsa_policy: crate::tsp::DEFAULT_POLICY,
             public_url: None,
+            blob_store: crate::store::BlobLocation::Default,
         }
     }
 }
@@ -185,7 +188,8 @@ impl AppState {
     /// Opens (or creates) the store, the blobs and the bloc CAs under `data_dir`.
     pub async fn open(data_dir: &Path, options: Options) -> Result<AppState, SetupError> {
         let store = Store::open(data_dir).await?;
-        let blobs = BlobStore::open(data_dir).await?;
+        let blobs = BlobStore::from_location(&options.blob_store, data_dir).await?;
+        tracing::info!(at = %blobs.describe(), "blob store");
         let cas =
             ca::CaRing::open(data_dir, &store, options.ca_key, options.public_url.clone()).await?;
         let tsa = tsa::TimeStamping::open(

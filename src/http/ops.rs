@@ -67,9 +67,18 @@ pub(super) async fn count_requests(
     response
 }
 
+/// The database and the blob store both answer (the blob store: whether a blob that is never
+/// written exists); 500 with the failing part's error otherwise.
 async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    use crate::store::Blobs as _;
     state.store.ping().await?;
-    Ok(Json(json!({"status": "ok"})))
+    let probe = "0".repeat(64);
+    state.blobs.exists(&probe).await?;
+    Ok(Json(json!({
+        "status": "ok",
+        "database": "ok",
+        "blobs": {"status": "ok", "at": state.blobs.describe()},
+    })))
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

@@ -1,4 +1,7 @@
-//! Content-addressed document storage (rendered and signed PDFs, DOCX).
+//! Content-addressed document storage (rendered and signed PDFs, DOCX): files under the data
+//! directory by default, or an S3-compatible bucket through `object_store` (Apache Arrow) when
+//! several instances share the documents. Blobs are immutable and named by their SHA-256; every
+//! read checks it; every compare-and-swap stays in the database.
 
 use std::future::Future;
 use std::io::Write;
@@ -23,18 +26,158 @@ pub trait Blobs: Send + Sync {
     fn remove(&self, sha256: &str) -> impl Future<Output = Result<()>> + Send;
 }
 
-/// Blobs as files `<data_dir>/blobs/ab/cdef…` (the first two hex digits name the directory).
+/// The configured blob store: files (the default) or an S3-compatible bucket.
 #[derive(Debug, Clone)]
-pub struct BlobStore {
-    root: PathBuf,
+pub enum BlobStore {
+    /// Files under a directory.
+    Files(FileBlobs),
+    /// Objects in a bucket.
+    Objects(super::objects::ObjectBlobs),
 }
 
 impl BlobStore {
-    /// Opens (and creates) `<data_dir>/blobs`.
+    /// Files under `<data_dir>/blobs` (created).
     pub async fn open(data_dir: &Path) -> Result<Self> {
-        let root = data_dir.join("blobs");
-        tokio::fs::create_dir_all(&root).await?;
-        Ok(BlobStore { root })
+        Ok(BlobStore::Files(
+            FileBlobs::at(&data_dir.join("blobs")).await?,
+        ))
+    }
+
+    /// The store `location` names; [`BlobLocation::Default`] is [`BlobStore::open`].
+    ///
+    /// # Errors
+    /// A directory that cannot be created, an S3 configuration `object_store` refuses.
+    pub async fn from_location(location: &BlobLocation, data_dir: &Path) -> Result<Self> {
+        match location {
+            BlobLocation::Default => Self::open(data_dir).await,
+            BlobLocation::Files(dir) => Ok(BlobStore::Files(FileBlobs::at(dir).await?)),
+            BlobLocation::S3(s3) => Ok(BlobStore::Objects(super::objects::ObjectBlobs::s3(s3)?)),
+        }
+    }
+
+    /// Where the blobs are, for logs and `/healthz` (no credentials).
+    pub fn describe(&self) -> String {
+        match self {
+            BlobStore::Files(f) => format!("file://{}", f.root.display()),
+            BlobStore::Objects(o) => o.describe(),
+        }
+    }
+}
+
+impl Blobs for BlobStore {
+    async fn put(&self, bytes: &[u8]) -> Result<String> {
+        match self {
+            BlobStore::Files(f) => f.put(bytes).await,
+            BlobStore::Objects(o) => o.put(bytes).await,
+        }
+    }
+
+    async fn get(&self, sha256: &str) -> Result<Vec<u8>> {
+        match self {
+            BlobStore::Files(f) => f.get(sha256).await,
+            BlobStore::Objects(o) => o.get(sha256).await,
+        }
+    }
+
+    async fn exists(&self, sha256: &str) -> Result<bool> {
+        match self {
+            BlobStore::Files(f) => f.exists(sha256).await,
+            BlobStore::Objects(o) => o.exists(sha256).await,
+        }
+    }
+
+    async fn remove(&self, sha256: &str) -> Result<()> {
+        match self {
+            BlobStore::Files(f) => f.remove(sha256).await,
+            BlobStore::Objects(o) => o.remove(sha256).await,
+        }
+    }
+}
+
+/// Where the blobs live: `--blob-store` (`GIAOUOC_BLOB_STORE`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum BlobLocation {
+    /// `<data_dir>/blobs`.
+    #[default]
+    Default,
+    /// `file://DIR`.
+    Files(PathBuf),
+    /// `s3://BUCKET[/PREFIX]`.
+    S3(S3Location),
+}
+
+/// An S3-compatible bucket. Unset fields come from the standard `AWS_*` environment variables
+/// (`AWS_ENDPOINT_URL`/`AWS_ENDPOINT`, `AWS_REGION`/`AWS_DEFAULT_REGION`, `AWS_ALLOW_HTTP`,
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct S3Location {
+    pub bucket: String,
+    /// Key prefix (no leading or trailing `/`), may be empty.
+    pub prefix: String,
+    /// The server's URL (MinIO, Ceph, another provider); AWS if unset.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// Virtual-hosted-style requests (`BUCKET.host`); path style (`host/BUCKET`) if false, as
+    /// most S3-compatible servers want.
+    pub virtual_hosted: bool,
+    /// Allow `http://` endpoints.
+    pub allow_http: Option<bool>,
+    /// Send a SHA-256 checksum with each upload for the server to check.
+    pub checksum: bool,
+    /// Credentials given here rather than in the environment (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`).
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}
+
+impl BlobLocation {
+    /// Parses `file://DIR` or `s3://BUCKET[/PREFIX]`.
+    ///
+    /// # Errors
+    /// `Invalid` naming what is wrong.
+    pub fn parse(url: &str) -> Result<Self> {
+        if let Some(dir) = url.strip_prefix("file://") {
+            if dir.is_empty() {
+                return Err(StoreError::Invalid("file:// needs a directory".into()));
+            }
+            return Ok(BlobLocation::Files(PathBuf::from(dir)));
+        }
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let valid_bucket = (3..=63).contains(&bucket.len())
+                && bucket.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
+                });
+            if !valid_bucket {
+                return Err(StoreError::Invalid(format!(
+                    "not an S3 bucket name: {bucket:?} (3 to 63 lowercase letters, digits, '-', '.')"
+                )));
+            }
+            return Ok(BlobLocation::S3(S3Location {
+                bucket: bucket.to_owned(),
+                prefix: prefix.trim_matches('/').to_owned(),
+                ..S3Location::default()
+            }));
+        }
+        Err(StoreError::Invalid(format!(
+            "a blob store is file://DIR or s3://BUCKET[/PREFIX], not {url:?}"
+        )))
+    }
+}
+
+/// Blobs as files `<root>/ab/cdef…` (the first two hex digits name the directory).
+#[derive(Debug, Clone)]
+pub struct FileBlobs {
+    root: PathBuf,
+}
+
+impl FileBlobs {
+    /// Opens (and creates) `root`.
+    pub async fn at(root: &Path) -> Result<Self> {
+        tokio::fs::create_dir_all(root).await?;
+        Ok(FileBlobs {
+            root: root.to_path_buf(),
+        })
     }
 
     fn path(&self, sha256: &str) -> Result<(PathBuf, PathBuf)> {
@@ -46,7 +189,7 @@ impl BlobStore {
     }
 }
 
-impl Blobs for BlobStore {
+impl Blobs for FileBlobs {
     async fn put(&self, bytes: &[u8]) -> Result<String> {
         let data = bytes.to_vec();
         let store = self.clone();
@@ -90,7 +233,7 @@ impl Blobs for BlobStore {
     }
 }
 
-impl BlobStore {
+impl FileBlobs {
     fn put_sync(&self, data: &[u8]) -> Result<String> {
         let sha256 = hex(&Sha256::digest(data));
         let (dir, path) = self.path(&sha256)?;

@@ -17,6 +17,7 @@ mod audit;
 mod blob;
 mod covenants;
 mod model;
+mod objects;
 mod org;
 mod registrations;
 mod sessions;
@@ -39,8 +40,9 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use audit::{AuditCheck, AuditEvent, GENESIS_HASH, canonical_json, verify_exported_chain};
-pub use blob::{BlobStore, Blobs, check_sha256, is_sha256};
+pub use blob::{BlobLocation, BlobStore, Blobs, FileBlobs, S3Location, check_sha256, is_sha256};
 pub use model::*;
+pub use objects::ObjectBlobs;
 pub use sessions::{NewSession, SessionRow};
 pub use signing::MAX_PENDING_PREPARES;
 

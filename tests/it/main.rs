@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod blob_s3;
 mod browser;
 mod crash;
 mod every_path;
