@@ -245,6 +245,13 @@ async fn serve(a: Settings) -> Result<()> {
         let mut daily = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
         loop {
             daily.tick().await;
+            // One instance renews; the others find the lease taken.
+            if !renewer
+                .lease("archive-renewal", time::Duration::hours(23))
+                .await
+            {
+                continue;
+            }
             match renewer.renew_archive(margin).await {
                 Ok(done) => {
                     let renewed = done.iter().filter(|r| r.renewed_to.is_some()).count();

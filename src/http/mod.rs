@@ -154,6 +154,8 @@ pub(crate) struct Shared {
     pub(crate) desktop: desktop::DesktopLinks,
     /// The built-in TSA and where time-stamps come from.
     pub(crate) tsa: tsa::TimeStamping,
+    /// This instance's name in the task leases (random, per start).
+    pub(crate) instance: String,
 }
 
 /// `Ok` when the covenant's state allows `action`, else 409 `wrong_state` saying why in
@@ -222,6 +224,11 @@ impl AppState {
                 prepare_ttl: options.prepare_ttl,
                 desktop: desktop::DesktopLinks::default(),
                 tsa,
+                instance: {
+                    let mut id = [0_u8; 8];
+                    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
+                    hex(&id)
+                },
             }),
         })
     }
@@ -416,35 +423,70 @@ pub async fn serve_on(
 pub const PREPARE_TTL: time::Duration = time::Duration::hours(1);
 
 /// Every few minutes, forgets the signatures in progress older than their lifetime and the
-/// expired web sessions.
+/// expired web sessions (on one instance at a time: [`AppState::purge_once`]).
 async fn purge_prepares(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {
         tick.tick().await;
-        match state
+        state.purge_once().await;
+    }
+}
+
+impl AppState {
+    /// Takes the lease of the periodic task `name` for `term` (see [`Store::take_lease`]):
+    /// `false` when another instance holds it, or the store cannot say.
+    pub async fn lease(&self, name: &str, term: time::Duration) -> bool {
+        match self
             .store
-            .purge_prepares(state.now() - state.shared.prepare_ttl)
+            .take_lease(name, &self.shared.instance, self.now(), term)
             .await
         {
-            Ok(blobs) if blobs.is_empty() => {}
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(error = %e, task = name, "taking a task lease");
+                false
+            }
+        }
+    }
+
+    /// One purge of expired preparations (and their blobs) and web sessions, if this instance
+    /// holds the purge's lease; what was removed, or `None` when another instance purges.
+    pub async fn purge_once(&self) -> Option<(usize, u64)> {
+        if !self.lease("purge", time::Duration::minutes(4)).await {
+            return None;
+        }
+        let mut removed = (0, 0);
+        match self
+            .store
+            .purge_prepares(self.now() - self.shared.prepare_ttl)
+            .await
+        {
             Ok(blobs) => {
                 for sha in &blobs {
-                    if let Err(e) = state.blobs.remove(sha).await {
+                    if let Err(e) = self.blobs.remove(sha).await {
                         tracing::warn!(error = %e, sha, "removing a prepared blob");
                     }
                 }
-                tracing::info!(
-                    purged = blobs.len(),
-                    "expired signature preparations removed"
-                );
+                if !blobs.is_empty() {
+                    tracing::info!(
+                        purged = blobs.len(),
+                        "expired signature preparations removed"
+                    );
+                }
+                removed.0 = blobs.len();
             }
             Err(e) => tracing::warn!(error = %e, "purging signature preparations"),
         }
-        match state.store.purge_sessions(state.now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "expired web sessions removed"),
+        match self.store.purge_sessions(self.now()).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(purged = n, "expired web sessions removed");
+                }
+                removed.1 = n;
+            }
             Err(e) => tracing::warn!(error = %e, "purging web sessions"),
         }
+        Some(removed)
     }
 }
 

@@ -16,6 +16,7 @@ mod archive;
 mod audit;
 mod blob;
 mod covenants;
+mod leases;
 mod model;
 mod objects;
 mod org;

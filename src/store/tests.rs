@@ -1330,3 +1330,19 @@ async fn migrated_below(dir: &Path, version: i64) -> sqlx::SqlitePool {
     before.run(&pool).await.unwrap();
     pool
 }
+
+#[tokio::test]
+async fn a_task_lease_has_one_holder_until_it_runs_out() {
+    let dir = TempDir::new("leases");
+    let store = Store::open(dir.path()).await.unwrap();
+    let term = Duration::minutes(4);
+    assert!(store.take_lease("purge", "a", at(0), term).await.unwrap());
+    assert!(!store.take_lease("purge", "b", at(1), term).await.unwrap());
+    // The holder renews; another task's lease is its own.
+    assert!(store.take_lease("purge", "a", at(3), term).await.unwrap());
+    assert!(store.take_lease("renewal", "b", at(3), term).await.unwrap());
+    assert!(!store.take_lease("purge", "b", at(6), term).await.unwrap());
+    // Run out (a stopped instance): the next one takes it.
+    assert!(store.take_lease("purge", "b", at(7), term).await.unwrap());
+    assert!(!store.take_lease("purge", "a", at(8), term).await.unwrap());
+}

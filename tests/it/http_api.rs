@@ -808,3 +808,15 @@ async fn the_demo_seeds_an_empty_store_once() {
     // Not again on a store that has data.
     assert!(http::demo::seed(&app.state, None).await.unwrap().is_none());
 }
+
+/// Two instances on one store: the periodic purge runs on one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_store_purge_once() {
+    let dir = crate::helpers::temp_dir("two-instances");
+    let first = TestApp::open(&dir, giaouoc::http::Options::default()).await;
+    let second = TestApp::open(&dir, giaouoc::http::Options::default()).await;
+    assert_eq!(first.state.purge_once().await, Some((0, 0)));
+    assert_eq!(second.state.purge_once().await, None);
+    // The holder purges again at its next tick.
+    assert!(first.state.purge_once().await.is_some());
+}
