@@ -102,6 +102,7 @@ fn built_in_tsa() -> (giaouoc::tsp::Authority, giaouoc::ca::BlocCa) {
         giaouoc::tsp::DEFAULT_POLICY,
         datetime!(2021-01-01 00:00 UTC),
         &mut rand_chacha::ChaCha20Rng::seed_from_u64(7),
+        None,
     )
     .unwrap()
 }

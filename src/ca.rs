@@ -10,7 +10,6 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 use x509_cert::Certificate;
-use zeroize::Zeroizing;
 
 use crate::pki::{self, PkiError};
 
@@ -67,6 +66,9 @@ pub enum CaError {
     /// The CA's validity does not cover the requested period.
     #[error("thời hạn yêu cầu nằm ngoài thời hạn của CA")]
     OutsideValidity,
+    /// The key file is sealed and cannot be opened (see [`crate::secrets`]).
+    #[error("{0}")]
+    Secret(#[from] crate::secrets::SecretError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CaError + '_ {
@@ -148,8 +150,19 @@ impl BlocCa {
     /// # Errors
     /// Unreadable files, no certificate, or a key of another certificate.
     pub fn open(dir: &Path) -> Result<BlocCa, CaError> {
+        Self::open_with(dir, None)
+    }
+
+    /// [`BlocCa::open`] with the key sealed under `master` (a plain key is sealed on this read).
+    ///
+    /// # Errors
+    /// As [`BlocCa::open`]; a sealed key without its master key.
+    pub fn open_with(
+        dir: &Path,
+        master: Option<&crate::secrets::MasterKey>,
+    ) -> Result<BlocCa, CaError> {
         let key_path = dir.join(KEY_FILE);
-        let key_pem = Zeroizing::new(std::fs::read_to_string(&key_path).map_err(io(&key_path))?);
+        let key_pem = crate::secrets::read_key(&key_path, master)?;
         let key = pki::IssuerKey::from_pem(&key_pem)?;
         let cert_path = dir.join(CERT_FILE);
         let cert_pem = std::fs::read_to_string(&cert_path).map_err(io(&cert_path))?;
@@ -173,6 +186,18 @@ impl BlocCa {
     /// # Errors
     /// The folder already has a key, or a write fails.
     pub fn write_new(&self, dir: &Path) -> Result<(), CaError> {
+        self.write_new_with(dir, None)
+    }
+
+    /// [`BlocCa::write_new`], the key sealed under `master` when given.
+    ///
+    /// # Errors
+    /// As [`BlocCa::write_new`].
+    pub fn write_new_with(
+        &self,
+        dir: &Path,
+        master: Option<&crate::secrets::MasterKey>,
+    ) -> Result<(), CaError> {
         let key_path = dir.join(KEY_FILE);
         if key_path.exists() {
             return Err(CaError::Exists(dir.display().to_string()));
@@ -185,7 +210,7 @@ impl BlocCa {
                 .map_err(io(dir))?;
         }
         let key_pem = self.key.to_pem()?;
-        write_secret(&key_path, key_pem.as_bytes()).map_err(io(&key_path))?;
+        crate::secrets::write_key(&key_path, key_pem.as_bytes(), master)?;
         let cert_path = dir.join(CERT_FILE);
         write_secret(&cert_path, self.cert_pem.as_bytes()).map_err(io(&cert_path))?;
         Ok(())

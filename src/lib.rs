@@ -21,6 +21,7 @@ pub mod pki;
 pub mod render;
 pub mod render_docx;
 pub mod render_pdf;
+pub mod secrets;
 pub mod sign;
 pub mod store;
 pub mod template;

@@ -140,7 +140,7 @@ fn write_new(path: &Path, text: &str) -> Result<()> {
 }
 
 fn load_ca(dir: &Path) -> Result<(BlocCa, CaState)> {
-    let ca = BlocCa::open(dir)?;
+    let ca = BlocCa::open_with(dir, giaouoc::secrets::MasterKey::from_env()?.as_ref())?;
     let state: CaState = serde_json::from_slice(&std::fs::read(dir.join("state.json"))?)?;
     Ok((ca, state))
 }
@@ -163,7 +163,7 @@ pub(crate) fn ca(cmd: CaCommand) -> Result<()> {
             let key = new_key(alg);
             let start = now();
             let ca = BlocCa::create(key, &name, start, start + time::Duration::days(days))?;
-            ca.write_new(&dir)?;
+            ca.write_new_with(&dir, giaouoc::secrets::MasterKey::from_env()?.as_ref())?;
             save_state(
                 &dir,
                 &CaState {

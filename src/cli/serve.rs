@@ -228,6 +228,9 @@ async fn serve(a: Settings) -> Result<()> {
         tsa_policy: a.tsa_policy,
         public_url: Some(a.public_url.clone().unwrap_or_else(|| url.clone())),
         blob_store: a.blob_store.clone(),
+        master_key: giaouoc::secrets::MasterKey::from_env()
+            .map_err(|e| anyhow::anyhow!("GIAOUOC_MASTER_KEY_FILE: {e}"))?
+            .map(std::sync::Arc::new),
         ..Options::default()
     };
     let state = AppState::open(&a.data_dir, options).await?;

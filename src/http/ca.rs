@@ -62,6 +62,8 @@ pub(crate) struct CaRing {
     public_url: Option<String>,
     /// The kind of key a new bloc's CA gets.
     new_key: crate::ca::CaKeyKind,
+    /// Seals the CAs' keys at rest (see [`crate::secrets`]).
+    master: Option<Arc<crate::secrets::MasterKey>>,
     cas: RwLock<BTreeMap<String, Arc<BlocCa>>>,
     create: tokio::sync::Mutex<()>,
 }
@@ -73,6 +75,7 @@ impl CaRing {
         store: &Store,
         new_key: crate::ca::CaKeyKind,
         public_url: Option<String>,
+        master: Option<Arc<crate::secrets::MasterKey>>,
     ) -> Result<CaRing, StoreError> {
         let public_url = public_url.map(|u| u.trim_end_matches('/').to_owned());
         let dir = data_dir.join("ca");
@@ -94,7 +97,7 @@ impl CaRing {
                 }
                 Err(e) => return Err(e),
             };
-            match BlocCa::open(&entry.path()) {
+            match BlocCa::open_with(&entry.path(), master.as_deref()) {
                 Ok(ca) if same_cert(&ca.cert, &bloc.ca_cert_pem) => {
                     let ca = pointing(ca, public_url.as_deref(), &bloc_id);
                     cas.insert(bloc_id, Arc::new(ca));
@@ -102,6 +105,8 @@ impl CaRing {
                 Ok(_) => {
                     tracing::warn!(bloc = bloc_id, "CA folder does not match the bloc; ignored")
                 }
+                // A sealed key the service cannot open stops it: the bloc would lose its CA.
+                Err(CaError::Secret(e)) => return Err(StoreError::Invalid(e.to_string())),
                 Err(e) => {
                     tracing::warn!(bloc = bloc_id, error = %e, "unreadable CA folder; ignored")
                 }
@@ -111,6 +116,7 @@ impl CaRing {
             dir,
             public_url,
             new_key,
+            master,
             cas: RwLock::new(cas),
             create: tokio::sync::Mutex::new(()),
         })
@@ -172,7 +178,7 @@ impl CaRing {
         )
         .map_err(|e| ApiError::invalid("invalid_bloc", "bloc.name", e.to_string()))?;
         let folder = self.dir.join(bloc_id);
-        let written = write_ca(&folder, &ca).await;
+        let written = write_ca(&folder, &ca, self.master.as_deref()).await;
         if let Err(e) = written {
             let _ = tokio::fs::remove_dir_all(&folder).await;
             return Err(ApiError::internal(format!(
@@ -204,7 +210,11 @@ fn pointing(ca: BlocCa, public_url: Option<&str>, bloc_id: &str) -> BlocCa {
     }
 }
 
-async fn write_ca(folder: &Path, ca: &BlocCa) -> Result<(), CaError> {
+async fn write_ca(
+    folder: &Path,
+    ca: &BlocCa,
+    master: Option<&crate::secrets::MasterKey>,
+) -> Result<(), CaError> {
     // A leftover of an earlier failed creation (its bloc is not in the store) is replaced.
     if folder.exists() {
         std::fs::remove_dir_all(folder).map_err(|source| CaError::Io {
@@ -212,7 +222,7 @@ async fn write_ca(folder: &Path, ca: &BlocCa) -> Result<(), CaError> {
             source,
         })?;
     }
-    ca.write_new(folder)
+    ca.write_new_with(folder, master)
 }
 
 fn same_cert(cert: &Certificate, pem: &str) -> bool {

@@ -98,6 +98,9 @@ pub struct Options {
     pub public_url: Option<String>,
     /// Where the documents are kept: `<data_dir>/blobs`, another directory or an S3 bucket.
     pub blob_store: crate::store::BlobLocation,
+    /// Seals the private keys the service holds (bloc CAs, TSA) at rest
+    /// (`GIAOUOC_MASTER_KEY_FILE`); plain key files if `None`.
+    pub master_key: Option<Arc<crate::secrets::MasterKey>>,
 }
 
 impl Default for Options {
@@ -113,6 +116,7 @@ impl Default for Options {
             tsa_policy: crate::tsp::DEFAULT_POLICY,
             public_url: None,
             blob_store: crate::store::BlobLocation::Default,
+            master_key: None,
         }
     }
 }
@@ -192,13 +196,20 @@ impl AppState {
         let store = Store::open(data_dir).await?;
         let blobs = BlobStore::from_location(&options.blob_store, data_dir).await?;
         tracing::info!(at = %blobs.describe(), "blob store");
-        let cas =
-            ca::CaRing::open(data_dir, &store, options.ca_key, options.public_url.clone()).await?;
+        let cas = ca::CaRing::open(
+            data_dir,
+            &store,
+            options.ca_key,
+            options.public_url.clone(),
+            options.master_key.clone(),
+        )
+        .await?;
         let tsa = tsa::TimeStamping::open(
             data_dir,
             options.tsa_policy,
             options.tsa.clone(),
             (options.clock)(),
+            options.master_key.as_deref(),
         )
         .map_err(|e| ApiError::internal(format!("the built-in TSA: {e}")))?;
         let admin_secret_sha256 = options

@@ -62,6 +62,7 @@ impl TimeStamping {
         policy: der::asn1::ObjectIdentifier,
         remote: Option<tsp::RemoteTsa>,
         now: OffsetDateTime,
+        master: Option<&crate::secrets::MasterKey>,
     ) -> Result<TimeStamping, crate::ca::CaError> {
         let (authority, root) = Authority::open_or_create_with_root(
             &data_dir.join("tsa"),
@@ -69,6 +70,7 @@ impl TimeStamping {
             policy,
             now,
             &mut OsRng,
+            master,
         )?;
         let authority = Arc::new(authority);
         let stamper = match remote {

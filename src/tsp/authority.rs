@@ -13,7 +13,6 @@ use std::path::Path;
 use der::asn1::ObjectIdentifier;
 use time::{Duration, OffsetDateTime};
 use x509_cert::Certificate;
-use zeroize::Zeroizing;
 
 use super::{
     FailInfo, ID_CT_TST_INFO, MessageImprint, TimeStampRequest, TspError, TstInfo,
@@ -187,24 +186,25 @@ impl Authority {
         now: OffsetDateTime,
         rng: &mut impl rand_core::CryptoRngCore,
     ) -> Result<Authority, CaError> {
-        Self::open_or_create_with_root(dir, root_name, policy, now, rng).map(|(tsa, _)| tsa)
+        Self::open_or_create_with_root(dir, root_name, policy, now, rng, None).map(|(tsa, _)| tsa)
     }
 
     /// [`Authority::open_or_create`], also giving the issuing CA (it signs the CRL of the
-    /// TSA's certificate).
+    /// TSA's certificate); both keys sealed under `master` when given.
     ///
     /// # Errors
-    /// As [`Authority::open_or_create`].
+    /// As [`Authority::open_or_create`]; a sealed key without its master key.
     pub fn open_or_create_with_root(
         dir: &Path,
         root_name: &str,
         policy: ObjectIdentifier,
         now: OffsetDateTime,
         rng: &mut impl rand_core::CryptoRngCore,
+        master: Option<&crate::secrets::MasterKey>,
     ) -> Result<(Authority, BlocCa), CaError> {
         let root_dir = dir.join(ROOT_DIR);
         let root = if root_dir.join(crate::ca::KEY_FILE).exists() {
-            BlocCa::open(&root_dir)?
+            BlocCa::open_with(&root_dir, master)?
         } else {
             let ca = BlocCa::create(
                 CaKeyKind::P256.generate(rng),
@@ -212,7 +212,7 @@ impl Authority {
                 now - Duration::days(1),
                 now + Duration::days(365 * ROOT_YEARS),
             )?;
-            ca.write_new(&root_dir)?;
+            ca.write_new_with(&root_dir, master)?;
             ca
         };
         let key_path = dir.join(KEY_FILE);
@@ -236,9 +236,9 @@ impl Authority {
             let _ = std::fs::remove_file(&cert_path);
             write_secret(&cert_path, pki::certificate_to_pem(&cert)?.as_bytes())
                 .map_err(io(&cert_path))?;
-            write_secret(&key_path, key.to_pem()?.as_bytes()).map_err(io(&key_path))?;
+            crate::secrets::write_key(&key_path, key.to_pem()?.as_bytes(), master)?;
         }
-        let key_pem = Zeroizing::new(std::fs::read_to_string(&key_path).map_err(io(&key_path))?);
+        let key_pem = crate::secrets::read_key(&key_path, master)?;
         let key = IssuerKey::from_pem(&key_pem)?;
         let cert_pem = std::fs::read_to_string(&cert_path).map_err(io(&cert_path))?;
         let cert = pki::certificates_from_pem_or_der(cert_pem.as_bytes())?

@@ -820,3 +820,77 @@ async fn two_instances_on_one_store_purge_once() {
     // The holder purges again at its next tick.
     assert!(first.state.purge_once().await.is_some());
 }
+
+/// With a master key the service's private keys (bloc CA, TSA and its root) are sealed on disk;
+/// without it they do not open, and plain keys of an earlier start are sealed when it is given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_services_private_keys_are_sealed_under_the_master_key() {
+    use giaouoc::secrets::{MasterKey, SEALED_HEADER};
+    use std::sync::Arc;
+    let dir = crate::helpers::temp_dir("master-key");
+    let master = || Some(Arc::new(MasterKey::from_text(&"5a".repeat(32)).unwrap()));
+    let with = |m| giaouoc::http::Options {
+        master_key: m,
+        ..giaouoc::http::Options::default()
+    };
+    // A first start without a master key: plain PEM files, owner-only.
+    {
+        let app = TestApp::open(&dir, with(None)).await;
+        create(&app).await;
+    }
+    let keys = [
+        dir.join(format!("ca/{BLOC}/ca.key")),
+        dir.join("tsa/tsa.key"),
+        dir.join("tsa/root/ca.key"),
+    ];
+    for k in &keys {
+        assert!(
+            std::fs::read_to_string(k).unwrap().contains("PRIVATE KEY"),
+            "{}",
+            k.display()
+        );
+    }
+    // Given the master key: sealed in place, and the service works on.
+    {
+        let app = TestApp::open(&dir, with(master())).await;
+        let tokens = {
+            let mut t = Tokens::new();
+            for u in units() {
+                let unit = u["id"].as_str().unwrap().to_owned();
+                let officer = unit_token(&app, &unit, "officer").await;
+                let leader = unit_token(&app, &unit, "leader").await;
+                t.insert(unit, (officer, leader));
+            }
+            t
+        };
+        register_all(&app, &tokens).await;
+        freeze(&app, &tokens).await;
+        enrol_all(&app, &tokens).await;
+        sign_once(&app, &tokens, 0).await.expect(StatusCode::OK);
+    }
+    for k in &keys {
+        let text = std::fs::read_to_string(k).unwrap();
+        assert!(text.starts_with(SEALED_HEADER), "{}", k.display());
+        assert!(!text.contains("PRIVATE KEY"));
+    }
+    // Without it the service refuses to start, naming what it needs.
+    let err = giaouoc::http::AppState::open(&dir, with(None))
+        .await
+        .err()
+        .expect("sealed keys need the master key");
+    assert!(err.to_string().contains("GIAOUOC_MASTER_KEY_FILE"), "{err}");
+    // Another master key does not open them either.
+    let wrong = Some(Arc::new(MasterKey::from_text(&"6b".repeat(32)).unwrap()));
+    assert!(
+        giaouoc::http::AppState::open(&dir, with(wrong))
+            .await
+            .is_err()
+    );
+    let app = TestApp::open(&dir, with(master())).await;
+    let shown = app
+        .get(&format!("/covenants/{COVENANT}"), Some(&app.admin))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(shown["state"], "signing");
+}

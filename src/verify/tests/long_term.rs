@@ -46,6 +46,7 @@ fn tsa_and_root() -> &'static (Authority, crate::ca::BlocCa) {
             crate::tsp::DEFAULT_POLICY,
             datetime!(2026-01-01 00:00 UTC),
             &mut ChaCha20Rng::seed_from_u64(42),
+            None,
         )
         .unwrap()
     })
