@@ -124,6 +124,30 @@ async fn metrics(State(state): State<AppState>) -> Response {
             value.load(Ordering::Relaxed)
         );
     }
+    // Storage: the database pool, and the blob store's operations and their time.
+    let (size, idle) = state.store.pool_stats();
+    let _ = writeln!(
+        out,
+        "# HELP giaouoc_db_pool_connections Open database connections.\n\
+         # TYPE giaouoc_db_pool_connections gauge\ngiaouoc_db_pool_connections {size}\n\
+         # HELP giaouoc_db_pool_idle Idle database connections.\n\
+         # TYPE giaouoc_db_pool_idle gauge\ngiaouoc_db_pool_idle {idle}"
+    );
+    let stats = state.blobs.stats();
+    out.push_str(
+        "# HELP giaouoc_blob_operations_total Blob store operations.\n\
+         # TYPE giaouoc_blob_operations_total counter\n",
+    );
+    for (op, n, _) in &stats {
+        let _ = writeln!(out, "giaouoc_blob_operations_total{{op=\"{op}\"}} {n}");
+    }
+    out.push_str(
+        "# HELP giaouoc_blob_seconds_total Time spent in blob store operations.\n\
+         # TYPE giaouoc_blob_seconds_total counter\n",
+    );
+    for (op, _, secs) in &stats {
+        let _ = writeln!(out, "giaouoc_blob_seconds_total{{op=\"{op}\"}} {secs:.6}");
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -26,21 +26,42 @@ pub trait Blobs: Send + Sync {
     fn remove(&self, sha256: &str) -> impl Future<Output = Result<()>> + Send;
 }
 
-/// The configured blob store: files (the default) or an S3-compatible bucket.
+/// The configured blob store: files (the default) or an S3-compatible bucket, with the count
+/// and total time of each kind of operation (for `/metrics`).
 #[derive(Debug, Clone)]
-pub enum BlobStore {
-    /// Files under a directory.
+pub struct BlobStore {
+    backend: Backend,
+    stats: std::sync::Arc<[OpStat; 4]>,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
     Files(FileBlobs),
-    /// Objects in a bucket.
     Objects(super::objects::ObjectBlobs),
 }
 
+/// Operations counted by [`BlobStore::stats`].
+pub const BLOB_OPERATIONS: [&str; 4] = ["put", "get", "exists", "remove"];
+
+#[derive(Debug, Default)]
+struct OpStat {
+    count: std::sync::atomic::AtomicU64,
+    micros: std::sync::atomic::AtomicU64,
+}
+
 impl BlobStore {
+    fn with(backend: Backend) -> Self {
+        BlobStore {
+            backend,
+            stats: std::sync::Arc::default(),
+        }
+    }
+
     /// Files under `<data_dir>/blobs` (created).
     pub async fn open(data_dir: &Path) -> Result<Self> {
-        Ok(BlobStore::Files(
+        Ok(Self::with(Backend::Files(
             FileBlobs::at(&data_dir.join("blobs")).await?,
-        ))
+        )))
     }
 
     /// The store `location` names; [`BlobLocation::Default`] is [`BlobStore::open`].
@@ -50,46 +71,73 @@ impl BlobStore {
     pub async fn from_location(location: &BlobLocation, data_dir: &Path) -> Result<Self> {
         match location {
             BlobLocation::Default => Self::open(data_dir).await,
-            BlobLocation::Files(dir) => Ok(BlobStore::Files(FileBlobs::at(dir).await?)),
-            BlobLocation::S3(s3) => Ok(BlobStore::Objects(super::objects::ObjectBlobs::s3(s3)?)),
+            BlobLocation::Files(dir) => Ok(Self::with(Backend::Files(FileBlobs::at(dir).await?))),
+            BlobLocation::S3(s3) => Ok(Self::with(Backend::Objects(
+                super::objects::ObjectBlobs::s3(s3)?,
+            ))),
         }
     }
 
     /// Where the blobs are, for logs and `/healthz` (no credentials).
     pub fn describe(&self) -> String {
-        match self {
-            BlobStore::Files(f) => format!("file://{}", f.root.display()),
-            BlobStore::Objects(o) => o.describe(),
+        match &self.backend {
+            Backend::Files(f) => format!("file://{}", f.root.display()),
+            Backend::Objects(o) => o.describe(),
         }
+    }
+
+    /// Per operation of [`BLOB_OPERATIONS`]: how many, and their total time in seconds.
+    pub fn stats(&self) -> Vec<(&'static str, u64, f64)> {
+        use std::sync::atomic::Ordering;
+        BLOB_OPERATIONS
+            .iter()
+            .zip(self.stats.iter())
+            .map(|(name, s)| {
+                let micros = s.micros.load(Ordering::Relaxed);
+                (*name, s.count.load(Ordering::Relaxed), micros as f64 / 1e6)
+            })
+            .collect()
+    }
+
+    async fn timed<T>(&self, op: usize, work: impl Future<Output = Result<T>>) -> Result<T> {
+        use std::sync::atomic::Ordering;
+        let start = std::time::Instant::now();
+        let out = work.await;
+        if let Some(s) = self.stats.get(op) {
+            s.count.fetch_add(1, Ordering::Relaxed);
+            let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+            s.micros.fetch_add(micros, Ordering::Relaxed);
+        }
+        out
     }
 }
 
 impl Blobs for BlobStore {
     async fn put(&self, bytes: &[u8]) -> Result<String> {
-        match self {
-            BlobStore::Files(f) => f.put(bytes).await,
-            BlobStore::Objects(o) => o.put(bytes).await,
+        match &self.backend {
+            Backend::Files(f) => self.timed(0, f.put(bytes)).await,
+            Backend::Objects(o) => self.timed(0, o.put(bytes)).await,
         }
     }
 
     async fn get(&self, sha256: &str) -> Result<Vec<u8>> {
-        match self {
-            BlobStore::Files(f) => f.get(sha256).await,
-            BlobStore::Objects(o) => o.get(sha256).await,
+        match &self.backend {
+            Backend::Files(f) => self.timed(1, f.get(sha256)).await,
+            Backend::Objects(o) => self.timed(1, o.get(sha256)).await,
         }
     }
 
     async fn exists(&self, sha256: &str) -> Result<bool> {
-        match self {
-            BlobStore::Files(f) => f.exists(sha256).await,
-            BlobStore::Objects(o) => o.exists(sha256).await,
+        match &self.backend {
+            Backend::Files(f) => self.timed(2, f.exists(sha256)).await,
+            Backend::Objects(o) => self.timed(2, o.exists(sha256)).await,
         }
     }
 
     async fn remove(&self, sha256: &str) -> Result<()> {
-        match self {
-            BlobStore::Files(f) => f.remove(sha256).await,
-            BlobStore::Objects(o) => o.remove(sha256).await,
+        match &self.backend {
+            Backend::Files(f) => self.timed(3, f.remove(sha256)).await,
+            Backend::Objects(o) => self.timed(3, o.remove(sha256)).await,
         }
     }
 }

@@ -154,6 +154,11 @@ impl Store {
     }
 
     /// A trivial query, for health checks.
+    /// The database pool: open connections, idle ones.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

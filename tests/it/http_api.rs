@@ -745,6 +745,17 @@ async fn openapi_lists_every_route_and_ops_endpoints_answer() {
         "{text}"
     );
     assert!(text.contains("giaouoc_verifications_total 0"), "{text}");
+    // Storage: the pool, and the blob store's operations with their time (the health checks'
+    // probes are `exists`).
+    assert!(text.contains("giaouoc_db_pool_connections "), "{text}");
+    assert!(
+        text.contains("giaouoc_blob_operations_total{op=\"exists\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("giaouoc_blob_seconds_total{op=\"get\"} "),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
