@@ -10,11 +10,8 @@
 //!   The link is used up by the first upload, accepted or not; a used or expired link is
 //!   refused. The file is judged as any upload ([`super::uploads::accept_signed_file`]).
 //!
-//! Links live in memory (a restart forgets them: the leader asks again); only the secret's
-//! SHA-256 is kept.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! Links live in the database, so any instance serves a link another one made; only the
+//! secret's SHA-256 is kept.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -24,21 +21,20 @@ use axum::response::{IntoResponse, Response};
 use rand_core::{OsRng, RngCore};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 
 use super::auth::Caller;
 use super::covenants::{load, rfc3339};
 use super::documents;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, Routes, hex};
-use crate::store::Blobs;
+use crate::store::{Blobs, DesktopLink};
 use crate::workflow::Action;
 
 /// How long a pair of links stays usable.
 pub const LINK_TTL: time::Duration = time::Duration::minutes(15);
 
-/// Links per unit kept at once (older ones are dropped).
-const MAX_LINKS_PER_UNIT: usize = 4;
+/// Links per field kept at once (older ones are dropped).
+const MAX_LINKS_PER_UNIT: u32 = 4;
 
 pub(super) fn routes(r: Routes) -> Routes {
     r.post(
@@ -49,54 +45,10 @@ pub(super) fn routes(r: Routes) -> Routes {
     .post("/desktop/{secret}/upload", upload)
 }
 
-#[derive(Clone)]
-struct Link {
-    covenant_id: String,
-    unit_id: String,
-    base_sha256: String,
-    created_at: OffsetDateTime,
-}
-
-/// The open links, by SHA-256 of their secret.
-#[derive(Default)]
-pub(crate) struct DesktopLinks {
-    inner: Mutex<HashMap<[u8; 32], Link>>,
-}
-
-impl DesktopLinks {
-    fn insert(&self, key: [u8; 32], link: Link, now: OffsetDateTime) {
-        if let Ok(mut map) = self.inner.lock() {
-            map.retain(|_, l| l.created_at + LINK_TTL > now);
-            let mut same: Vec<([u8; 32], OffsetDateTime)> = map
-                .iter()
-                .filter(|(_, l)| l.covenant_id == link.covenant_id && l.unit_id == link.unit_id)
-                .map(|(k, l)| (*k, l.created_at))
-                .collect();
-            same.sort_by_key(|(_, t)| *t);
-            while same.len() >= MAX_LINKS_PER_UNIT {
-                let (k, _) = same.remove(0);
-                map.remove(&k);
-            }
-            map.insert(key, link);
-        }
-    }
-
-    fn get(&self, key: &[u8; 32], now: OffsetDateTime) -> Option<Link> {
-        let map = self.inner.lock().ok()?;
-        map.get(key)
-            .filter(|l| l.created_at + LINK_TTL > now)
-            .cloned()
-    }
-
-    fn take(&self, key: &[u8; 32], now: OffsetDateTime) -> Option<Link> {
-        let mut map = self.inner.lock().ok()?;
-        map.remove(key).filter(|l| l.created_at + LINK_TTL > now)
-    }
-}
-
-fn key_of(secret: &str) -> Option<[u8; 32]> {
+/// The stored name of a link: the SHA-256 (hex) of its secret, for a well-formed secret.
+fn key_of(secret: &str) -> Option<String> {
     (secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| Sha256::digest(secret.to_ascii_lowercase().as_bytes()).into())
+        .then(|| hex(&Sha256::digest(secret.to_ascii_lowercase().as_bytes())))
 }
 
 /// Creates a pair of links for the unit's leader (or the admin) on the current revision.
@@ -116,16 +68,20 @@ pub(crate) async fn desktop_links(
     let secret = hex(&bytes);
     let now = state.now();
     let key = key_of(&secret).ok_or_else(|| ApiError::internal("link secret"))?;
-    state.shared.desktop.insert(
-        key,
-        Link {
-            covenant_id: id.to_owned(),
-            unit_id: unit.to_owned(),
-            base_sha256: doc.pdf_sha256.clone(),
-            created_at: now,
-        },
-        now,
-    );
+    state
+        .store
+        .put_desktop_link(
+            &DesktopLink {
+                secret_sha256: key,
+                covenant_id: id.to_owned(),
+                field: unit.to_owned(),
+                base_sha256: doc.pdf_sha256.clone(),
+                created_at: now,
+            },
+            LINK_TTL,
+            MAX_LINKS_PER_UNIT,
+        )
+        .await?;
     Ok(json!({
         "download_url": format!("/desktop/{secret}/document.pdf"),
         "upload_url": format!("/desktop/{secret}/upload"),
@@ -157,9 +113,9 @@ async fn download(
 ) -> ApiResult<Response> {
     let key = key_of(&secret).ok_or_else(gone)?;
     let link = state
-        .shared
-        .desktop
-        .get(&key, state.now())
+        .store
+        .desktop_link(&key, state.now() - LINK_TTL)
+        .await?
         .ok_or_else(gone)?;
     let pdf = state.blobs.get(&link.base_sha256).await?;
     Ok((
@@ -169,7 +125,7 @@ async fn download(
                 header::CONTENT_DISPOSITION,
                 format!(
                     "attachment; filename=\"{}-{}.pdf\"",
-                    link.covenant_id, link.unit_id
+                    link.covenant_id, link.field
                 ),
             ),
             (header::CACHE_CONTROL, "no-store".to_owned()),
@@ -193,9 +149,18 @@ async fn upload(
     Path(secret): Path<String>,
     req: Request,
 ) -> Response {
-    let now = state.now();
-    let Some(link) = key_of(&secret).and_then(|k| state.shared.desktop.take(&k, now)) else {
-        return tool_answer(StatusCode::NOT_FOUND, false, &gone().to_string(), "", "");
+    let not_before = state.now() - LINK_TTL;
+    let link = match key_of(&secret) {
+        Some(key) => state.store.take_desktop_link(&key, not_before).await,
+        None => Ok(None),
+    };
+    let link = match link {
+        Ok(Some(link)) => link,
+        Ok(None) => return tool_answer(StatusCode::NOT_FOUND, false, &gone().to_string(), "", ""),
+        Err(e) => {
+            let e = ApiError::from(e);
+            return tool_answer(e.status_code(), false, &e.to_string(), "", "");
+        }
     };
     let (name, pdf) = match super::verification::first_file(req, &state).await {
         Ok(f) => f,
@@ -211,12 +176,12 @@ async fn upload(
         );
         return tool_answer(StatusCode::CONFLICT, false, &e.to_string(), &name, "");
     }
-    let actor = format!("{}/desktop-link", link.unit_id);
+    let actor = format!("{}/desktop-link", link.field);
     match super::uploads::accept_signed_file(
         &state,
         &actor,
         &link.covenant_id,
-        &link.unit_id,
+        &link.field,
         pdf,
         "one_time_url",
     )
@@ -231,7 +196,7 @@ async fn upload(
             tool_answer(
                 StatusCode::OK,
                 true,
-                &format!("Đã nhận chữ ký của {}", link.unit_id),
+                &format!("Đã nhận chữ ký của {}", link.field),
                 &name,
                 &server,
             )

@@ -154,8 +154,6 @@ pub(crate) struct Shared {
     pub(crate) trust_anchors: Vec<x509_cert::Certificate>,
     /// See [`Options::prepare_ttl`].
     pub(crate) prepare_ttl: time::Duration,
-    /// One-time links for desktop signing tools.
-    pub(crate) desktop: desktop::DesktopLinks,
     /// The built-in TSA and where time-stamps come from.
     pub(crate) tsa: tsa::TimeStamping,
     /// This instance's name in the task leases (random, per start).
@@ -233,7 +231,6 @@ impl AppState {
                 admin_secret_sha256,
                 trust_anchors: options.trust_anchors,
                 prepare_ttl: options.prepare_ttl,
-                desktop: desktop::DesktopLinks::default(),
                 tsa,
                 instance: {
                     let mut id = [0_u8; 8];

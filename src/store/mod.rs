@@ -17,6 +17,7 @@ mod audit;
 mod blob;
 mod covenants;
 mod leases;
+mod links;
 mod model;
 mod objects;
 mod org;
@@ -42,6 +43,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use audit::{AuditCheck, AuditEvent, GENESIS_HASH, canonical_json, verify_exported_chain};
 pub use blob::{BlobLocation, BlobStore, Blobs, FileBlobs, S3Location, check_sha256, is_sha256};
+pub use links::DesktopLink;
 pub use model::*;
 pub use objects::ObjectBlobs;
 pub use sessions::{NewSession, SessionRow};

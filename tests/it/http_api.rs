@@ -830,6 +830,27 @@ async fn two_instances_on_one_store_purge_once() {
     assert_eq!(second.state.purge_once().await, None);
     // The holder purges again at its next tick.
     assert!(first.state.purge_once().await.is_some());
+    // A desktop tool's one-time link made through one instance works through the other, once.
+    let tokens = ready_to_sign(&first).await;
+    let links = first
+        .post(
+            &format!("/covenants/{COVENANT}/signatures/U02/desktop-links"),
+            Some(leader(&tokens, "U02")),
+            json!({}),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    let download = links["download_url"].as_str().unwrap();
+    let pdf = second.get(download, None).await.expect(StatusCode::OK).body;
+    assert!(pdf.starts_with(b"%PDF-"));
+    let upload = links["upload_url"].as_str().unwrap();
+    let used = post_pdf(&second, upload, None, b"not a form".to_vec()).await;
+    assert_ne!(used.status, StatusCode::OK);
+    first
+        .get(download, None)
+        .await
+        .expect(StatusCode::NOT_FOUND);
 }
 
 /// With a master key the service's private keys (bloc CA, TSA and its root) are sealed on disk;
