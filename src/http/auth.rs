@@ -172,6 +172,15 @@ impl Caller {
     /// Admin, or a token of the bloc's leader unit (role `leader`).
     pub async fn require_leader_unit(&self, state: &AppState, bloc_id: &str) -> ApiResult<()> {
         self.require_bloc(bloc_id)?;
+        if let Caller::Unit {
+            kind: UnitKind::Clerk,
+            ..
+        } = self
+        {
+            return Err(ApiError::forbidden(
+                "văn thư chỉ được ký số của cơ quan (đóng dấu); việc của đơn vị Trưởng khối do cán bộ thi đua hoặc lãnh đạo làm",
+            ));
+        }
         let Caller::Unit { unit_id, .. } = self else {
             return Ok(());
         };

@@ -298,6 +298,26 @@ async fn sixteen_leaders_and_sixteen_seals_are_valid_for_pyhanko_and_giaouoc() {
     }
 
     let index = |v: &Value| v["revision"]["index"].as_i64().unwrap();
+    // A clerk only seals: not the leader unit's work (U01's clerk archiving), not a
+    // registration.
+    let r = b
+        .app
+        .post(
+            &format!("/covenants/{COVENANT}/archive"),
+            Some(b.clerk("U01")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.json());
+    let r = b
+        .app
+        .put(
+            &format!("/covenants/{COVENANT}/registrations/U02"),
+            Some(b.clerk("U02")),
+            json!({"pledges": []}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.json());
     // Refusals before anything is signed: the seal before the leader, nothing stored.
     let before = index(&b.current().await);
     let r = b.prepare("U03-dau", b.clerk("U03"), json!({})).await;

@@ -379,6 +379,7 @@ async fn registration_body(web: &Web, id: &str, unit: &str) -> PageResult {
     let status = at(&registration, "/status").as_str().unwrap_or_default();
     let can_edit = Action::EditRegistration.allowed_in(row.state)
         && rights.acts_for(unit)
+        && rights.kind != Some(UnitKind::Clerk)
         && status != "accepted";
     let can_review = Action::ReviewRegistration.allowed_in(row.state)
         && rights.leader_unit
