@@ -656,33 +656,24 @@ fn bind(
             );
             BindingRule::Unbound
         }
-    } else if let (Some(name), crate::workflow::Seat::Seal) = (&printed, seat) {
-        // A seal field names its unit: the organisation certificate's O (or CN) is that name.
-        if [&organisation, &cn]
-            .iter()
-            .any(|n| n.as_deref().is_some_and(|n| same_person(n, name)))
-        {
-            BindingRule::PrintedName
-        } else {
-            rep.problems.push(
-                Finding::NotThePrintedLeader {
-                    field: field.name.clone(),
-                    printed: name.clone(),
-                    certificate: organisation.or(cn).unwrap_or_default(),
-                }
-                .into(),
-            );
-            BindingRule::Unbound
-        }
     } else if let Some(name) = &printed {
-        if cn.as_deref().is_some_and(|cn| same_person(cn, name)) {
+        // A leader's field prints the leader's name (the certificate's CN); a seal field prints
+        // its unit's, the organisation certificate's O (or CN).
+        let candidates: Vec<&str> = match seat {
+            crate::workflow::Seat::Leader => cn.as_deref().into_iter().collect(),
+            crate::workflow::Seat::Seal => [organisation.as_deref(), cn.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect(),
+        };
+        if candidates.iter().any(|c| same_person(c, name)) {
             BindingRule::PrintedName
-        } else if let Some(cn) = cn.as_deref().filter(|cn| same_letters(cn, name)) {
+        } else if let Some(c) = candidates.iter().find(|c| same_letters(c, name)) {
             rep.notes.push(
                 Finding::PrintedNameWithoutDiacritics {
                     field: field.name.clone(),
                     printed: name.clone(),
-                    certificate: cn.to_owned(),
+                    certificate: (*c).to_owned(),
                 }
                 .into(),
             );
@@ -692,7 +683,7 @@ fn bind(
                 Finding::NotThePrintedLeader {
                     field: field.name.clone(),
                     printed: name.clone(),
-                    certificate: cn.clone().unwrap_or_default(),
+                    certificate: candidates.first().copied().unwrap_or_default().to_owned(),
                 }
                 .into(),
             );

@@ -885,16 +885,7 @@ async fn the_services_private_keys_are_sealed_under_the_master_key() {
     // Given the master key: sealed in place, and the service works on.
     {
         let app = TestApp::open(&dir, with(master())).await;
-        let tokens = {
-            let mut t = Tokens::new();
-            for u in units() {
-                let unit = u["id"].as_str().unwrap().to_owned();
-                let officer = unit_token(&app, &unit, "officer").await;
-                let leader = unit_token(&app, &unit, "leader").await;
-                t.insert(unit, (officer, leader));
-            }
-            t
-        };
+        let tokens = unit_tokens(&app).await;
         register_all(&app, &tokens).await;
         freeze(&app, &tokens).await;
         enrol_all(&app, &tokens).await;

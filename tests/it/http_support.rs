@@ -194,6 +194,11 @@ pub async fn create(app: &TestApp) -> Tokens {
         .expect(StatusCode::CREATED);
     assert_eq!(created.json()["id"], COVENANT);
     assert_eq!(created.json()["state"], "draft");
+    unit_tokens(app).await
+}
+
+/// An officer's and a leader's token for each unit of the reference bloc.
+pub async fn unit_tokens(app: &TestApp) -> Tokens {
     let mut tokens = Tokens::new();
     for u in units() {
         let unit = u["id"].as_str().unwrap().to_owned();

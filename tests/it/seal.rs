@@ -145,14 +145,10 @@ async fn sealed_bloc(name: &str, anchors: Vec<x509_cert::Certificate>) -> Bloc {
     .await;
     let created = post_json_bytes(&app, "/covenants", &sealed_input()).await;
     assert_eq!(created["id"], COVENANT);
-    let mut tokens = Tokens::new();
+    let tokens = unit_tokens(&app).await;
     let mut clerks = std::collections::BTreeMap::new();
-    for u in units() {
-        let unit = u["id"].as_str().unwrap().to_owned();
-        let officer = unit_token(&app, &unit, "officer").await;
-        let leader = unit_token(&app, &unit, "leader").await;
-        clerks.insert(unit.clone(), unit_token(&app, &unit, "clerk").await);
-        tokens.insert(unit, (officer, leader));
+    for unit in tokens.keys() {
+        clerks.insert(unit.clone(), unit_token(&app, unit, "clerk").await);
     }
     register_all(&app, &tokens).await;
     let frozen = freeze(&app, &tokens).await;
