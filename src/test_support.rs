@@ -613,10 +613,7 @@ impl TestPki {
     pub fn start(dir: &Path) -> TestPki {
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/test-pki");
         let config = fixture.join("certomancer.yml");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
         let certs = dir.join("test-pki");
         let _ = std::fs::remove_dir_all(&certs);
@@ -708,7 +705,8 @@ impl Drop for TestPki {
 /// An S3-protocol server for tests: `moto_server` (PyPI moto[server]) on a free 127.0.0.1
 /// port, with one empty bucket. It accepts any credentials. Stopped when dropped.
 pub struct TestS3 {
-    child: std::process::Child,
+    /// The server this value owns (stopped on drop); `None` for the process's shared one.
+    child: Option<std::process::Child>,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
     /// The bucket created at the start.
@@ -721,35 +719,87 @@ impl TestS3 {
     /// # Panics
     /// When moto_server is missing or does not start within 30 seconds.
     pub fn start(bucket: &str) -> TestS3 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let (child, url) = Self::spawn(None);
+        let s3 = TestS3 {
+            child: Some(child),
+            url,
+            bucket: bucket.to_owned(),
+        };
+        s3.create_bucket(bucket);
+        s3
+    }
+
+    /// One moto_server for the whole test process (stopped by a watchdog when the process
+    /// ends), with a bucket per `key` (the same key, the same bucket).
+    pub fn shared_bucket(key: &str) -> crate::store::BlobLocation {
+        use sha2::Digest as _;
+        static SERVER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let url = SERVER.get_or_init(|| {
+            let (child, url) = Self::spawn(Some(std::process::id()));
+            std::mem::forget(child);
+            url
+        });
+        let digest = sha2::Sha256::digest(key.as_bytes());
+        let s3 = TestS3 {
+            child: None,
+            url: url.clone(),
+            bucket: std::iter::once("t-".to_owned())
+                .chain(digest.iter().take(10).map(|b| format!("{b:02x}")))
+                .collect(),
+        };
+        s3.create_bucket(&s3.bucket);
+        s3.location("")
+    }
+
+    /// Starts moto_server on a free port: as a child (killed on drop), or under a shell that
+    /// stops it once process `watch` is gone.
+    fn spawn(watch: Option<u32>) -> (std::process::Child, String) {
+        let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
-        let child = std::process::Command::new(require("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let moto = require("moto_server");
+        let mut command = match watch {
+            None => {
+                let mut c = std::process::Command::new(moto);
+                c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+                c
+            }
+            Some(pid) => {
+                let mut c = std::process::Command::new("sh");
+                c.args([
+                    "-c",
+                    &format!(
+                        "'{}' -H 127.0.0.1 -p {port} & m=$!; \
+                         while kill -0 {pid} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; \
+                         kill $m",
+                        moto.display()
+                    ),
+                ]);
+                c
+            }
+        };
+        let child = command
+            .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("moto_server: {e}"));
-        let s3 = TestS3 {
-            child,
-            url,
-            bucket: bucket.to_owned(),
-        };
+        (child, url)
+    }
+
+    fn create_bucket(&self, bucket: &str) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while ureq::put(format!("{}/{bucket}", s3.url))
-            .send_empty()
-            .is_err()
-        {
+        // Any HTTP answer means the server is up (an existing bucket is answered too).
+        while matches!(
+            ureq::put(format!("{}/{bucket}", self.url)).send_empty(),
+            Err(e) if !matches!(e, ureq::Error::StatusCode(_))
+        ) {
             assert!(
                 std::time::Instant::now() < deadline,
                 "moto_server did not answer at {}",
-                s3.url
+                self.url
             );
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
-        s3
     }
 
     /// The service's settings for this bucket under `prefix`.
@@ -808,8 +858,206 @@ impl TestS3 {
 
 impl Drop for TestS3 {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A TCP port on 127.0.0.1 that is free now (the OS picks it).
+///
+/// # Panics
+/// When the OS has none.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+/// A throwaway PostgreSQL cluster for the tests of this process, started on first use as
+/// user `postgres` (`initdb` refuses root) in a temporary directory, listening on 127.0.0.1
+/// only, and stopped and removed by a watchdog when the process ends.
+#[derive(Debug)]
+pub struct TestPostgres {
+    port: u16,
+    dir: PathBuf,
+    /// Outlives this process on purpose (the value is never dropped).
+    _watchdog: std::process::Child,
+}
+
+impl TestPostgres {
+    /// The process's cluster.
+    ///
+    /// # Panics
+    /// When PostgreSQL is not installed (`.ci/setup` installs the Debian package `postgresql`)
+    /// or the cluster does not start.
+    pub fn shared() -> &'static TestPostgres {
+        static CLUSTER: std::sync::OnceLock<TestPostgres> = std::sync::OnceLock::new();
+        CLUSTER.get_or_init(TestPostgres::start)
+    }
+
+    fn bin(name: &str) -> PathBuf {
+        if let Some(dir) = std::env::var_os("GIAOUOC_TEST_PG_BIN") {
+            return PathBuf::from(dir).join(name);
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path().join("bin").join(name))
+            .filter(|p| p.is_file())
+            .collect();
+        found.sort_by_key(|p| {
+            p.iter()
+                .nth(4)
+                .and_then(|v| v.to_str()?.parse::<u32>().ok())
+                .unwrap_or(0)
+        });
+        found.pop().unwrap_or_else(|| {
+            panic!(
+                "PostgreSQL's {name} is missing, and this test needs it: run `.ci/setup` \
+                 (installs the Debian package postgresql), or set GIAOUOC_TEST_PG_BIN to the \
+                 folder holding initdb and pg_ctl"
+            )
+        })
+    }
+
+    /// `program args…`, as user postgres when this process is root.
+    fn as_postgres(program: &Path) -> std::process::Command {
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        if root {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            std::process::Command::new(program)
+        }
+    }
+
+    fn start() -> TestPostgres {
+        let initdb = Self::bin("initdb");
+        let pg_ctl = Self::bin("pg_ctl");
+        let dir = std::env::temp_dir().join(format!(
+            "giaouoc-pg-{}-{}",
+            std::process::id(),
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let _ = std::process::Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(&dir)
+            .status();
+        let data = dir.join("data");
+        let out = Self::as_postgres(&initdb)
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "-D",
+            ])
+            .arg(&data)
+            .output()
+            .unwrap_or_else(|e| panic!("initdb: {e}"));
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let server_options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400 \
+             -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            dir.display()
+        );
+        let out = Self::as_postgres(&pg_ctl)
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.join("server.log"))
+            .args(["-w", "-t", "60", "-o", &server_options, "start"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap_or_else(|e| panic!("pg_ctl: {e}"));
+        assert!(
+            out.status.success(),
+            "PostgreSQL did not start: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+        );
+        // The watchdog: stops the cluster and removes its folder once this process is gone.
+        let stop = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {runuser}'{pg_ctl}' -D '{data}' -m immediate stop; rm -rf '{dir}'",
+            pid = std::process::id(),
+            runuser = if Self::as_postgres(&pg_ctl).get_program() == "runuser" {
+                "runuser -u postgres -- "
+            } else {
+                ""
+            },
+            pg_ctl = pg_ctl.display(),
+            data = data.display(),
+            dir = dir.display(),
+        );
+        let watchdog = std::process::Command::new("sh")
+            .args(["-c", &stop])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("the cluster's watchdog: {e}"));
+        TestPostgres {
+            port,
+            dir,
+            _watchdog: watchdog,
+        }
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/NAME`.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    fn psql(&self, sql: &str) -> std::process::Output {
+        std::process::Command::new(Self::bin("psql"))
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-h"])
+            .arg(&self.dir)
+            .args(["-p", &self.port.to_string(), "-d", "postgres", "-c", sql])
+            .output()
+            .unwrap_or_else(|e| panic!("psql: {e}"))
+    }
+
+    /// The database for `key` (any text: a test's name, a temporary folder), created empty on
+    /// first use; the same key gives the same database, so a store can be reopened.
+    pub fn database(&self, key: &str) -> String {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(key.as_bytes());
+        let name: String = std::iter::once("t_".to_owned())
+            .chain(digest.iter().take(10).map(|b| format!("{b:02x}")))
+            .collect();
+        let out = self.psql(&format!("CREATE DATABASE {name}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() || stderr.contains("already exists"),
+            "CREATE DATABASE {name}: {stderr}"
+        );
+        self.url(&name)
+    }
+
+    /// A new empty database, never handed out before in this process.
+    pub fn fresh_database(&self, label: &str) -> String {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.database(&format!("{label}-{n}-{}", std::process::id()))
     }
 }
 

@@ -31,6 +31,8 @@ pub(crate) struct RenewArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    storage: super::storage::StorageArgs,
 }
 
 pub(crate) fn run(cmd: ArchiveCommand) -> CliResult {
@@ -50,6 +52,9 @@ pub(crate) fn run(cmd: ArchiveCommand) -> CliResult {
         .block_on(async {
             let options = Options {
                 tsa: a.tsa_url.as_deref().map(giaouoc::tsp::RemoteTsa::new),
+                database: a.storage.database(None)?,
+                blob_store: a.storage.blobs(None)?,
+                master_key: super::storage::master_key()?,
                 ..Options::default()
             };
             let state = AppState::open(&a.data_dir, options).await?;

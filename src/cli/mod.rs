@@ -8,6 +8,7 @@ mod render;
 mod serve;
 mod sign;
 mod signer;
+mod storage;
 mod verify;
 
 use std::path::Path;

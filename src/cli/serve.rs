@@ -1,10 +1,10 @@
 //! `giaouoc serve`: the HTTP service. Settings come from flags, the environment
 //! (`GIAOUOC_ADDR`, `GIAOUOC_DATA_DIR`, `GIAOUOC_DEMO`, `GIAOUOC_MAX_UPLOAD_MB`,
 //! `GIAOUOC_ADMIN_TOKEN`, `GIAOUOC_TRUST_DIR`, `GIAOUOC_PREPARE_TTL_MINUTES`, `GIAOUOC_CA_ALG`,
-//! `GIAOUOC_TSA_URL`, `GIAOUOC_TSA_POLICY`, `GIAOUOC_BLOB_STORE`, `GIAOUOC_S3_*`) or a TOML file
-//! (`--config`, `GIAOUOC_CONFIG`) with the same keys (`addr`, `data_dir`, `demo`,
-//! `max_upload_mb`, `trust_dir`, `prepare_ttl_minutes`, `ca_alg`, `tsa_url`, `tsa_policy`,
-//! `blob_store`), in that order
+//! `GIAOUOC_TSA_URL`, `GIAOUOC_TSA_POLICY`, `GIAOUOC_DATABASE_URL`, `GIAOUOC_BLOB_STORE`,
+//! `GIAOUOC_S3_*`) or a TOML file (`--config`, `GIAOUOC_CONFIG`) with the same keys (`addr`,
+//! `data_dir`, `demo`, `max_upload_mb`, `trust_dir`, `prepare_ttl_minutes`, `ca_alg`,
+//! `tsa_url`, `tsa_policy`, `database_url`, `blob_store`), in that order
 //! of precedence; logs go to stderr (`RUST_LOG`, default `info`).
 
 use std::net::SocketAddr;
@@ -70,26 +70,8 @@ pub(crate) struct Args {
     /// [default: 365].
     #[arg(long, env = "GIAOUOC_RENEW_MARGIN_DAYS")]
     renew_margin_days: Option<u32>,
-    /// Where the documents go: file://DIR or s3://BUCKET[/PREFIX] (an S3-compatible server:
-    /// MinIO, Ceph, a cloud bucket; credentials and the rest from the AWS_* environment or
-    /// the --s3-* flags) [default: <data-dir>/blobs].
-    #[arg(long, env = "GIAOUOC_BLOB_STORE")]
-    blob_store: Option<String>,
-    /// The S3 server's URL (else AWS_ENDPOINT_URL / AWS_ENDPOINT, else AWS).
-    #[arg(long, env = "GIAOUOC_S3_ENDPOINT")]
-    s3_endpoint: Option<String>,
-    /// The S3 region (else AWS_REGION / AWS_DEFAULT_REGION).
-    #[arg(long, env = "GIAOUOC_S3_REGION")]
-    s3_region: Option<String>,
-    /// Virtual-hosted-style S3 requests (BUCKET.host) instead of path style (host/BUCKET).
-    #[arg(long, env = "GIAOUOC_S3_VIRTUAL_HOSTED")]
-    s3_virtual_hosted: bool,
-    /// Allow an http:// S3 endpoint (else AWS_ALLOW_HTTP).
-    #[arg(long, env = "GIAOUOC_S3_ALLOW_HTTP")]
-    s3_allow_http: bool,
-    /// Send a SHA-256 checksum with every upload for the S3 server to check.
-    #[arg(long, env = "GIAOUOC_S3_CHECKSUM")]
-    s3_checksum: bool,
+    #[command(flatten)]
+    storage: super::storage::StorageArgs,
 }
 
 /// The settings file.
@@ -107,6 +89,7 @@ struct FileSettings {
     tsa_policy: Option<String>,
     public_url: Option<String>,
     renew_margin_days: Option<u32>,
+    database_url: Option<String>,
     blob_store: Option<String>,
 }
 
@@ -124,6 +107,7 @@ struct Settings {
     tsa_policy: der::asn1::ObjectIdentifier,
     public_url: Option<String>,
     renew_margin_days: u32,
+    database: giaouoc::store::DatabaseLocation,
     blob_store: giaouoc::store::BlobLocation,
 }
 
@@ -167,26 +151,8 @@ fn settings(a: Args) -> Result<Settings> {
             .renew_margin_days
             .or(file.renew_margin_days)
             .unwrap_or(365),
-        blob_store: match a
-            .blob_store
-            .or(file.blob_store)
-            .filter(|u| !u.trim().is_empty())
-        {
-            None => giaouoc::store::BlobLocation::Default,
-            Some(url) => match giaouoc::store::BlobLocation::parse(url.trim())
-                .map_err(|e| anyhow::anyhow!("--blob-store: {e}"))?
-            {
-                giaouoc::store::BlobLocation::S3(mut s3) => {
-                    s3.endpoint = a.s3_endpoint;
-                    s3.region = a.s3_region;
-                    s3.virtual_hosted = a.s3_virtual_hosted;
-                    s3.allow_http = a.s3_allow_http.then_some(true);
-                    s3.checksum = a.s3_checksum;
-                    giaouoc::store::BlobLocation::S3(s3)
-                }
-                other => other,
-            },
-        },
+        database: a.storage.database(file.database_url)?,
+        blob_store: a.storage.blobs(file.blob_store)?,
     })
 }
 
@@ -228,9 +194,8 @@ async fn serve(a: Settings) -> Result<()> {
         tsa_policy: a.tsa_policy,
         public_url: Some(a.public_url.clone().unwrap_or_else(|| url.clone())),
         blob_store: a.blob_store.clone(),
-        master_key: giaouoc::secrets::MasterKey::from_env()
-            .map_err(|e| anyhow::anyhow!("GIAOUOC_MASTER_KEY_FILE: {e}"))?
-            .map(std::sync::Arc::new),
+        database: a.database.clone(),
+        master_key: super::storage::master_key()?,
         ..Options::default()
     };
     let state = AppState::open(&a.data_dir, options).await?;
@@ -322,12 +287,7 @@ mod tests {
             tsa_policy: None,
             public_url: None,
             renew_margin_days: None,
-            blob_store: None,
-            s3_endpoint: None,
-            s3_region: None,
-            s3_virtual_hosted: false,
-            s3_allow_http: false,
-            s3_checksum: false,
+            storage: super::super::storage::StorageArgs::default(),
         }
     }
 
@@ -339,10 +299,10 @@ mod tests {
             BlobLocation::Default
         );
         let mut a = args(None, None);
-        a.blob_store = Some("s3://giaouoc-docs/khoi/vhxh/".into());
-        a.s3_endpoint = Some("http://127.0.0.1:9000".into());
-        a.s3_allow_http = true;
-        a.s3_checksum = true;
+        a.storage.blob_store = Some("s3://giaouoc-docs/khoi/vhxh/".into());
+        a.storage.s3_endpoint = Some("http://127.0.0.1:9000".into());
+        a.storage.s3_allow_http = true;
+        a.storage.s3_checksum = true;
         assert_eq!(
             settings(a).unwrap().blob_store,
             BlobLocation::S3(S3Location {
@@ -355,14 +315,14 @@ mod tests {
             })
         );
         let mut a = args(None, None);
-        a.blob_store = Some("file:///srv/giaouoc/blobs".into());
+        a.storage.blob_store = Some("file:///srv/giaouoc/blobs".into());
         assert_eq!(
             settings(a).unwrap().blob_store,
             BlobLocation::Files("/srv/giaouoc/blobs".into())
         );
         for bad in ["s3://A_B", "ftp://x", "file://", "s3://"] {
             let mut a = args(None, None);
-            a.blob_store = Some(bad.into());
+            a.storage.blob_store = Some(bad.into());
             let err = settings(a).err().unwrap();
             assert!(
                 format!("{err:#}").contains("--blob-store"),

@@ -226,7 +226,7 @@ async fn ocsp(
 
 /// The bloc CA's CRL now (see [`ca_crl`]).
 pub(crate) async fn bloc_crl(state: &AppState, bloc: &str) -> ApiResult<Vec<u8>> {
-    let ca = state.shared.cas.require(bloc)?;
+    let ca = state.shared.cas.require(bloc).await?;
     let certificates = state.store.list_certificates(bloc).await?;
     crl_of(state, &ca, &certificates)
 }
@@ -415,7 +415,7 @@ pub(crate) async fn enrol_leader(
     }
     let key = match (body.public_key_pem, body.csr_pem, body.certificate_pem) {
         (None, None, Some(pem)) => {
-            let leaf = existing_certificate(state, bloc, &body.unit, &pem)?;
+            let leaf = existing_certificate(state, bloc, &body.unit, &pem).await?;
             if pki::holder_of(&leaf) != holder && holder == pki::Holder::Organisation {
                 return Err(ApiError::invalid(
                     "personal_certificate",
@@ -544,7 +544,7 @@ pub(crate) async fn approve_enrolment(
             .map(|(spki, _)| spki)
             .map_err(|e| ApiError::internal(format!("stored enrolment key: {e}"))),
         EnrolmentKey::Certificate(pem) => {
-            let leaf = existing_certificate(state, &row.bloc_id, &row.unit_id, pem)?;
+            let leaf = existing_certificate(state, &row.bloc_id, &row.unit_id, pem).await?;
             let actor = caller.actor();
             return Ok(state
                 .store
@@ -565,7 +565,7 @@ pub(crate) async fn approve_enrolment(
         .into_iter()
         .find(|u| u.id == row.unit_id)
         .ok_or_else(|| ApiError::not_found(format!("không tìm thấy đơn vị \"{}\"", row.unit_id)))?;
-    let ca = state.shared.cas.require(&row.bloc_id)?;
+    let ca = state.shared.cas.require(&row.bloc_id).await?;
     let now = state.now();
     let subject = if at(&row.subject, "/holder").as_str() == Some("organisation") {
         super::ca::Subject::Organisation(pki::OrganisationSubject {
@@ -597,7 +597,7 @@ pub(crate) async fn approve_enrolment(
 
 /// An enrolment by id, whatever its bloc.
 async fn find_enrolment(state: &AppState, id: i64) -> ApiResult<EnrolmentRow> {
-    for bloc in state.shared.cas.bloc_ids() {
+    for bloc in state.shared.cas.bloc_ids().await? {
         let found = state
             .store
             .list_enrolments(&bloc)
@@ -658,7 +658,7 @@ fn enrolment_public_key(pem: &str) -> ApiResult<spki::SubjectPublicKeyInfoOwned>
 /// given intermediates to one of the service's trust anchors now, be fit for signing (RFC 5280
 /// path checks, keyUsage), have a key giaouoc can sign with, and not be a bloc certificate
 /// (those name their unit and need no enrolment).
-fn existing_certificate(
+async fn existing_certificate(
     state: &AppState,
     bloc: &str,
     unit: &str,
@@ -696,7 +696,7 @@ fn existing_certificate(
         format!(
             "chứng thư số của đơn vị \"{unit}\" (khối \"{bloc}\") không dẫn tới một CA gốc được tin cậy, hoặc không còn hiệu lực; hãy gửi kèm các CA trung gian"
         ),
-    )?;
+    ).await?;
     Ok(leaf)
 }
 

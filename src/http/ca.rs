@@ -1,7 +1,9 @@
 //! The blocs' certificate authorities held by the service, one [`crate::ca::BlocCa`] per bloc
 //! in `<data_dir>/ca/<bloc id>/`. The certificate is also recorded in the store's bloc row; a
 //! folder whose certificate does not match its bloc (a creation that failed half-way) is
-//! ignored.
+//! ignored. When several instances share a PostgreSQL database, each CA's files (the key
+//! sealed under the master key) are also stored in it ([`Store::create_bloc_with_keys`]) and
+//! an instance loads the CAs the others created from there: its folder is only a cache.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,7 @@ use x509_cert::Certificate;
 use super::error::{ApiError, ApiResult};
 use crate::ca::{BlocCa, CaError};
 use crate::pki;
-use crate::store::{Stamp, Store, StoreError};
+use crate::store::{Backend, Stamp, Store, StoreError};
 
 pub use crate::ca::write_secret;
 
@@ -66,6 +68,8 @@ pub(crate) struct CaRing {
     master: Option<Arc<crate::secrets::MasterKey>>,
     cas: RwLock<BTreeMap<String, Arc<BlocCa>>>,
     create: tokio::sync::Mutex<()>,
+    /// The database, when instances share it (the CAs' files are kept there too).
+    shared: Option<Store>,
 }
 
 impl CaRing {
@@ -112,39 +116,107 @@ impl CaRing {
                 }
             }
         }
-        Ok(CaRing {
+        let ring = CaRing {
             dir,
             public_url,
             new_key,
             master,
             cas: RwLock::new(cas),
             create: tokio::sync::Mutex::new(()),
-        })
+            shared: (store.backend() == Backend::Postgres).then(|| store.clone()),
+        };
+        ring.refresh().await?;
+        Ok(ring)
     }
 
+    /// The CA of `bloc_id` if loaded (no database access).
     pub(crate) fn get(&self, bloc_id: &str) -> Option<Arc<BlocCa>> {
         self.cas.read().ok()?.get(bloc_id).cloned()
     }
 
-    /// The CA of `bloc_id` or a 500 (the bloc exists but we lost its key).
-    pub(crate) fn require(&self, bloc_id: &str) -> ApiResult<Arc<BlocCa>> {
-        self.get(bloc_id)
-            .ok_or_else(|| ApiError::internal(format!("no CA key for bloc {bloc_id}")))
+    /// The CA of `bloc_id` (loaded from the shared database if another instance created it)
+    /// or a 500 (the bloc exists but we lost its key).
+    pub(crate) async fn require(&self, bloc_id: &str) -> ApiResult<Arc<BlocCa>> {
+        if let Some(ca) = self.get(bloc_id) {
+            return Ok(ca);
+        }
+        if let Some(store) = &self.shared
+            && let Some(ca) = self.load_from_store(store, bloc_id).await?
+        {
+            return Ok(ca);
+        }
+        Err(ApiError::internal(format!("no CA key for bloc {bloc_id}")))
     }
 
-    pub(crate) fn bloc_ids(&self) -> Vec<String> {
-        self.cas
+    /// The blocs whose CA this service holds.
+    pub(crate) async fn bloc_ids(&self) -> ApiResult<Vec<String>> {
+        self.refresh().await?;
+        Ok(self
+            .cas
             .read()
             .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default()
+            .unwrap_or_default())
     }
 
     /// Every CA certificate, the trust roots of `/verify`.
-    pub(crate) fn trust_roots(&self) -> Vec<Certificate> {
-        self.cas
+    pub(crate) async fn trust_roots(&self) -> ApiResult<Vec<Certificate>> {
+        self.refresh().await?;
+        Ok(self
+            .cas
             .read()
             .map(|m| m.values().map(|c| c.cert.clone()).collect())
-            .unwrap_or_default()
+            .unwrap_or_default())
+    }
+
+    /// Loads the CAs of the blocs other instances created (shared database only).
+    async fn refresh(&self) -> Result<(), StoreError> {
+        let Some(store) = &self.shared else {
+            return Ok(());
+        };
+        for bloc_id in store.bloc_ids().await? {
+            if self.get(&bloc_id).is_none() {
+                self.load_from_store(store, &bloc_id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the bloc's CA files from the database into its folder and opens them.
+    async fn load_from_store(
+        &self,
+        store: &Store,
+        bloc_id: &str,
+    ) -> Result<Option<Arc<BlocCa>>, StoreError> {
+        let files = store.service_keys(&format!("ca/{bloc_id}/")).await?;
+        if files.is_empty() {
+            return Ok(None);
+        }
+        let bloc = match store.get_bloc(bloc_id).await {
+            Ok(bloc) => bloc,
+            Err(StoreError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let data_dir = self.dir.parent().unwrap_or(&self.dir);
+        write_files(data_dir, &files)?;
+        match BlocCa::open_with(&self.dir.join(bloc_id), self.master.as_deref()) {
+            Ok(ca) if same_cert(&ca.cert, &bloc.ca_cert_pem) => {
+                let ca = Arc::new(pointing(ca, self.public_url.as_deref(), bloc_id));
+                if let Ok(mut cas) = self.cas.write() {
+                    cas.insert(bloc_id.to_owned(), Arc::clone(&ca));
+                }
+                tracing::info!(bloc = bloc_id, "bloc CA loaded from the database");
+                Ok(Some(ca))
+            }
+            Ok(_) => {
+                tracing::warn!(bloc = bloc_id, "stored CA does not match the bloc; ignored");
+                Ok(None)
+            }
+            Err(CaError::Secret(e)) => Err(StoreError::Invalid(e.to_string())),
+            Err(e) => {
+                tracing::warn!(bloc = bloc_id, error = %e, "unreadable stored CA; ignored");
+                Ok(None)
+            }
+        }
     }
 
     /// The bloc's CA; creates the bloc with a new CA if the store does not have it.
@@ -161,6 +233,11 @@ impl CaRing {
         }
         match store.get_bloc(bloc_id).await {
             Ok(_) => {
+                if let Some(shared) = &self.shared
+                    && let Some(ca) = self.load_from_store(shared, bloc_id).await?
+                {
+                    return Ok(ca);
+                }
                 return Err(ApiError::internal(format!(
                     "bloc {bloc_id} exists but its CA key is not under the data dir"
                 )));
@@ -185,7 +262,21 @@ impl CaRing {
                 "writing the CA of {bloc_id}: {e}"
             )));
         }
-        if let Err(e) = store.create_bloc(stamp, bloc_id, name, &ca.cert_pem).await {
+        let created = match &self.shared {
+            Some(_) => match read_files(
+                self.dir.parent().unwrap_or(&self.dir),
+                &format!("ca/{bloc_id}"),
+            ) {
+                Ok(files) => {
+                    store
+                        .create_bloc_with_keys(stamp, bloc_id, name, &ca.cert_pem, &files)
+                        .await
+                }
+                Err(e) => Err(StoreError::Io(e)),
+            },
+            None => store.create_bloc(stamp, bloc_id, name, &ca.cert_pem).await,
+        };
+        if let Err(e) = created {
             let _ = tokio::fs::remove_dir_all(&folder).await;
             return Err(e.into());
         }
@@ -223,6 +314,62 @@ async fn write_ca(
         })?;
     }
     ca.write_new_with(folder, master)
+}
+
+/// The files under `data_dir/rel` (one level of folders below it too), as
+/// (`rel/…` path, content), for [`Store::put_service_keys_if_absent`] and friends.
+pub(crate) fn read_files(data_dir: &Path, rel: &str) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    fn walk(
+        base: &Path,
+        rel: &str,
+        depth: u8,
+        out: &mut Vec<(String, Vec<u8>)>,
+    ) -> std::io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(base.join(rel))?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = format!("{rel}/{name}");
+            let kind = entry.file_type()?;
+            if kind.is_dir() && depth > 0 {
+                walk(base, &path, depth - 1, out)?;
+            } else if kind.is_file() {
+                out.push((path, std::fs::read(entry.path())?));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(data_dir, rel, 2, &mut out)?;
+    Ok(out)
+}
+
+/// Writes `files` (relative paths, checked by the store) under `data_dir`, owner-only.
+pub(crate) fn write_files(data_dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    for (path, content) in files {
+        let target = data_dir.join(path);
+        if std::fs::read(&target).is_ok_and(|old| &old == content) {
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700))?;
+            }
+        }
+        let aside = target.with_extension("incoming");
+        let _ = std::fs::remove_file(&aside);
+        write_secret(&aside, content)?;
+        std::fs::rename(&aside, &target)?;
+    }
+    Ok(())
 }
 
 fn same_cert(cert: &Certificate, pem: &str) -> bool {

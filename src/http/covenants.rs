@@ -137,7 +137,7 @@ async fn list(
     let blocs = match (&caller, q.bloc) {
         (Caller::Unit { bloc_id, .. }, _) => vec![bloc_id.clone()],
         (Caller::Admin { .. }, Some(bloc)) => vec![bloc],
-        (Caller::Admin { .. }, None) => state.shared.cas.bloc_ids(),
+        (Caller::Admin { .. }, None) => state.shared.cas.bloc_ids().await?,
     };
     let mut out = Vec::new();
     for bloc in blocs {

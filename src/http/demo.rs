@@ -41,7 +41,7 @@ pub struct DemoInfo {
 /// # Errors
 /// Any step failing (the store, the files under the data dir).
 pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Option<DemoInfo>> {
-    if !state.shared.cas.bloc_ids().is_empty() {
+    if !state.shared.cas.bloc_ids().await?.is_empty() {
         return Ok(None);
     }
     let admin = Caller::system("demo");
@@ -56,7 +56,7 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&keys_dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
     }
-    let ca = state.shared.cas.require(&bloc)?;
+    let ca = state.shared.cas.require(&bloc).await?;
     std::fs::write(keys_dir.join("ca.pem"), &ca.cert_pem).map_err(io)?;
     // Every root a verifier needs: the bloc CA above, the built-in TSA's here.
     let tsa_root =

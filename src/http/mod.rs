@@ -98,6 +98,9 @@ pub struct Options {
     pub public_url: Option<String>,
     /// Where the documents are kept: `<data_dir>/blobs`, another directory or an S3 bucket.
     pub blob_store: crate::store::BlobLocation,
+    /// The database: `<data_dir>/giaouoc.db`, another SQLite file, or PostgreSQL (shared by
+    /// several instances; needs `master_key`).
+    pub database: crate::store::DatabaseLocation,
     /// Seals the private keys the service holds (bloc CAs, TSA) at rest
     /// (`GIAOUOC_MASTER_KEY_FILE`); plain key files if `None`.
     pub master_key: Option<Arc<crate::secrets::MasterKey>>,
@@ -116,6 +119,7 @@ impl Default for Options {
             tsa_policy: crate::tsp::DEFAULT_POLICY,
             public_url: None,
             blob_store: crate::store::BlobLocation::Default,
+            database: crate::store::DatabaseLocation::Default,
             master_key: None,
         }
     }
@@ -186,12 +190,23 @@ pub enum SetupError {
     },
     #[error("máy chủ dừng vì lỗi: {0}")]
     Serve(std::io::Error),
+    /// Several instances share the keys through the database: they must be sealed.
+    #[error(
+        "cơ sở dữ liệu dùng chung (PostgreSQL) cần khóa chủ để niêm phong khóa bí mật của dịch vụ: \
+         đặt GIAOUOC_MASTER_KEY_FILE (tạo bằng `giaouoc master-key new`)"
+    )]
+    SharedWithoutMasterKey,
 }
 
 impl AppState {
     /// Opens (or creates) the store, the blobs and the bloc CAs under `data_dir`.
     pub async fn open(data_dir: &Path, options: Options) -> Result<AppState, SetupError> {
-        let store = Store::open(data_dir).await?;
+        let shared = options.database.backend() == crate::store::Backend::Postgres;
+        if shared && options.master_key.is_none() {
+            return Err(SetupError::SharedWithoutMasterKey);
+        }
+        let store = Store::connect(&options.database, data_dir).await?;
+        tracing::info!(at = %options.database.describe(), "database");
         let blobs = BlobStore::from_location(&options.blob_store, data_dir).await?;
         tracing::info!(at = %blobs.describe(), "blob store");
         let cas = ca::CaRing::open(
@@ -202,14 +217,15 @@ impl AppState {
             options.master_key.clone(),
         )
         .await?;
-        let tsa = tsa::TimeStamping::open(
+        let tsa = tsa::TimeStamping::open_shared(
             data_dir,
+            shared.then_some(&store),
             options.tsa_policy,
             options.tsa.clone(),
             (options.clock)(),
             options.master_key.as_deref(),
         )
-        .map_err(|e| ApiError::internal(format!("the built-in TSA: {e}")))?;
+        .await?;
         let admin_secret_sha256 = options
             .admin_token
             .as_deref()
@@ -268,11 +284,11 @@ impl AppState {
     }
 
     /// The trust roots for verification: every bloc CA, and the operator's anchors.
-    pub fn trust_roots(&self) -> Vec<x509_cert::Certificate> {
-        let mut roots = self.shared.cas.trust_roots();
+    pub async fn trust_roots(&self) -> ApiResult<Vec<x509_cert::Certificate>> {
+        let mut roots = self.shared.cas.trust_roots().await?;
         roots.push(self.shared.tsa.root().clone());
         roots.extend(self.shared.trust_anchors.iter().cloned());
-        roots
+        Ok(roots)
     }
 
     /// The CA of a bloc, if this service holds it.

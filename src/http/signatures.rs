@@ -143,7 +143,7 @@ pub async fn prepare_signature(
     if seat == Seat::Seal {
         require_leader_signed(state, &covenant, &unit_id).await?;
     }
-    let ca = state.shared.cas.require(&covenant.bloc_id)?;
+    let ca = state.shared.cas.require(&covenant.bloc_id).await?;
     let cert_pem = match body.certificate_pem {
         Some(pem) => pem,
         None => state
@@ -290,7 +290,7 @@ pub async fn complete_signature(
         ));
     }
     let covenant = load(state, id).await?;
-    state.shared.cas.require(&covenant.bloc_id)?;
+    state.shared.cas.require(&covenant.bloc_id).await?;
     let prepare = state
         .store
         .take_prepare(prepare_id)
@@ -319,7 +319,7 @@ pub async fn complete_signature(
     let base = doc.pdf.clone();
     let opts = verify_options(state, &covenant.bloc_id).await?;
     let field = unit.to_owned();
-    let kit = super::tsa::StampKit::of(state);
+    let kit = super::tsa::StampKit::of(state).await?;
     let signed = blocking(move || {
         // PAdES B-T: the signature's time-stamp is added before embedding.
         let cms = prepared.signed_data(&signature, &cert, &chain)?;
@@ -633,7 +633,7 @@ pub(crate) async fn signer_certificate(
         &intermediates,
         at,
         "chứng thư số không dẫn tới một CA gốc được tin cậy, hoặc không có hiệu lực vào thời điểm ký".into(),
-    )?;
+    ).await?;
     Ok(SignerCertificate {
         leaf,
         leaf_der,
@@ -704,14 +704,14 @@ fn check_holder(leaf: &Certificate, seat: Seat) -> ApiResult<()> {
 /// `leaf` must chain through `intermediates` to one of the service's trust anchors at `at`
 /// (RFC 5280 path validation, keyUsage): else 422 `untrusted_certificate` with `message` and
 /// each path problem at `certificate_pem`.
-pub(crate) fn require_anchored(
+pub(crate) async fn require_anchored(
     state: &AppState,
     leaf: &Certificate,
     intermediates: &[Certificate],
     at: OffsetDateTime,
     message: String,
 ) -> ApiResult<()> {
-    let status = pki::validate_chain(leaf, intermediates, &state.trust_roots(), at, &[]);
+    let status = pki::validate_chain(leaf, intermediates, &state.trust_roots().await?, at, &[]);
     if status.trusted {
         return Ok(());
     }
@@ -754,13 +754,14 @@ pub(crate) async fn verify_options(state: &AppState, bloc_id: &str) -> ApiResult
         .shared
         .cas
         .require(bloc_id)
+        .await
         .and_then(|ca| super::blocs::crl_of(state, &ca, &certificates))
         .ok()
         .and_then(|der| pki::parse_crl(&der).ok())
         .into_iter()
         .collect();
     Ok(VerifyOptions {
-        trust_roots: state.trust_roots(),
+        trust_roots: state.trust_roots().await?,
         enrolled,
         crls,
         at: Some(state.now()),

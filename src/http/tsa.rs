@@ -84,6 +84,35 @@ impl TimeStamping {
         })
     }
 
+    /// [`TimeStamping::open`]; with a shared database, the TSA's folder comes from it (the
+    /// first instance to start publishes the one it created, the others take it).
+    pub(crate) async fn open_shared(
+        data_dir: &std::path::Path,
+        shared: Option<&crate::store::Store>,
+        policy: der::asn1::ObjectIdentifier,
+        remote: Option<tsp::RemoteTsa>,
+        now: OffsetDateTime,
+        master: Option<&crate::secrets::MasterKey>,
+    ) -> Result<TimeStamping, ApiError> {
+        let failed =
+            |e: &dyn std::fmt::Display| ApiError::internal(format!("the built-in TSA: {e}"));
+        let Some(store) = shared else {
+            return Self::open(data_dir, policy, remote, now, master).map_err(|e| failed(&e));
+        };
+        let stored = store.service_keys("tsa/").await?;
+        super::ca::write_files(data_dir, &stored).map_err(|e| failed(&e))?;
+        // Opens the folder (creating the TSA if it is empty), then publishes it.
+        Self::open(data_dir, policy, remote.clone(), now, master).map_err(|e| failed(&e))?;
+        let local = super::ca::read_files(data_dir, "tsa").map_err(|e| failed(&e))?;
+        let winners = store.put_service_keys_if_absent(&local, now).await?;
+        if winners != local {
+            // Another instance published its TSA first: take it.
+            let _ = std::fs::remove_dir_all(data_dir.join("tsa"));
+            super::ca::write_files(data_dir, &winners).map_err(|e| failed(&e))?;
+        }
+        Self::open(data_dir, policy, remote, now, master).map_err(|e| failed(&e))
+    }
+
     /// The built-in TSA's root certificate.
     pub(crate) fn root(&self) -> &Certificate {
         &self.root.cert
@@ -158,12 +187,12 @@ pub(crate) struct StampKit {
 }
 
 impl StampKit {
-    pub(crate) fn of(state: &AppState) -> StampKit {
-        StampKit {
+    pub(crate) async fn of(state: &AppState) -> ApiResult<StampKit> {
+        Ok(StampKit {
             stamper: state.shared.tsa.stamper.clone(),
-            roots: state.trust_roots(),
+            roots: state.trust_roots().await?,
             now: state.now(),
-        }
+        })
     }
 
     /// A token over `imprint` (blocking: an external TSA is asked over HTTP).
@@ -220,7 +249,7 @@ pub(crate) async fn add_document_timestamp(
     base_sha256: &str,
     note: serde_json::Value,
 ) -> ApiResult<(RevisionRow, Bytes)> {
-    let kit = StampKit::of(state);
+    let kit = StampKit::of(state).await?;
     let base = pdf.clone();
     let stamped = blocking(move || {
         let prepared = ltv::prepare_document_timestamp(&base)?;
@@ -283,11 +312,11 @@ pub(crate) async fn make_long_term(
     let covenant = super::covenants::load(state, covenant_id).await?;
     let doc = documents::current(state, covenant_id).await?;
     let mut crls: Vec<Vec<u8>> = vec![state.shared.tsa.crl(state.now())?];
-    if let Ok(ca) = state.shared.cas.require(&covenant.bloc_id) {
+    if let Ok(ca) = state.shared.cas.require(&covenant.bloc_id).await {
         let certificates = state.store.list_certificates(&covenant.bloc_id).await?;
         crls.push(super::blocs::crl_of(state, &ca, &certificates)?);
     }
-    let extra: Vec<Certificate> = state.trust_roots();
+    let extra: Vec<Certificate> = state.trust_roots().await?;
     let pdf = doc.pdf.clone();
     let data = blocking(move || {
         let mut data = ltv::validation_data_of(&pdf, &extra);

@@ -115,7 +115,7 @@ impl ReportCache {
 /// Verifies `pdf` with every bloc CA as trust root.
 pub(crate) async fn verify_bytes(state: &AppState, pdf: Bytes) -> ApiResult<VerificationReport> {
     use sha2::{Digest, Sha256};
-    let roots = state.trust_roots();
+    let roots = state.trust_roots().await?;
     // A signature without a time-stamp is judged at the time of verification: a report is
     // reused within the minute only.
     let now = state.now();

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use super::audit::json_sha256;
 use super::covenants::{current_in, require_state, step_in};
@@ -36,7 +36,7 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO archive (pdf_sha256, covenant_id, report_json, archived_at)
-             VALUES (?1, ?2, ?3, ?4)",
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(pdf_sha256)
         .bind(covenant_id)
@@ -64,7 +64,7 @@ impl Store {
     /// The archive entry of exactly this file, if any.
     pub async fn archived(&self, pdf_sha256: &str) -> Result<Option<ArchiveRow>> {
         check_sha256(pdf_sha256)?;
-        sqlx::query("SELECT * FROM archive WHERE pdf_sha256 = ?1")
+        sqlx::query("SELECT * FROM archive WHERE pdf_sha256 = $1")
             .bind(pdf_sha256)
             .fetch_optional(&self.pool)
             .await?
@@ -85,7 +85,7 @@ impl Store {
     }
 }
 
-fn archive_from_row(row: &SqliteRow) -> Result<ArchiveRow> {
+fn archive_from_row(row: &AnyRow) -> Result<ArchiveRow> {
     Ok(ArchiveRow {
         pdf_sha256: row.try_get("pdf_sha256")?,
         covenant_id: row.try_get("covenant_id")?,

@@ -25,7 +25,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::{Row, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::{Result, Stamp, StoreError, hex, timestamp};
 
@@ -162,7 +163,7 @@ pub(super) fn json_sha256(value: &Value) -> String {
 
 /// Appends an event to `covenant`'s chain inside the caller's transaction.
 pub(super) async fn append(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     stamp: &Stamp<'_>,
     covenant: Option<&str>,
     action: &str,
@@ -172,7 +173,7 @@ pub(super) async fn append(
         .fetch_one(&mut *conn)
         .await?;
     let prev_hash: Option<String> = sqlx::query_scalar(
-        "SELECT hash FROM audit_events WHERE covenant_id IS ?1 ORDER BY seq DESC LIMIT 1",
+        "SELECT hash FROM audit_events WHERE covenant_id IS NOT DISTINCT FROM $1 ORDER BY seq DESC LIMIT 1",
     )
     .bind(covenant)
     .fetch_optional(&mut *conn)
@@ -190,7 +191,7 @@ pub(super) async fn append(
     event.hash = event.compute_hash();
     sqlx::query(
         "INSERT INTO audit_events (seq, covenant_id, at, actor, action, details_json, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(event.seq)
     .bind(&event.covenant_id)
@@ -208,7 +209,7 @@ pub(super) async fn append(
 
 /// Reads a stored event. `lenient`: details that are not JSON are kept as a string (so the
 /// chain check reports the event instead of failing).
-pub(super) fn event_from_row(row: &sqlx::sqlite::SqliteRow, lenient: bool) -> Result<AuditEvent> {
+pub(super) fn event_from_row(row: &AnyRow, lenient: bool) -> Result<AuditEvent> {
     let text: String = row.try_get("details_json")?;
     let details = match serde_json::from_str(&text) {
         Ok(details) => details,

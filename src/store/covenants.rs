@@ -2,8 +2,8 @@
 //! signing and the archive have their own files.
 
 use serde_json::{Value, json};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::audit::{self, json_sha256};
 use super::model::*;
@@ -31,7 +31,7 @@ impl Store {
         bloc_exists(tx.conn(), bloc_id).await?;
         sqlx::query(
             "INSERT INTO covenants (id, bloc_id, year, state, input_json, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'draft', ?4, ?5, ?5)",
+             VALUES ($1, $2, $3, 'draft', $4, $5, $5)",
         )
         .bind(id)
         .bind(bloc_id)
@@ -48,7 +48,7 @@ impl Store {
     }
 
     pub async fn get_covenant(&self, id: &str) -> Result<CovenantRow> {
-        sqlx::query("SELECT * FROM covenants WHERE id = ?1")
+        sqlx::query("SELECT * FROM covenants WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -64,7 +64,7 @@ impl Store {
         bloc_exists(&mut conn, bloc_id).await?;
         rows_of(
             &mut *conn,
-            "SELECT * FROM covenants WHERE bloc_id = ?1 ORDER BY year DESC, rowid DESC",
+            "SELECT * FROM covenants WHERE bloc_id = $1 ORDER BY year DESC, rowid DESC",
             Some(bloc_id),
             covenant_from_row,
         )
@@ -91,11 +91,8 @@ impl Store {
 }
 
 /// The covenant's state; `NotFound` if there is no such covenant.
-pub(super) async fn covenant_state(
-    conn: &mut SqliteConnection,
-    id: &str,
-) -> Result<(String, State)> {
-    let row = sqlx::query("SELECT bloc_id, state FROM covenants WHERE id = ?1")
+pub(super) async fn covenant_state(conn: &mut AnyConnection, id: &str) -> Result<(String, State)> {
+    let row = sqlx::query("SELECT bloc_id, state FROM covenants WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -108,7 +105,7 @@ pub(super) async fn covenant_state(
 
 /// The covenant's bloc and state if the state is one of `allowed`, else `Conflict`.
 pub(super) async fn require_state(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: &str,
     action: Action,
 ) -> Result<(String, State)> {
@@ -127,7 +124,7 @@ pub(super) async fn require_state(
 /// Records a step's audit event, then moves the covenant from `from` to `to` (see
 /// [`transition_in`]), in the caller's transaction.
 pub(super) async fn step_in(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     stamp: &Stamp<'_>,
     id: &str,
     (action, details): (&str, Value),
@@ -139,16 +136,16 @@ pub(super) async fn step_in(
 }
 
 pub(super) async fn transition_in(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     stamp: &Stamp<'_>,
     id: &str,
     from: State,
     to: State,
 ) -> Result<()> {
     let updated = sqlx::query(
-        "UPDATE covenants SET state = ?3, updated_at = ?4
-         WHERE id = ?1 AND state = ?2 AND EXISTS (
-             SELECT 1 FROM covenant_transitions WHERE from_state = ?2 AND to_state = ?3)",
+        "UPDATE covenants SET state = $3, updated_at = $4
+         WHERE id = $1 AND state = $2 AND EXISTS (
+             SELECT 1 FROM covenant_transitions WHERE from_state = $2 AND to_state = $3)",
     )
     .bind(id)
     .bind(from.as_str())
@@ -167,7 +164,7 @@ pub(super) async fn transition_in(
     }
     let unmet = match to {
         State::Frozen => {
-            let sql = "SELECT 1 FROM revisions WHERE covenant_id = ?1 AND idx = 0";
+            let sql = "SELECT 1 FROM revisions WHERE covenant_id = $1 AND idx = 0";
             let rendered = rows_of(&mut *conn, sql, Some(id), |_| Ok(())).await?;
             rendered
                 .is_empty()
@@ -178,7 +175,7 @@ pub(super) async fn transition_in(
             (!current.unsigned_units.is_empty()).then_some("not every unit has signed")
         }
         State::Archived => {
-            let sql = "SELECT 1 FROM archive WHERE covenant_id = ?1";
+            let sql = "SELECT 1 FROM archive WHERE covenant_id = $1";
             let entry = rows_of(&mut *conn, sql, Some(id), |_| Ok(())).await?;
             entry
                 .is_empty()
@@ -204,11 +201,11 @@ pub(super) async fn transition_in(
 
 /// All revisions with the signed/unsigned seats and units at each.
 pub(super) async fn revisions_in(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     covenant_id: &str,
 ) -> Result<Vec<RevisionRow>> {
     let seats: Vec<(String, String)> = sqlx::query_as(
-        "SELECT unit_id, seat FROM signers WHERE covenant_id = ?1 ORDER BY unit_id, seat",
+        "SELECT unit_id, seat FROM signers WHERE covenant_id = $1 ORDER BY unit_id, seat",
     )
     .bind(covenant_id)
     .fetch_all(&mut *conn)
@@ -219,7 +216,7 @@ pub(super) async fn revisions_in(
             Seat::parse(seat).ok_or_else(|| StoreError::Corrupt(format!("seat {seat:?}")))?;
         fields.push((unit.clone(), seat.field(unit)));
     }
-    let rows = sqlx::query("SELECT * FROM revisions WHERE covenant_id = ?1 ORDER BY idx")
+    let rows = sqlx::query("SELECT * FROM revisions WHERE covenant_id = $1 ORDER BY idx")
         .bind(covenant_id)
         .fetch_all(&mut *conn)
         .await?;
@@ -272,17 +269,14 @@ pub(super) async fn revisions_in(
     Ok(out)
 }
 
-pub(super) async fn current_in(
-    conn: &mut SqliteConnection,
-    covenant_id: &str,
-) -> Result<RevisionRow> {
+pub(super) async fn current_in(conn: &mut AnyConnection, covenant_id: &str) -> Result<RevisionRow> {
     revisions_in(conn, covenant_id)
         .await?
         .pop()
         .ok_or_else(|| not_found("revision of covenant", covenant_id))
 }
 
-fn covenant_from_row(row: &SqliteRow) -> Result<CovenantRow> {
+fn covenant_from_row(row: &AnyRow) -> Result<CovenantRow> {
     Ok(CovenantRow {
         id: row.try_get("id")?,
         bloc_id: row.try_get("bloc_id")?,

@@ -18,7 +18,7 @@ impl Store {
         term: Duration,
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let current = sqlx::query("SELECT holder, until FROM leases WHERE name = ?1")
+        let current = sqlx::query("SELECT holder, until FROM leases WHERE name = $1")
             .bind(name)
             .fetch_optional(tx.conn())
             .await?;
@@ -30,7 +30,7 @@ impl Store {
             }
         }
         sqlx::query(
-            "INSERT INTO leases (name, holder, until) VALUES (?1, ?2, ?3)
+            "INSERT INTO leases (name, holder, until) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until",
         )
         .bind(name)

@@ -2,7 +2,7 @@
 //! database so that any instance serves a link another one made.
 
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use time::{Duration, OffsetDateTime};
 
 use super::{Result, Store, check_sha256, get_time, timestamp};
@@ -19,7 +19,7 @@ pub struct DesktopLink {
     pub created_at: OffsetDateTime,
 }
 
-fn link_from_row(row: &SqliteRow) -> Result<DesktopLink> {
+fn link_from_row(row: &AnyRow) -> Result<DesktopLink> {
     Ok(DesktopLink {
         secret_sha256: row.try_get("secret_sha256")?,
         covenant_id: row.try_get("covenant_id")?,
@@ -41,14 +41,14 @@ impl Store {
         check_sha256(&link.secret_sha256)?;
         check_sha256(&link.base_sha256)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM desktop_links WHERE created_at <= ?1")
+        sqlx::query("DELETE FROM desktop_links WHERE created_at <= $1")
             .bind(timestamp(link.created_at - ttl)?)
             .execute(tx.conn())
             .await?;
         sqlx::query(
             "INSERT INTO desktop_links
                  (secret_sha256, covenant_id, field, base_sha256, created_at, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5,
+             VALUES ($1, $2, $3, $4, $5,
                      (SELECT COALESCE(MAX(seq), 0) + 1 FROM desktop_links))",
         )
         .bind(&link.secret_sha256)
@@ -59,9 +59,10 @@ impl Store {
         .execute(tx.conn())
         .await?;
         sqlx::query(
-            "DELETE FROM desktop_links WHERE secret_sha256 IN (
-                 SELECT secret_sha256 FROM desktop_links WHERE covenant_id = ?1 AND field = ?2
-                 ORDER BY seq DESC LIMIT -1 OFFSET ?3)",
+            "DELETE FROM desktop_links WHERE covenant_id = $1 AND field = $2
+                 AND secret_sha256 NOT IN (
+                     SELECT secret_sha256 FROM desktop_links WHERE covenant_id = $1 AND field = $2
+                     ORDER BY seq DESC LIMIT $3)",
         )
         .bind(&link.covenant_id)
         .bind(&link.field)
@@ -78,7 +79,7 @@ impl Store {
         secret_sha256: &str,
         not_before: OffsetDateTime,
     ) -> Result<Option<DesktopLink>> {
-        let row = sqlx::query("SELECT * FROM desktop_links WHERE secret_sha256 = ?1")
+        let row = sqlx::query("SELECT * FROM desktop_links WHERE secret_sha256 = $1")
             .bind(secret_sha256)
             .fetch_optional(&self.pool)
             .await?;
@@ -93,7 +94,7 @@ impl Store {
         not_before: OffsetDateTime,
     ) -> Result<Option<DesktopLink>> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("DELETE FROM desktop_links WHERE secret_sha256 = ?1 RETURNING *")
+        let row = sqlx::query("DELETE FROM desktop_links WHERE secret_sha256 = $1 RETURNING *")
             .bind(secret_sha256)
             .fetch_optional(tx.conn())
             .await?;

@@ -1,5 +1,6 @@
-//! Persistent state of the service: SQLite (through sqlx, migrations compiled in) for the
-//! workflow and the audit trail, content-addressed files for the documents.
+//! Persistent state of the service: a database (sqlx; SQLite by default, PostgreSQL for
+//! several instances; migrations per backend compiled in) for the workflow and the audit
+//! trail, content-addressed blobs (files or S3) for the documents.
 //!
 //! - [`Store`]: blocs, units, tokens, covenants and their state, registrations, PDF revisions,
 //!   signatures in progress, certificate enrolments, the archive and the audit trail. Every
@@ -16,6 +17,8 @@ mod archive;
 mod audit;
 mod blob;
 mod covenants;
+mod database;
+mod keys;
 mod leases;
 mod links;
 mod model;
@@ -33,16 +36,15 @@ use std::time::Duration;
 
 use rand_core::{OsRng, RngCore};
 use serde_json::Value;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, Transaction};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use audit::{AuditCheck, AuditEvent, GENESIS_HASH, canonical_json, verify_exported_chain};
 pub use blob::{BlobLocation, BlobStore, Blobs, FileBlobs, S3Location, check_sha256, is_sha256};
+pub use database::{Backend, DatabaseLocation};
 pub use links::DesktopLink;
 pub use model::*;
 pub use objects::ObjectBlobs;
@@ -99,25 +101,33 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
-/// The database: `<data_dir>/giaouoc.db`. Cheap to clone.
+/// The key of the PostgreSQL advisory lock every write transaction takes first: writers queue
+/// on it, as they do on SQLite's single writer, so the revision compare-and-swap and the audit
+/// chain's `seq` stay strict with several instances (READ COMMITTED: each statement after the
+/// lock sees every earlier commit).
+const WRITE_LOCK_KEY: i64 = 0x6769_616f_756f_6301; // "giaouoc" 01
+
+/// The database: SQLite (`<data_dir>/giaouoc.db` by default) or PostgreSQL. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    /// In-process writers queue here rather than in SQLite's busy handler (which sleeps);
-    /// `BEGIN IMMEDIATE` still serializes against other processes.
+    pool: AnyPool,
+    backend: Backend,
+    /// In-process writers queue here rather than in the database (SQLite's busy handler
+    /// sleeps); `BEGIN IMMEDIATE` or the advisory lock still serializes other processes.
     write_lock: Arc<Mutex<()>>,
 }
 
 /// A write transaction holding the in-process write lock; dropped without `commit` = rolled back.
 struct WriteTx {
-    tx: Transaction<'static, Sqlite>,
+    tx: Transaction<'static, Any>,
     _lock: OwnedMutexGuard<()>,
 }
 
 impl WriteTx {
-    fn conn(&mut self) -> &mut SqliteConnection {
+    fn conn(&mut self) -> &mut AnyConnection {
         &mut self.tx
     }
 
@@ -128,26 +138,68 @@ impl WriteTx {
 }
 
 impl Store {
-    /// Opens (creating it if needed) `<data_dir>/giaouoc.db` in WAL mode with foreign keys on
-    /// and a 5 s busy timeout, and applies the pending migrations.
+    /// Opens (creating it if needed) `<data_dir>/giaouoc.db`: see [`Store::connect`].
     pub async fn open(data_dir: &Path) -> Result<Store> {
-        tokio::fs::create_dir_all(data_dir).await?;
-        let options = SqliteConnectOptions::new()
-            .filename(data_dir.join("giaouoc.db"))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        MIGRATOR.run(&pool).await.map_err(sqlx::Error::from)?;
+        Store::connect(&DatabaseLocation::Default, data_dir).await
+    }
+
+    /// Opens the database `location` names and applies its backend's pending migrations.
+    /// SQLite: created if missing, WAL, synchronous FULL, foreign keys on, 5 s busy timeout.
+    /// PostgreSQL: the database must exist; up to 16 connections.
+    pub async fn connect(location: &DatabaseLocation, data_dir: &Path) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let url = location.url(data_dir)?;
+        let backend = location.backend();
+        if let Some(parent) = location
+            .sqlite_path(data_dir)
+            .as_deref()
+            .and_then(Path::parent)
+        {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let options: AnyConnectOptions = url
+            .parse()
+            .map_err(|e: sqlx::Error| StoreError::Invalid(format!("database URL: {e}")))?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        };
+        migrator.run(&pool).await.map_err(sqlx::Error::from)?;
         Ok(Store {
             pool,
+            backend,
             write_lock: Arc::new(Mutex::new(())),
         })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Closes the connections (waits for those in use).
@@ -155,12 +207,12 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// A trivial query, for health checks.
     /// The database pool: open connections, idle ones.
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
     }
 
+    /// A trivial query, for health checks.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
@@ -168,7 +220,20 @@ impl Store {
 
     async fn begin_write(&self) -> Result<WriteTx> {
         let lock = Arc::clone(&self.write_lock).lock_owned().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self
+                    .pool
+                    .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+                    .await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        };
         Ok(WriteTx { tx, _lock: lock })
     }
 
@@ -176,7 +241,7 @@ impl Store {
     pub async fn audit_events(&self, covenant_id: Option<&str>) -> Result<Vec<AuditEvent>> {
         let rows = match covenant_id {
             Some(id) => {
-                sqlx::query("SELECT * FROM audit_events WHERE covenant_id = ?1 ORDER BY seq")
+                sqlx::query("SELECT * FROM audit_events WHERE covenant_id = $1 ORDER BY seq")
                     .bind(id)
                     .fetch_all(&self.pool)
                     .await?
@@ -236,28 +301,24 @@ fn parse_time(s: &str) -> Result<OffsetDateTime> {
         .map_err(|e| StoreError::Corrupt(format!("stored time {s:?}: {e}")))
 }
 
-fn get_time(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<OffsetDateTime> {
+fn get_time(row: &AnyRow, column: &str) -> Result<OffsetDateTime> {
     parse_time(&row.try_get::<String, _>(column)?)
 }
 
-fn get_opt_time(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<Option<OffsetDateTime>> {
+fn get_opt_time(row: &AnyRow, column: &str) -> Result<Option<OffsetDateTime>> {
     row.try_get::<Option<String>, _>(column)?
         .as_deref()
         .map(parse_time)
         .transpose()
 }
 
-fn get_json(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<Value> {
+fn get_json(row: &AnyRow, column: &str) -> Result<Value> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
 /// Parses a stored enum value.
-fn get_enum<T>(
-    row: &sqlx::sqlite::SqliteRow,
-    column: &str,
-    parse: fn(&str) -> Option<T>,
-) -> Result<T> {
+fn get_enum<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
     let text: String = row.try_get(column)?;
     parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} {text:?}")))
 }
@@ -270,15 +331,15 @@ fn check_id(what: &str, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Every row of `sql` (one `?1` parameter, `key`), each read with `from_row`.
+/// Every row of `sql` (one `$1` parameter, `key`), each read with `from_row`.
 async fn rows_of<'c, T, E>(
     conn: E,
     sql: &str,
     key: Option<&str>,
-    from_row: impl Fn(&sqlx::sqlite::SqliteRow) -> Result<T>,
+    from_row: impl Fn(&AnyRow) -> Result<T>,
 ) -> Result<Vec<T>>
 where
-    E: sqlx::Executor<'c, Database = Sqlite>,
+    E: sqlx::Executor<'c, Database = Any>,
 {
     let mut q = sqlx::query(sql);
     if let Some(k) = key {

@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::audit::{self, json_sha256};
 use super::model::*;
@@ -21,11 +21,26 @@ impl Store {
         name: &str,
         ca_cert_pem: &str,
     ) -> Result<BlocRow> {
+        self.create_bloc_with_keys(stamp, id, name, ca_cert_pem, &[])
+            .await
+    }
+
+    /// [`Store::create_bloc`], also storing the CA's files (`path`, sealed content) as service
+    /// keys in the same transaction, replacing leftovers of an earlier failed creation.
+    pub async fn create_bloc_with_keys(
+        &self,
+        stamp: &Stamp<'_>,
+        id: &str,
+        name: &str,
+        ca_cert_pem: &str,
+        keys: &[(String, Vec<u8>)],
+    ) -> Result<BlocRow> {
         check_id("bloc", id)?;
         let at = timestamp(stamp.at)?;
         let mut tx = self.begin_write().await?;
+        super::keys::replace(tx.conn(), keys, &at).await?;
         sqlx::query(
-            "INSERT INTO blocs (id, name, ca_cert_pem, created_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO blocs (id, name, ca_cert_pem, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(id)
         .bind(name)
@@ -41,8 +56,15 @@ impl Store {
         self.get_bloc(id).await
     }
 
+    /// Every bloc's id, sorted.
+    pub async fn bloc_ids(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT id FROM blocs ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     pub async fn get_bloc(&self, id: &str) -> Result<BlocRow> {
-        let row = sqlx::query("SELECT * FROM blocs WHERE id = ?1")
+        let row = sqlx::query("SELECT * FROM blocs WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -70,7 +92,7 @@ impl Store {
         bloc_exists(tx.conn(), bloc_id).await?;
         for unit in units {
             sqlx::query(
-                "INSERT INTO units (bloc_id, id, name, role) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO units (bloc_id, id, name, role) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (bloc_id, id) DO UPDATE SET name = excluded.name, role = excluded.role",
             )
             .bind(bloc_id)
@@ -81,7 +103,7 @@ impl Store {
             .await?;
         }
         let leaders: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM units WHERE bloc_id = ?1 AND role = 'leader' ORDER BY id",
+            "SELECT id FROM units WHERE bloc_id = $1 AND role = 'leader' ORDER BY id",
         )
         .bind(bloc_id)
         .fetch_all(tx.conn())
@@ -102,7 +124,7 @@ impl Store {
     pub async fn list_units(&self, bloc_id: &str) -> Result<Vec<UnitRow>> {
         let mut conn = self.pool.acquire().await?;
         bloc_exists(&mut conn, bloc_id).await?;
-        sqlx::query("SELECT id, name, role FROM units WHERE bloc_id = ?1 ORDER BY id")
+        sqlx::query("SELECT id, name, role FROM units WHERE bloc_id = $1 ORDER BY id")
             .bind(bloc_id)
             .fetch_all(&mut *conn)
             .await?
@@ -137,7 +159,7 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO tokens (id, secret_hash, role, bloc_id, unit_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&token.id)
         .bind(secret_hash(&token.secret))
@@ -157,7 +179,7 @@ impl Store {
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Principal>> {
         let row = sqlx::query(
             "SELECT id, role, bloc_id, unit_id FROM tokens
-             WHERE secret_hash = ?1 AND revoked_at IS NULL",
+             WHERE secret_hash = $1 AND revoked_at IS NULL",
         )
         .bind(secret_hash(secret))
         .fetch_optional(&self.pool)
@@ -169,7 +191,7 @@ impl Store {
     pub async fn revoke_token(&self, stamp: &Stamp<'_>, token_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let revoked: Option<Option<String>> =
-            sqlx::query_scalar("SELECT revoked_at FROM tokens WHERE id = ?1")
+            sqlx::query_scalar("SELECT revoked_at FROM tokens WHERE id = $1")
                 .bind(token_id)
                 .fetch_optional(tx.conn())
                 .await?;
@@ -178,7 +200,7 @@ impl Store {
             Some(Some(_)) => return Ok(()),
             Some(None) => {}
         }
-        sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1")
+        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1")
             .bind(token_id)
             .bind(timestamp(stamp.at)?)
             .execute(tx.conn())
@@ -212,7 +234,7 @@ impl Store {
         unit_exists(tx.conn(), bloc_id, unit_id).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO enrolments (bloc_id, unit_id, key_kind, key_pem, subject_json, status, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING id",
         )
         .bind(bloc_id)
         .bind(unit_id)
@@ -242,7 +264,7 @@ impl Store {
         let serial = normalize_serial(serial)?;
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
-            "SELECT bloc_id, unit_id, status, subject_json FROM enrolments WHERE id = ?1",
+            "SELECT bloc_id, unit_id, status, subject_json FROM enrolments WHERE id = $1",
         )
         .bind(enrolment_id)
         .fetch_optional(tx.conn())
@@ -259,14 +281,14 @@ impl Store {
         let subject: Value = get_json(&row, "subject_json")?;
         let holder = holder_in(&subject)?;
         let at = timestamp(stamp.at)?;
-        sqlx::query("UPDATE enrolments SET status = 'approved', decided_at = ?2 WHERE id = ?1")
+        sqlx::query("UPDATE enrolments SET status = 'approved', decided_at = $2 WHERE id = $1")
             .bind(enrolment_id)
             .bind(&at)
             .execute(tx.conn())
             .await?;
         sqlx::query(
             "INSERT INTO certificates (bloc_id, serial, unit_id, cert_pem, enrolment_id, issued_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&bloc_id)
         .bind(&serial)
@@ -301,7 +323,7 @@ impl Store {
     pub async fn list_enrolments(&self, bloc_id: &str) -> Result<Vec<EnrolmentRow>> {
         rows_of(
             &self.pool,
-            "SELECT * FROM enrolments WHERE bloc_id = ?1 ORDER BY id",
+            "SELECT * FROM enrolments WHERE bloc_id = $1 ORDER BY id",
             Some(bloc_id),
             enrolment_from_row,
         )
@@ -317,8 +339,8 @@ impl Store {
         holder: Holder,
     ) -> Result<Option<CertificateRow>> {
         sqlx::query(&format!(
-            "{CERTIFICATES} WHERE c.bloc_id = ?1 AND c.unit_id = ?2 AND c.revoked_at IS NULL
-             AND holder = ?3 ORDER BY c.rowid DESC LIMIT 1"
+            "{CERTIFICATES} WHERE c.bloc_id = $1 AND c.unit_id = $2 AND c.revoked_at IS NULL
+             AND {HOLDER} = $3 ORDER BY c.rowid DESC LIMIT 1"
         ))
         .bind(bloc_id)
         .bind(unit_id)
@@ -338,7 +360,7 @@ impl Store {
         unit_exists(tx.conn(), &seal.bloc_id, &seal.unit_id).await?;
         sqlx::query(
             "INSERT INTO unit_seals (bloc_id, unit_id, png_sha256, diameter_mm, uploaded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (bloc_id, unit_id) DO UPDATE SET png_sha256 = excluded.png_sha256,
                  diameter_mm = excluded.diameter_mm, uploaded_at = excluded.uploaded_at",
         )
@@ -358,7 +380,7 @@ impl Store {
 
     /// The unit's seal image, if it uploaded one.
     pub async fn seal_for_unit(&self, bloc_id: &str, unit_id: &str) -> Result<Option<SealRow>> {
-        let row = sqlx::query("SELECT * FROM unit_seals WHERE bloc_id = ?1 AND unit_id = ?2")
+        let row = sqlx::query("SELECT * FROM unit_seals WHERE bloc_id = $1 AND unit_id = $2")
             .bind(bloc_id)
             .bind(unit_id)
             .fetch_optional(&self.pool)
@@ -379,7 +401,7 @@ impl Store {
     pub async fn list_certificates(&self, bloc_id: &str) -> Result<Vec<CertificateRow>> {
         rows_of(
             &self.pool,
-            &format!("{CERTIFICATES} WHERE c.bloc_id = ?1 ORDER BY c.rowid"),
+            &format!("{CERTIFICATES} WHERE c.bloc_id = $1 ORDER BY c.rowid"),
             Some(bloc_id),
             certificate_from_row,
         )
@@ -396,7 +418,7 @@ impl Store {
         let serial = normalize_serial(serial)?;
         let mut tx = self.begin_write().await?;
         let revoked: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT revoked_at FROM certificates WHERE bloc_id = ?1 AND serial = ?2",
+            "SELECT revoked_at FROM certificates WHERE bloc_id = $1 AND serial = $2",
         )
         .bind(bloc_id)
         .bind(&serial)
@@ -407,7 +429,7 @@ impl Store {
             Some(Some(_)) => return Ok(()),
             Some(None) => {}
         }
-        sqlx::query("UPDATE certificates SET revoked_at = ?3 WHERE bloc_id = ?1 AND serial = ?2")
+        sqlx::query("UPDATE certificates SET revoked_at = $3 WHERE bloc_id = $1 AND serial = $2")
             .bind(bloc_id)
             .bind(&serial)
             .bind(timestamp(stamp.at)?)
@@ -426,8 +448,8 @@ pub(super) fn not_found(what: &'static str, id: &str) -> StoreError {
     }
 }
 
-pub(super) async fn bloc_exists(conn: &mut SqliteConnection, bloc_id: &str) -> Result<()> {
-    sqlx::query("SELECT 1 FROM blocs WHERE id = ?1")
+pub(super) async fn bloc_exists(conn: &mut AnyConnection, bloc_id: &str) -> Result<()> {
+    sqlx::query("SELECT 1 FROM blocs WHERE id = $1")
         .bind(bloc_id)
         .fetch_optional(conn)
         .await?
@@ -436,11 +458,11 @@ pub(super) async fn bloc_exists(conn: &mut SqliteConnection, bloc_id: &str) -> R
 }
 
 pub(super) async fn unit_exists(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     bloc_id: &str,
     unit_id: &str,
 ) -> Result<()> {
-    sqlx::query("SELECT 1 FROM units WHERE bloc_id = ?1 AND id = ?2")
+    sqlx::query("SELECT 1 FROM units WHERE bloc_id = $1 AND id = $2")
         .bind(bloc_id)
         .bind(unit_id)
         .fetch_optional(conn)
@@ -465,7 +487,7 @@ fn normalize_serial(serial: &str) -> Result<String> {
     Ok(if trimmed.is_empty() { "0" } else { trimmed }.to_owned())
 }
 
-fn enrolment_from_row(row: &SqliteRow) -> Result<EnrolmentRow> {
+fn enrolment_from_row(row: &AnyRow) -> Result<EnrolmentRow> {
     let pem: String = row.try_get("key_pem")?;
     let kind: String = row.try_get("key_kind")?;
     let key = match kind.as_str() {
@@ -491,6 +513,9 @@ fn enrolment_from_row(row: &SqliteRow) -> Result<EnrolmentRow> {
 const CERTIFICATES: &str = "SELECT c.*, COALESCE(json_extract(e.subject_json, '$.holder'), \
      'person') AS holder FROM certificates c LEFT JOIN enrolments e ON e.id = c.enrolment_id";
 
+/// The `holder` column of [`CERTIFICATES`], for a `WHERE` (PostgreSQL has no aliases there).
+const HOLDER: &str = "COALESCE(json_extract(e.subject_json, '$.holder'), 'person')";
+
 /// The holder an enrolment's subject names.
 fn holder_in(subject: &Value) -> Result<Holder> {
     match subject.get("holder").and_then(Value::as_str) {
@@ -500,7 +525,7 @@ fn holder_in(subject: &Value) -> Result<Holder> {
     }
 }
 
-fn certificate_from_row(row: &SqliteRow) -> Result<CertificateRow> {
+fn certificate_from_row(row: &AnyRow) -> Result<CertificateRow> {
     let holder: String = row.try_get("holder")?;
     Ok(CertificateRow {
         bloc_id: row.try_get("bloc_id")?,
@@ -519,7 +544,7 @@ fn certificate_from_row(row: &SqliteRow) -> Result<CertificateRow> {
 }
 
 /// A principal from a `tokens` row (columns `id`, `role`, `bloc_id`, `unit_id`).
-pub(super) fn principal(row: &SqliteRow) -> Result<Principal> {
+pub(super) fn principal(row: &AnyRow) -> Result<Principal> {
     let role_text: String = row.try_get("role")?;
     let role = match (
         role_text.as_str(),

@@ -1,8 +1,8 @@
 //! Units' registrations and their review.
 
 use serde_json::{Value, json};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::audit::{self, json_sha256};
 use super::covenants::{covenant_state, require_state};
@@ -44,9 +44,9 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO registrations (covenant_id, unit_id, status, data_json, version, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 1, ?5)
+             VALUES ($1, $2, $3, $4, 1, $5)
              ON CONFLICT (covenant_id, unit_id) DO UPDATE SET status = excluded.status,
-                 data_json = excluded.data_json, version = version + 1, updated_at = excluded.updated_at",
+                 data_json = excluded.data_json, version = registrations.version + 1, updated_at = excluded.updated_at",
         )
         .bind(covenant_id)
         .bind(unit_id)
@@ -106,8 +106,8 @@ impl Store {
             RegistrationStatus::Returned
         };
         sqlx::query(
-            "UPDATE registrations SET status = ?3, comment = ?4, updated_at = ?5
-             WHERE covenant_id = ?1 AND unit_id = ?2",
+            "UPDATE registrations SET status = $3, comment = $4, updated_at = $5
+             WHERE covenant_id = $1 AND unit_id = $2",
         )
         .bind(covenant_id)
         .bind(unit_id)
@@ -149,7 +149,7 @@ impl Store {
         covenant_state(&mut conn, covenant_id).await?;
         rows_of(
             &mut *conn,
-            "SELECT * FROM registrations WHERE covenant_id = ?1 ORDER BY unit_id",
+            "SELECT * FROM registrations WHERE covenant_id = $1 ORDER BY unit_id",
             Some(covenant_id),
             registration_from_row,
         )
@@ -158,11 +158,11 @@ impl Store {
 }
 
 async fn registration_in(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     covenant_id: &str,
     unit_id: &str,
 ) -> Result<Option<RegistrationRow>> {
-    sqlx::query("SELECT * FROM registrations WHERE covenant_id = ?1 AND unit_id = ?2")
+    sqlx::query("SELECT * FROM registrations WHERE covenant_id = $1 AND unit_id = $2")
         .bind(covenant_id)
         .bind(unit_id)
         .fetch_optional(conn)
@@ -172,7 +172,7 @@ async fn registration_in(
         .transpose()
 }
 
-fn registration_from_row(row: &SqliteRow) -> Result<RegistrationRow> {
+fn registration_from_row(row: &AnyRow) -> Result<RegistrationRow> {
     Ok(RegistrationRow {
         covenant_id: row.try_get("covenant_id")?,
         unit_id: row.try_get("unit_id")?,

@@ -44,7 +44,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT id, role, bloc_id, unit_id FROM tokens
-             WHERE secret_hash = ?1 AND revoked_at IS NULL",
+             WHERE secret_hash = $1 AND revoked_at IS NULL",
         )
         .bind(secret_hash(token_secret))
         .fetch_optional(tx.conn())
@@ -61,7 +61,7 @@ impl Store {
         };
         sqlx::query(
             "INSERT INTO sessions (secret_hash, token_id, csrf, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(secret_hash(&session.secret))
         .bind(&session.principal.token_id)
@@ -81,7 +81,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT t.id, t.role, t.bloc_id, t.unit_id, s.csrf, s.expires_at
              FROM sessions s JOIN tokens t ON t.id = s.token_id
-             WHERE s.secret_hash = ?1 AND t.revoked_at IS NULL",
+             WHERE s.secret_hash = $1 AND t.revoked_at IS NULL",
         )
         .bind(secret_hash(secret))
         .fetch_optional(&self.pool)
@@ -103,7 +103,7 @@ impl Store {
     /// Ends the session of `secret` (signing out); ending an unknown session is a no-op.
     pub async fn end_session(&self, secret: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE secret_hash = ?1")
+        sqlx::query("DELETE FROM sessions WHERE secret_hash = $1")
             .bind(secret_hash(secret))
             .execute(tx.conn())
             .await?;
@@ -113,7 +113,7 @@ impl Store {
     /// Forgets the sessions that expired before `now`; returns how many.
     pub async fn purge_sessions(&self, now: OffsetDateTime) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?1")
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(timestamp(now)?)
             .execute(tx.conn())
             .await?;

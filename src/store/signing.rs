@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use super::audit;
@@ -44,7 +44,7 @@ impl Store {
         for field in signers {
             let (unit, seat) = Seat::of_field(field);
             unit_exists(tx.conn(), &bloc_id, unit).await?;
-            sqlx::query("INSERT INTO signers (covenant_id, unit_id, seat) VALUES (?1, ?2, ?3)")
+            sqlx::query("INSERT INTO signers (covenant_id, unit_id, seat) VALUES ($1, $2, $3)")
                 .bind(covenant_id)
                 .bind(unit)
                 .bind(seat.as_str())
@@ -69,14 +69,14 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, created_at, kind)
-             VALUES (?1, 0, ?2, NULL, ?3, 'rendered')",
+             VALUES ($1, 0, $2, NULL, $3, 'rendered')",
         )
         .bind(covenant_id)
         .bind(pdf_sha256)
         .bind(&at)
         .execute(tx.conn())
         .await?;
-        sqlx::query("UPDATE covenants SET docx_sha256 = ?2 WHERE id = ?1")
+        sqlx::query("UPDATE covenants SET docx_sha256 = $2 WHERE id = $1")
             .bind(covenant_id)
             .bind(docx_sha256)
             .execute(tx.conn())
@@ -246,7 +246,7 @@ impl Store {
         require_state(tx.conn(), &prepare.covenant_id, Action::Sign).await?;
         let (unit, seat) = Seat::of_field(&prepare.unit_id);
         let signer = sqlx::query(
-            "SELECT 1 FROM signers WHERE covenant_id = ?1 AND unit_id = ?2 AND seat = ?3",
+            "SELECT 1 FROM signers WHERE covenant_id = $1 AND unit_id = $2 AND seat = $3",
         )
         .bind(&prepare.covenant_id)
         .bind(unit)
@@ -261,7 +261,7 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO prepares (id, covenant_id, unit_id, base_sha256, prepared_sha256, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&prepare.id)
         .bind(&prepare.covenant_id)
@@ -273,9 +273,9 @@ impl Store {
         .await
         .map_err(|e| unique_conflict(e, || format!("prepare {:?} already exists", prepare.id)))?;
         let evicted = sqlx::query(
-            "DELETE FROM prepares WHERE id IN (
-                 SELECT id FROM prepares WHERE covenant_id = ?1 AND unit_id = ?2
-                 ORDER BY rowid DESC LIMIT -1 OFFSET ?3)
+            "DELETE FROM prepares WHERE covenant_id = $1 AND unit_id = $2 AND id NOT IN (
+                 SELECT id FROM prepares WHERE covenant_id = $1 AND unit_id = $2
+                 ORDER BY rowid DESC LIMIT $3)
              RETURNING prepared_sha256",
         )
         .bind(&prepare.covenant_id)
@@ -293,7 +293,7 @@ impl Store {
     /// Removes and returns a signature in progress (each can be completed once).
     pub async fn take_prepare(&self, prepare_id: &str) -> Result<Option<PrepareRow>> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("DELETE FROM prepares WHERE id = ?1 RETURNING *")
+        let row = sqlx::query("DELETE FROM prepares WHERE id = $1 RETURNING *")
             .bind(prepare_id)
             .fetch_optional(tx.conn())
             .await?;
@@ -314,7 +314,7 @@ impl Store {
             if get_time(row, "created_at")? < before {
                 let id: String = row.try_get("id")?;
                 let blob: String = row.try_get("prepared_sha256")?;
-                let n = sqlx::query("DELETE FROM prepares WHERE id = ?1")
+                let n = sqlx::query("DELETE FROM prepares WHERE id = $1")
                     .bind(id)
                     .execute(tx.conn())
                     .await?
@@ -329,7 +329,7 @@ impl Store {
     }
 }
 
-fn prepare_from_row(row: &SqliteRow) -> Result<PrepareRow> {
+fn prepare_from_row(row: &AnyRow) -> Result<PrepareRow> {
     Ok(PrepareRow {
         id: row.try_get("id")?,
         covenant_id: row.try_get("covenant_id")?,
@@ -345,7 +345,7 @@ fn prepare_from_row(row: &SqliteRow) -> Result<PrepareRow> {
 /// (`revision.append` for a signature, `revision.maintain` otherwise) with `note` merged into
 /// its details.
 async fn append_on(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     stamp: &Stamp<'_>,
     current: &RevisionRow,
     (expected_base, new_sha): (&str, &str),
@@ -364,7 +364,7 @@ async fn append_on(
     let index = current.index + 1;
     sqlx::query(
         "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, seat, created_at, kind)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(covenant_id)
     .bind(index)

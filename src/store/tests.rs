@@ -7,6 +7,8 @@ use sha2::{Digest, Sha256};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
 use super::*;
 
 /// A unique directory under the system temp dir, removed on drop.
@@ -35,6 +37,53 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The store of a test on `backend`: SQLite in `dir`, or a PostgreSQL database of the
+/// process's test cluster named after `dir` (so reopening `dir` reopens it).
+async fn open_store(backend: Backend, dir: &Path) -> Result<Store> {
+    match backend {
+        Backend::Sqlite => Store::open(dir).await,
+        Backend::Postgres => {
+            let url = crate::test_support::TestPostgres::shared().database(&dir.to_string_lossy());
+            Store::connect(&DatabaseLocation::parse(&url)?, dir).await
+        }
+    }
+}
+
+/// Each test named here runs twice: `NAME::sqlite` and `NAME::postgres`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(super::Backend::Postgres).await;
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    blob_and_archive_reject_malformed_sha_including_path_traversal,
+    state_graph_is_enforced_and_conflicts_name_the_actual_state,
+    registration_rules_open_window_review_and_lock_after_acceptance,
+    append_revision_is_compare_and_swap_and_drives_signing_to_archive,
+    sixteen_concurrent_signers_each_retrying_on_conflict_make_sixteen_ordered_revisions,
+    audit_chain_verifies_and_an_edited_event_is_detected_with_its_seq,
+    reopening_the_data_dir_keeps_everything,
+    a_failing_write_leaves_no_partial_rows_nor_audit_event,
+    tokens_authenticate_until_revoked_and_only_their_hash_is_stored,
+    enrolment_approval_and_certificate_revocation,
+    prepares_are_taken_once_and_only_while_signing_is_open,
+    sessions_expire_end_and_die_with_their_token_and_only_a_hash_is_stored,
+    a_unit_keeps_at_most_four_preparations_and_the_oldest_blobs_are_handed_back,
+    a_seal_is_recorded_only_after_its_leader_and_the_unit_is_complete_with_both,
+    a_task_lease_has_one_holder_until_it_runs_out,
+);
 
 const BLOC: &str = "KTD-VHXH-QN";
 const COV: &str = "KTD-VHXH-QN-2021";
@@ -163,8 +212,7 @@ async fn blob_corrupted_on_disk_is_detected_and_put_repairs_it() {
     assert_eq!(blobs.get(&key).await.unwrap(), b"original");
 }
 
-#[tokio::test]
-async fn blob_and_archive_reject_malformed_sha_including_path_traversal() {
+async fn blob_and_archive_reject_malformed_sha_including_path_traversal(backend: Backend) {
     let dir = TempDir::new("badsha");
     let blobs = BlobStore::open(dir.path()).await.unwrap();
     let key = blobs.put(b"x").await.unwrap();
@@ -186,17 +234,16 @@ async fn blob_and_archive_reject_malformed_sha_including_path_traversal() {
             "{bad}"
         );
     }
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     assert!(matches!(
         store.archived("../x").await,
         Err(StoreError::Invalid(_))
     ));
 }
 
-#[tokio::test]
-async fn state_graph_is_enforced_and_conflicts_name_the_actual_state() {
+async fn state_graph_is_enforced_and_conflicts_name_the_actual_state(backend: Backend) {
     let dir = TempDir::new("graph");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     store
         .create_bloc(&admin(0), BLOC, "Khối", "CA")
         .await
@@ -272,7 +319,7 @@ async fn state_graph_is_enforced_and_conflicts_name_the_actual_state() {
     edges_sorted.sort();
     expected.sort();
     assert_eq!(edges_sorted, expected);
-    let raw = sqlx::query("UPDATE covenants SET state = 'archived' WHERE id = ?1")
+    let raw = sqlx::query("UPDATE covenants SET state = 'archived' WHERE id = $1")
         .bind(COV)
         .execute(&store.pool)
         .await;
@@ -283,10 +330,9 @@ async fn state_graph_is_enforced_and_conflicts_name_the_actual_state() {
     );
 }
 
-#[tokio::test]
-async fn registration_rules_open_window_review_and_lock_after_acceptance() {
+async fn registration_rules_open_window_review_and_lock_after_acceptance(backend: Backend) {
     let dir = TempDir::new("registration");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     store
         .create_bloc(&admin(0), BLOC, "Khối", "CA")
         .await
@@ -396,10 +442,9 @@ async fn registration_rules_open_window_review_and_lock_after_acceptance() {
     );
 }
 
-#[tokio::test]
-async fn append_revision_is_compare_and_swap_and_drives_signing_to_archive() {
+async fn append_revision_is_compare_and_swap_and_drives_signing_to_archive(backend: Backend) {
     let dir = TempDir::new("cas");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     let r0 = frozen(&store, 2).await;
     assert_eq!(store.get_covenant(COV).await.unwrap().state, State::Frozen);
     let cur = store.current_revision(COV).await.unwrap();
@@ -469,10 +514,11 @@ async fn append_revision_is_compare_and_swap_and_drives_signing_to_archive() {
     assert!(store.verify_audit_chain().await.unwrap().ok);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sixteen_concurrent_signers_each_retrying_on_conflict_make_sixteen_ordered_revisions() {
+async fn sixteen_concurrent_signers_each_retrying_on_conflict_make_sixteen_ordered_revisions(
+    backend: Backend,
+) {
     let dir = TempDir::new("sixteen");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     frozen(&store, 16).await;
     let barrier = Arc::new(tokio::sync::Barrier::new(16));
     let mut tasks = Vec::new();
@@ -536,10 +582,9 @@ async fn sixteen_concurrent_signers_each_retrying_on_conflict_make_sixteen_order
     assert!(check.ok, "{check:?}");
 }
 
-#[tokio::test]
-async fn audit_chain_verifies_and_an_edited_event_is_detected_with_its_seq() {
+async fn audit_chain_verifies_and_an_edited_event_is_detected_with_its_seq(backend: Backend) {
     let dir = TempDir::new("audit");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     let r0 = frozen(&store, 2).await;
     let token = store
         .create_token(&admin(5), &TokenRole::Admin)
@@ -605,17 +650,21 @@ async fn audit_chain_verifies_and_an_edited_event_is_detected_with_its_seq() {
 
     // The table refuses edits...
     let victim = cov_events[2].seq;
-    let refused = sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE seq = ?1")
+    let refused = sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE seq = $1")
         .bind(victim)
         .execute(&store.pool)
         .await;
     assert!(refused.unwrap_err().to_string().contains("append-only"));
     // ...but someone with the file can drop the trigger: the chain shows it.
-    sqlx::query("DROP TRIGGER audit_no_update")
+    let drop_trigger = match backend {
+        Backend::Sqlite => "DROP TRIGGER audit_no_update",
+        Backend::Postgres => "DROP TRIGGER audit_no_update ON audit_events",
+    };
+    sqlx::query(drop_trigger)
         .execute(&store.pool)
         .await
         .unwrap();
-    sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE seq = ?1")
+    sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE seq = $1")
         .bind(victim)
         .execute(&store.pool)
         .await
@@ -627,7 +676,7 @@ async fn audit_chain_verifies_and_an_edited_event_is_detected_with_its_seq() {
     let mut edited = store.audit_events(None).await.unwrap();
     let i = usize::try_from(victim - 1).unwrap();
     edited[i].hash = edited[i].compute_hash();
-    sqlx::query("UPDATE audit_events SET hash = ?2 WHERE seq = ?1")
+    sqlx::query("UPDATE audit_events SET hash = $2 WHERE seq = $1")
         .bind(victim)
         .bind(&edited[i].hash)
         .execute(&store.pool)
@@ -637,11 +686,10 @@ async fn audit_chain_verifies_and_an_edited_event_is_detected_with_its_seq() {
     assert_eq!(check.first_bad_seq, Some(cov_events[3].seq), "{check:?}");
 }
 
-#[tokio::test]
-async fn reopening_the_data_dir_keeps_everything() {
+async fn reopening_the_data_dir_keeps_everything(backend: Backend) {
     let dir = TempDir::new("reopen");
     let (token, blob, r0) = {
-        let store = Store::open(dir.path()).await.unwrap();
+        let store = open_store(backend, dir.path()).await.unwrap();
         let blobs = BlobStore::open(dir.path()).await.unwrap();
         let r0 = frozen(&store, 3).await;
         let blob = blobs.put(b"%PDF signed").await.unwrap();
@@ -677,7 +725,7 @@ async fn reopening_the_data_dir_keeps_everything() {
         store.close().await;
         (token, blob, r0)
     };
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     let blobs = BlobStore::open(dir.path()).await.unwrap();
     assert_eq!(
         store.get_bloc(BLOC).await.unwrap().name,
@@ -716,10 +764,9 @@ async fn reopening_the_data_dir_keeps_everything() {
     assert!(store.verify_audit_chain().await.unwrap().ok);
 }
 
-#[tokio::test]
-async fn a_failing_write_leaves_no_partial_rows_nor_audit_event() {
+async fn a_failing_write_leaves_no_partial_rows_nor_audit_event(backend: Backend) {
     let dir = TempDir::new("atomic");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     store
         .create_bloc(&admin(0), BLOC, "Khối", "CA")
         .await
@@ -781,10 +828,9 @@ async fn a_failing_write_leaves_no_partial_rows_nor_audit_event() {
     assert!(store.verify_audit_chain().await.unwrap().ok);
 }
 
-#[tokio::test]
-async fn tokens_authenticate_until_revoked_and_only_their_hash_is_stored() {
+async fn tokens_authenticate_until_revoked_and_only_their_hash_is_stored(backend: Backend) {
     let dir = TempDir::new("tokens");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     store
         .create_bloc(&admin(0), BLOC, "Khối", "CA")
         .await
@@ -824,7 +870,7 @@ async fn tokens_authenticate_until_revoked_and_only_their_hash_is_stored() {
     );
     assert_eq!(store.authenticate("wrong").await.unwrap(), None);
     let stored: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM tokens WHERE secret_hash = ?1 OR id = ?1")
+        sqlx::query_scalar("SELECT COUNT(*) FROM tokens WHERE secret_hash = $1 OR id = $1")
             .bind(&officer.secret)
             .fetch_one(&store.pool)
             .await
@@ -852,10 +898,9 @@ async fn tokens_authenticate_until_revoked_and_only_their_hash_is_stored() {
     ));
 }
 
-#[tokio::test]
-async fn enrolment_approval_and_certificate_revocation() {
+async fn enrolment_approval_and_certificate_revocation(backend: Backend) {
     let dir = TempDir::new("certs");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     store
         .create_bloc(&admin(0), BLOC, "Khối", "CA")
         .await
@@ -953,10 +998,9 @@ async fn enrolment_approval_and_certificate_revocation() {
     assert!(store.verify_audit_chain().await.unwrap().ok);
 }
 
-#[tokio::test]
-async fn prepares_are_taken_once_and_only_while_signing_is_open() {
+async fn prepares_are_taken_once_and_only_while_signing_is_open(backend: Backend) {
     let dir = TempDir::new("prepares");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     in_registration(&store, 2).await;
     let prepare = PrepareRow {
         id: "p1".into(),
@@ -1011,10 +1055,9 @@ async fn prepares_are_taken_once_and_only_while_signing_is_open() {
     assert!(store.take_prepare("new").await.unwrap().is_some());
 }
 
-#[tokio::test]
-async fn sessions_expire_end_and_die_with_their_token_and_only_a_hash_is_stored() {
+async fn sessions_expire_end_and_die_with_their_token_and_only_a_hash_is_stored(backend: Backend) {
     let dir = TempDir::new("sessions");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     let token = store
         .create_token(&admin(0), &TokenRole::Admin)
         .await
@@ -1071,10 +1114,11 @@ async fn sessions_expire_end_and_die_with_their_token_and_only_a_hash_is_stored(
     assert_eq!(actions.iter().filter(|a| *a == "session.open").count(), 3);
 }
 
-#[tokio::test]
-async fn a_unit_keeps_at_most_four_preparations_and_the_oldest_blobs_are_handed_back() {
+async fn a_unit_keeps_at_most_four_preparations_and_the_oldest_blobs_are_handed_back(
+    backend: Backend,
+) {
     let dir = TempDir::new("prepares-cap");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     in_registration(&store, 2).await;
     store
         .freeze(&admin(4), COV, &sha("pdf r0"), &sha("docx"), &unit_ids(2))
@@ -1166,10 +1210,11 @@ async fn upgrading_to_certificate_enrolments_keeps_enrolments_and_certificates()
     assert!(broken.is_err(), "the reference to enrolments is enforced");
 }
 
-#[tokio::test]
-async fn a_seal_is_recorded_only_after_its_leader_and_the_unit_is_complete_with_both() {
+async fn a_seal_is_recorded_only_after_its_leader_and_the_unit_is_complete_with_both(
+    backend: Backend,
+) {
     let dir = TempDir::new("seals");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     in_registration(&store, 2).await;
     let fields: Vec<String> = ["U01", "U01-dau", "U02", "U02-dau"]
         .into_iter()
@@ -1331,10 +1376,9 @@ async fn migrated_below(dir: &Path, version: i64) -> sqlx::SqlitePool {
     pool
 }
 
-#[tokio::test]
-async fn a_task_lease_has_one_holder_until_it_runs_out() {
+async fn a_task_lease_has_one_holder_until_it_runs_out(backend: Backend) {
     let dir = TempDir::new("leases");
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = open_store(backend, dir.path()).await.unwrap();
     let term = Duration::minutes(4);
     assert!(store.take_lease("purge", "a", at(0), term).await.unwrap());
     assert!(!store.take_lease("purge", "b", at(1), term).await.unwrap());

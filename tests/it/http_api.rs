@@ -861,8 +861,10 @@ async fn the_services_private_keys_are_sealed_under_the_master_key() {
     use std::sync::Arc;
     let dir = crate::helpers::temp_dir("master-key");
     let master = || Some(Arc::new(MasterKey::from_text(&"5a".repeat(32)).unwrap()));
+    // Key files on disk are a SQLite deployment's (a shared database holds them sealed always).
     let with = |m| giaouoc::http::Options {
         master_key: m,
+        database: giaouoc::store::DatabaseLocation::Sqlite(dir.join("giaouoc.db")),
         ..giaouoc::http::Options::default()
     };
     // A first start without a master key: plain PEM files, owner-only.

@@ -90,7 +90,7 @@ async fn sixteen_leaders_signing_at_the_same_moment_all_succeed() {
     let report = verify::verify_pdf(
         &pdf,
         &VerifyOptions {
-            trust_roots: app.state.trust_roots(),
+            trust_roots: app.state.trust_roots().await.unwrap(),
             at: Some(app.state.now()),
             ..VerifyOptions::default()
         },
@@ -178,10 +178,13 @@ async fn stop_and_restart_on_the_same_data_dir_keeps_everything() {
     // A new process on the same folder: state, revisions, audit chain, CA and tokens.
     let state = AppState::open(
         &dir,
-        Options {
-            clock: test_clock(),
-            ..Options::default()
-        },
+        crate::http_support::on_test_backends(
+            &dir,
+            Options {
+                clock: test_clock(),
+                ..Options::default()
+            },
+        ),
     )
     .await
     .unwrap();

@@ -42,6 +42,65 @@ pub fn units() -> Vec<Value> {
     v["units"].as_array().unwrap().clone()
 }
 
+/// Whether the HTTP suites run on PostgreSQL + S3 (`GIAOUOC_TEST_STORE=postgres+s3`, as the
+/// second pass of `.ci/run`) rather than SQLite + files.
+pub fn shared_backends() -> bool {
+    match std::env::var("GIAOUOC_TEST_STORE").as_deref() {
+        Ok("postgres+s3") => true,
+        Ok("" | "sqlite+files") | Err(_) => false,
+        Ok(other) => panic!("GIAOUOC_TEST_STORE={other:?}: sqlite+files or postgres+s3"),
+    }
+}
+
+/// `options` for the service on `dir`: unchanged on SQLite + files; on PostgreSQL + S3 (see
+/// [`shared_backends`]) the database and bucket of `dir` (the same ones each time) and the
+/// test master key, unless `options` name a store of their own.
+pub fn on_test_backends(dir: &Path, mut options: Options) -> Options {
+    if shared_backends()
+        && options.database == giaouoc::store::DatabaseLocation::Default
+        && options.blob_store == giaouoc::store::BlobLocation::Default
+    {
+        let key = dir.to_string_lossy();
+        options.database = giaouoc::store::DatabaseLocation::parse(
+            &giaouoc::test_support::TestPostgres::shared().database(&key),
+        )
+        .unwrap();
+        options.blob_store = giaouoc::test_support::TestS3::shared_bucket(&key);
+        if options.master_key.is_none() {
+            options.master_key = Some(std::sync::Arc::new(test_master_key()));
+        }
+    }
+    options
+}
+
+/// The environment a `giaouoc` command needs to reach the same store as
+/// [`on_test_backends`] (empty on SQLite + files).
+pub fn cli_env(dir: &Path) -> Vec<(String, String)> {
+    let options = on_test_backends(dir, Options::default());
+    let mut env = Vec::new();
+    if let giaouoc::store::DatabaseLocation::Postgres(url) = &options.database {
+        env.push(("GIAOUOC_DATABASE_URL".into(), url.clone()));
+        env.push(("GIAOUOC_MASTER_KEY".into(), "07".repeat(32)));
+    }
+    if let giaouoc::store::BlobLocation::S3(s3) = &options.blob_store {
+        env.push(("GIAOUOC_BLOB_STORE".into(), format!("s3://{}", s3.bucket)));
+        env.push((
+            "GIAOUOC_S3_ENDPOINT".into(),
+            s3.endpoint.clone().unwrap_or_default(),
+        ));
+        env.push(("GIAOUOC_S3_ALLOW_HTTP".into(), "true".into()));
+        env.push(("AWS_REGION".into(), "us-east-1".into()));
+        env.push(("AWS_ACCESS_KEY_ID".into(), "giaouoc-test".into()));
+        env.push(("AWS_SECRET_ACCESS_KEY".into(), "giaouoc-test-secret".into()));
+    }
+    env
+}
+
+/// A fixed master key for the tests.
+pub fn test_master_key() -> giaouoc::secrets::MasterKey {
+    giaouoc::secrets::MasterKey::from_text(&"07".repeat(32)).unwrap()
+}
+
 /// The service on a data dir, called through `oneshot` (or served on a socket).
 pub struct TestApp {
     pub state: AppState,
@@ -98,9 +157,12 @@ impl TestApp {
         Self::open(&temp_dir(name), options).await
     }
 
-    /// Opens the service on `dir` with a fresh admin token.
+    /// Opens the service on `dir` with a fresh admin token (on PostgreSQL and S3 when
+    /// [`shared_backends`] says so and `options` name no other store).
     pub async fn open(dir: &Path, options: Options) -> TestApp {
-        let state = AppState::open(dir, options).await.unwrap();
+        let state = AppState::open(dir, on_test_backends(dir, options))
+            .await
+            .unwrap();
         let admin = state
             .store
             .create_token(&Stamp::new("test", state.now()), &TokenRole::Admin)

@@ -209,6 +209,7 @@ async fn the_whole_year_over_http() {
             "--data-dir",
         ])
         .arg(&app.dir)
+        .envs(crate::http_support::cli_env(&app.dir))
         .output()
         .unwrap();
     assert!(

@@ -63,7 +63,7 @@ async fn home_body(web: &Web) -> PageResult {
     let state = &web.state;
     let blocs = match caller {
         Caller::Unit { bloc_id, .. } => vec![bloc_id.clone()],
-        Caller::Admin { .. } => state.shared.cas.bloc_ids(),
+        Caller::Admin { .. } => state.shared.cas.bloc_ids().await?,
     };
     let mut covenants = Vec::new();
     for bloc in blocs {
