@@ -479,6 +479,10 @@ impl AppState {
         if !self.lease("purge", time::Duration::minutes(4)).await {
             return None;
         }
+        self.shared
+            .metrics
+            .purges
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut removed = (0, 0);
         match self
             .store

@@ -33,6 +33,8 @@ pub(crate) struct Metrics {
     pub(crate) signatures_prepared: AtomicU64,
     pub(crate) stale_completions: AtomicU64,
     pub(crate) verifications: AtomicU64,
+    /// Maintenance passes this instance ran (it held the lease).
+    pub(crate) purges: AtomicU64,
 }
 
 impl Metrics {
@@ -115,6 +117,11 @@ async fn metrics(State(state): State<AppState>) -> Response {
             "giaouoc_verifications_total",
             "PDF verifications (POST /verify).",
             &m.verifications,
+        ),
+        (
+            "giaouoc_purges_total",
+            "Purges of expired preparations and sessions this instance ran (one instance at a time holds the lease).",
+            &m.purges,
         ),
     ];
     for (name, help, value) in counters {

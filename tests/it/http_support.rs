@@ -536,24 +536,41 @@ pub async fn tcp_call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> Reply {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp_send(addr, request(method, uri, token, body))
+        .await
+        .unwrap_or_else(|e| panic!("{uri}: {e}"))
+}
+
+/// Sends `req` over a new connection to `addr`; an error when the connection fails or drops
+/// (a killed server) rather than a panic.
+pub async fn tcp_send(addr: std::net::SocketAddr, mut req: Request<Body>) -> Result<Reply, String> {
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect {addr}: {e}"))?;
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await
-            .unwrap();
+            .map_err(|e| format!("handshake {addr}: {e}"))?;
     tokio::spawn(conn);
-    let mut req = request(method, uri, token, body);
     req.headers_mut()
         .insert(header::HOST, addr.to_string().parse().unwrap());
-    let response = sender.send_request(req).await.unwrap();
+    let response = sender
+        .send_request(req)
+        .await
+        .map_err(|e| format!("request to {addr}: {e}"))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("response from {addr}: {e}"))?
+        .to_bytes();
+    Ok(Reply {
         status,
         headers,
         body,
-    }
+    })
 }
 
 /// The service on 127.0.0.1:0; stop it by sending on the returned channel, then await the

@@ -22,6 +22,7 @@ mod long_term;
 mod render_cli;
 mod render_docx;
 mod render_pdf;
+mod scale_out;
 mod seal;
 mod sign;
 mod signing_paths;
