@@ -212,6 +212,89 @@ pub fn read_key(path: &Path, master: Option<&MasterKey>) -> Result<Zeroizing<Str
     Ok(text)
 }
 
+/// The files under `data_dir/rel` (one level of folders below it too), as
+/// (`rel/…` path, content), for [`crate::store::Store::put_service_keys_if_absent`] and friends.
+pub fn read_key_files(data_dir: &Path, rel: &str) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    fn walk(
+        base: &Path,
+        rel: &str,
+        depth: u8,
+        out: &mut Vec<(String, Vec<u8>)>,
+    ) -> std::io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(base.join(rel))?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = format!("{rel}/{name}");
+            let kind = entry.file_type()?;
+            if kind.is_dir() && depth > 0 {
+                walk(base, &path, depth - 1, out)?;
+            } else if kind.is_file() {
+                out.push((path, std::fs::read(entry.path())?));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(data_dir, rel, 2, &mut out)?;
+    Ok(out)
+}
+
+/// Writes `files` (relative paths, checked by the store) under `data_dir`, owner-only.
+pub fn write_key_files(data_dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    for (path, content) in files {
+        let target = data_dir.join(path);
+        if std::fs::read(&target).is_ok_and(|old| &old == content) {
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700))?;
+            }
+        }
+        let aside = target.with_extension("incoming");
+        let _ = std::fs::remove_file(&aside);
+        crate::ca::write_secret(&aside, content)?;
+        std::fs::rename(&aside, &target)?;
+    }
+    Ok(())
+}
+
+/// `files` with every plain private key (`*.key` not sealed yet) sealed under `master`, as
+/// [`read_key`] would seal it in place.
+pub fn seal_plain_keys(
+    files: Vec<(String, Vec<u8>)>,
+    master: &MasterKey,
+) -> Vec<(String, Vec<u8>)> {
+    files
+        .into_iter()
+        .map(|(path, content)| {
+            let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
+            if name.ends_with(".key") && !content.starts_with(SEALED_HEADER.as_bytes()) {
+                let sealed = master.seal(&name, &content, &mut rand_core::OsRng);
+                (path, sealed.into_bytes())
+            } else {
+                (path, content)
+            }
+        })
+        .collect()
+}
+
+/// Whether any of `files` is a private key in plain text.
+pub fn has_plain_keys(files: &[(String, Vec<u8>)]) -> bool {
+    files
+        .iter()
+        .any(|(p, c)| p.ends_with(".key") && !c.starts_with(SEALED_HEADER.as_bytes()))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

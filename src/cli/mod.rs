@@ -48,6 +48,9 @@ enum Command {
     /// Keep the service's archive verifiable (renew its long-term validation).
     #[command(subcommand)]
     Archive(archive::ArchiveCommand),
+    /// Move the service's state between databases and blob stores.
+    #[command(subcommand)]
+    Store(storage::StoreCommand),
 }
 
 /// The exit codes of every command.
@@ -122,6 +125,7 @@ pub fn run() -> ExitCode {
         Command::Serve(a) => serve::run(a).map(|()| exit::OK),
         Command::Audit(c) => audit::run(c),
         Command::Archive(c) => archive::run(c),
+        Command::Store(c) => storage::run(c),
     };
     match result {
         Ok(code) => ExitCode::from(code),

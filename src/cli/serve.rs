@@ -300,9 +300,9 @@ mod tests {
         );
         let mut a = args(None, None);
         a.storage.blob_store = Some("s3://giaouoc-docs/khoi/vhxh/".into());
-        a.storage.s3_endpoint = Some("http://127.0.0.1:9000".into());
-        a.storage.s3_allow_http = true;
-        a.storage.s3_checksum = true;
+        a.storage.s3.s3_endpoint = Some("http://127.0.0.1:9000".into());
+        a.storage.s3.s3_allow_http = true;
+        a.storage.s3.s3_checksum = true;
         assert_eq!(
             settings(a).unwrap().blob_store,
             BlobLocation::S3(S3Location {

@@ -197,7 +197,7 @@ impl CaRing {
             Err(e) => return Err(e),
         };
         let data_dir = self.dir.parent().unwrap_or(&self.dir);
-        write_files(data_dir, &files)?;
+        crate::secrets::write_key_files(data_dir, &files)?;
         match BlocCa::open_with(&self.dir.join(bloc_id), self.master.as_deref()) {
             Ok(ca) if same_cert(&ca.cert, &bloc.ca_cert_pem) => {
                 let ca = Arc::new(pointing(ca, self.public_url.as_deref(), bloc_id));
@@ -263,7 +263,7 @@ impl CaRing {
             )));
         }
         let created = match &self.shared {
-            Some(_) => match read_files(
+            Some(_) => match crate::secrets::read_key_files(
                 self.dir.parent().unwrap_or(&self.dir),
                 &format!("ca/{bloc_id}"),
             ) {
@@ -314,62 +314,6 @@ async fn write_ca(
         })?;
     }
     ca.write_new_with(folder, master)
-}
-
-/// The files under `data_dir/rel` (one level of folders below it too), as
-/// (`rel/…` path, content), for [`Store::put_service_keys_if_absent`] and friends.
-pub(crate) fn read_files(data_dir: &Path, rel: &str) -> std::io::Result<Vec<(String, Vec<u8>)>> {
-    fn walk(
-        base: &Path,
-        rel: &str,
-        depth: u8,
-        out: &mut Vec<(String, Vec<u8>)>,
-    ) -> std::io::Result<()> {
-        let mut entries: Vec<_> = std::fs::read_dir(base.join(rel))?.collect::<Result<_, _>>()?;
-        entries.sort_by_key(std::fs::DirEntry::file_name);
-        for entry in entries {
-            let Ok(name) = entry.file_name().into_string() else {
-                continue;
-            };
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = format!("{rel}/{name}");
-            let kind = entry.file_type()?;
-            if kind.is_dir() && depth > 0 {
-                walk(base, &path, depth - 1, out)?;
-            } else if kind.is_file() {
-                out.push((path, std::fs::read(entry.path())?));
-            }
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    walk(data_dir, rel, 2, &mut out)?;
-    Ok(out)
-}
-
-/// Writes `files` (relative paths, checked by the store) under `data_dir`, owner-only.
-pub(crate) fn write_files(data_dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
-    for (path, content) in files {
-        let target = data_dir.join(path);
-        if std::fs::read(&target).is_ok_and(|old| &old == content) {
-            continue;
-        }
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700))?;
-            }
-        }
-        let aside = target.with_extension("incoming");
-        let _ = std::fs::remove_file(&aside);
-        write_secret(&aside, content)?;
-        std::fs::rename(&aside, &target)?;
-    }
-    Ok(())
 }
 
 fn same_cert(cert: &Certificate, pem: &str) -> bool {

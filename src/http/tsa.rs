@@ -100,15 +100,15 @@ impl TimeStamping {
             return Self::open(data_dir, policy, remote, now, master).map_err(|e| failed(&e));
         };
         let stored = store.service_keys("tsa/").await?;
-        super::ca::write_files(data_dir, &stored).map_err(|e| failed(&e))?;
+        crate::secrets::write_key_files(data_dir, &stored).map_err(|e| failed(&e))?;
         // Opens the folder (creating the TSA if it is empty), then publishes it.
         Self::open(data_dir, policy, remote.clone(), now, master).map_err(|e| failed(&e))?;
-        let local = super::ca::read_files(data_dir, "tsa").map_err(|e| failed(&e))?;
+        let local = crate::secrets::read_key_files(data_dir, "tsa").map_err(|e| failed(&e))?;
         let winners = store.put_service_keys_if_absent(&local, now).await?;
         if winners != local {
             // Another instance published its TSA first: take it.
             let _ = std::fs::remove_dir_all(data_dir.join("tsa"));
-            super::ca::write_files(data_dir, &winners).map_err(|e| failed(&e))?;
+            crate::secrets::write_key_files(data_dir, &winners).map_err(|e| failed(&e))?;
         }
         Self::open(data_dir, policy, remote, now, master).map_err(|e| failed(&e))
     }

@@ -54,6 +54,20 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Stores `files` (relative paths), replacing what is stored at those paths.
+    pub async fn replace_service_keys(
+        &self,
+        files: &[(String, Vec<u8>)],
+        at: time::OffsetDateTime,
+    ) -> Result<()> {
+        let at = timestamp(at)?;
+        let mut tx = self.begin_write().await?;
+        replace(tx.conn(), files, &at).await?;
+        tx.commit().await
+    }
+}
+
 /// Replaces (inside the caller's transaction) the stored files under the folders of `files`.
 pub(super) async fn replace(
     conn: &mut AnyConnection,

@@ -16,6 +16,7 @@
 mod archive;
 mod audit;
 mod blob;
+mod copy;
 mod covenants;
 mod database;
 mod keys;
@@ -44,6 +45,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use audit::{AuditCheck, AuditEvent, GENESIS_HASH, canonical_json, verify_exported_chain};
 pub use blob::{BlobLocation, BlobStore, Blobs, FileBlobs, S3Location, check_sha256, is_sha256};
+pub use copy::{CopyReport, copy_store, uncovered_tables};
 pub use database::{Backend, DatabaseLocation};
 pub use links::DesktopLink;
 pub use model::*;

@@ -1390,3 +1390,67 @@ async fn a_task_lease_has_one_holder_until_it_runs_out(backend: Backend) {
     assert!(store.take_lease("purge", "b", at(7), term).await.unwrap());
     assert!(!store.take_lease("purge", "a", at(8), term).await.unwrap());
 }
+
+/// A store moved from SQLite to PostgreSQL holds the same rows and chains; a referenced
+/// document missing from the source stops the copy before any row lands; a non-empty target
+/// is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copying_a_store_moves_every_row_and_blob_or_nothing() {
+    let dir = TempDir::new("copy");
+    let source = open_store(Backend::Sqlite, dir.path()).await.unwrap();
+    let source_blobs = BlobStore::open(dir.path()).await.unwrap();
+    in_registration(&source, 3).await;
+    let r0 = source_blobs.put(b"%PDF r0").await.unwrap();
+    let docx = source_blobs.put(b"PK docx").await.unwrap();
+    source
+        .freeze(&admin(4), COV, &r0, &docx, &unit_ids(3))
+        .await
+        .unwrap();
+    let r1 = source_blobs.put(b"%PDF r1").await.unwrap();
+    source
+        .append_revision(&Stamp::new("U01", at(5)), COV, &r0, &r1, "U01")
+        .await
+        .unwrap();
+    assert!(uncovered_tables(&source).await.unwrap().is_empty());
+
+    // A missing document: refused before any row is written.
+    let target_dir = TempDir::new("copy-target");
+    let target = open_store(Backend::Postgres, target_dir.path())
+        .await
+        .unwrap();
+    let target_blobs = BlobStore::open(target_dir.path()).await.unwrap();
+    assert!(uncovered_tables(&target).await.unwrap().is_empty());
+    let empty_blobs = BlobStore::open(&dir.path().join("elsewhere"))
+        .await
+        .unwrap();
+    let err = copy_store(&source, &empty_blobs, &target, &target_blobs)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    assert!(target.is_empty().await.unwrap());
+
+    let report = copy_store(&source, &source_blobs, &target, &target_blobs)
+        .await
+        .unwrap();
+    assert!(report.audit.ok);
+    assert_eq!(report.blobs, 3);
+    assert_eq!(
+        target.revisions(COV).await.unwrap(),
+        source.revisions(COV).await.unwrap()
+    );
+    assert_eq!(
+        target.audit_events(None).await.unwrap(),
+        source.audit_events(None).await.unwrap()
+    );
+    assert_eq!(target_blobs.get(&r1).await.unwrap(), b"%PDF r1");
+    // Appending on the copy continues the chain.
+    let r2 = target_blobs.put(b"%PDF r2").await.unwrap();
+    target
+        .append_revision(&Stamp::new("U02", at(6)), COV, &r1, &r2, "U02")
+        .await
+        .unwrap();
+    assert!(target.verify_audit_chain().await.unwrap().ok);
+
+    let again = copy_store(&source, &source_blobs, &target, &target_blobs).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+}

@@ -793,25 +793,7 @@ async fn the_demo_seeds_an_empty_store_once() {
         .json();
     assert_eq!(shown["state"], "frozen");
     // A visitor signs U07 with the demo key and the leader token.
-    let key_pem = std::fs::read_to_string(info.keys_dir.join("U07.key")).unwrap();
-    let key = pki::signing_key_from_pem(&key_pem).unwrap();
-    let base = format!("/covenants/{COVENANT}/signatures/U07");
-    let prepared = app
-        .post(
-            &format!("{base}/prepare"),
-            Some(tokens["U07"]["leader"].as_str().unwrap()),
-            json!({}),
-        )
-        .await
-        .expect(StatusCode::OK)
-        .json();
-    let signature = sign_b64(&key, prepared["to_sign"].as_str().unwrap());
-    let done = app
-        .post(
-            &format!("{base}/complete"),
-            None,
-            json!({"prepare_id": prepared["prepare_id"], "signature": signature}),
-        )
+    let done = demo_sign(&app, &tokens, &info.keys_dir, "U07")
         .await
         .expect(StatusCode::OK)
         .json();

@@ -96,6 +96,50 @@ pub fn cli_env(dir: &Path) -> Vec<(String, String)> {
     env
 }
 
+/// A new PostgreSQL database of the test cluster and a new bucket of the test S3 server, and
+/// the options of a service on them (the test master key, the system clock).
+pub fn fresh_pg_s3(label: &str) -> Options {
+    use giaouoc::store::DatabaseLocation;
+    static FRESH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let cluster = giaouoc::test_support::TestPostgres::shared();
+    Options {
+        database: DatabaseLocation::parse(&cluster.fresh_database(label)).unwrap(),
+        blob_store: giaouoc::test_support::TestS3::shared_bucket(&format!(
+            "{label}-{}-{}",
+            std::process::id(),
+            FRESH.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        )),
+        master_key: Some(std::sync::Arc::new(test_master_key())),
+        ..Options::default()
+    }
+}
+
+/// The demo's leader of `unit` signs with its demo key (`keys_dir/<unit>.key`) and the leader
+/// token of the demo's `tokens.json`: the completion's reply.
+pub async fn demo_sign(app: &TestApp, tokens: &Value, keys_dir: &Path, unit: &str) -> Reply {
+    let key = pki::signing_key_from_pem(
+        &std::fs::read_to_string(keys_dir.join(format!("{unit}.key"))).unwrap(),
+    )
+    .unwrap();
+    let base = format!("/covenants/{COVENANT}/signatures/{unit}");
+    let prepared = app
+        .post(
+            &format!("{base}/prepare"),
+            Some(tokens[unit]["leader"].as_str().unwrap()),
+            json!({}),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let signature = sign_b64(&key, prepared["to_sign"].as_str().unwrap());
+    app.post(
+        &format!("{base}/complete"),
+        None,
+        json!({"prepare_id": prepared["prepare_id"], "signature": signature}),
+    )
+    .await
+}
+
 /// A fixed master key for the tests.
 pub fn test_master_key() -> giaouoc::secrets::MasterKey {
     giaouoc::secrets::MasterKey::from_text(&"07".repeat(32)).unwrap()

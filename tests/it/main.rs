@@ -27,6 +27,7 @@ mod seal;
 mod sign;
 mod signing_paths;
 mod soak;
+mod store_copy;
 mod throughput;
 mod token;
 mod verify_cli;

@@ -12,9 +12,8 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::json;
 
-use giaouoc::http::Options;
 use giaouoc::store::{BlobLocation, DatabaseLocation, RevisionKind};
-use giaouoc::test_support::{TestPostgres, TestS3, free_port};
+use giaouoc::test_support::free_port;
 use giaouoc::verify::{self, Verdict, VerifyOptions};
 
 use crate::helpers::temp_dir;
@@ -101,23 +100,12 @@ enum Outcome {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_instances_on_one_database_and_bucket_lose_no_signature_when_one_is_killed() {
     let root = temp_dir("scale-out");
-    let database =
-        DatabaseLocation::parse(&TestPostgres::shared().fresh_database("scale-out")).unwrap();
-    let blobs = TestS3::shared_bucket(&root.to_string_lossy());
     // The covenant is set up in this process, on the same database and bucket, with the
     // system clock the processes use.
-    let setup = TestApp::open(
-        &root.join("setup"),
-        Options {
-            database: database.clone(),
-            blob_store: blobs.clone(),
-            master_key: Some(Arc::new(test_master_key())),
-            ..Options::default()
-        },
-    )
-    .await;
+    let options = fresh_pg_s3("scale-out");
+    let env = store_env(&options.database, &options.blob_store);
+    let setup = TestApp::open(&root.join("setup"), options).await;
     let tokens = Arc::new(ready_to_sign(&setup).await);
-    let env = store_env(&database, &blobs);
     let mut instances = Vec::new();
     for n in 0..3 {
         instances.push(start_instance(n, &root, &env, &setup.admin).await);
