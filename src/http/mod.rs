@@ -193,7 +193,7 @@ pub enum SetupError {
     /// Several instances share the keys through the database: they must be sealed.
     #[error(
         "cơ sở dữ liệu dùng chung (PostgreSQL) cần khóa chủ để niêm phong khóa bí mật của dịch vụ: \
-         đặt GIAOUOC_MASTER_KEY_FILE (tạo bằng `giaouoc master-key new`)"
+         đặt GIAOUOC_MASTER_KEY_FILE (tệp chứa 32 byte ngẫu nhiên dạng hex; xem README, mục \"Running several instances\")"
     )]
     SharedWithoutMasterKey,
 }

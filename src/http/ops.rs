@@ -10,10 +10,11 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::error::{ApiError, ApiResult};
+use super::error::ApiError;
 use super::{AppState, Routes};
+use axum::http::StatusCode;
 
 /// The hand-written OpenAPI 3.1 document (a test checks it lists every route).
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -71,16 +72,38 @@ pub(super) async fn count_requests(
 
 /// The database and the blob store both answer (the blob store: whether a blob that is never
 /// written exists); 500 with the failing part's error otherwise.
-async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+/// Each part of the storage, checked: 200 when both answer, else 503 naming the one that
+/// does not (a load balancer takes the instance out).
+async fn healthz(State(state): State<AppState>) -> Response {
     use crate::store::Blobs as _;
-    state.store.ping().await?;
-    let probe = "0".repeat(64);
-    state.blobs.exists(&probe).await?;
-    Ok(Json(json!({
-        "status": "ok",
-        "database": "ok",
-        "blobs": {"status": "ok", "at": state.blobs.describe()},
-    })))
+    let started = std::time::Instant::now();
+    let database = state.store.ping().await;
+    let database_ms = started.elapsed().as_secs_f64() * 1e3;
+    let started = std::time::Instant::now();
+    let blobs = state.blobs.exists(&"0".repeat(64)).await.map(|_| ());
+    let blobs_ms = started.elapsed().as_secs_f64() * 1e3;
+    let part = |r: &Result<_, crate::store::StoreError>| match r {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => format!("error: {e}"),
+    };
+    let ok = database.is_ok() && blobs.is_ok();
+    if !ok {
+        tracing::warn!(database = %part(&database), blobs = %part(&blobs), "health check failed");
+    }
+    let body = json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "instance": state.shared.instance,
+        "database": {"status": part(&database), "backend": state.store.backend().as_str(),
+                     "ms": (database_ms * 1000.0).round() / 1000.0},
+        "blobs": {"status": part(&blobs), "at": state.blobs.describe(),
+                  "ms": (blobs_ms * 1000.0).round() / 1000.0},
+    });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -139,6 +162,15 @@ async fn metrics(State(state): State<AppState>) -> Response {
          # TYPE giaouoc_db_pool_connections gauge\ngiaouoc_db_pool_connections {size}\n\
          # HELP giaouoc_db_pool_idle Idle database connections.\n\
          # TYPE giaouoc_db_pool_idle gauge\ngiaouoc_db_pool_idle {idle}"
+    );
+    let (writes, write_secs) = state.store.write_stats();
+    let _ = writeln!(
+        out,
+        "# HELP giaouoc_db_writes_total Committed write transactions.\n\
+         # TYPE giaouoc_db_writes_total counter\ngiaouoc_db_writes_total {writes}\n\
+         # HELP giaouoc_db_write_seconds_total Time of the committed write transactions, waiting \
+         for the write lock included.\n\
+         # TYPE giaouoc_db_write_seconds_total counter\ngiaouoc_db_write_seconds_total {write_secs:.6}"
     );
     let stats = state.blobs.stats();
     out.push_str(

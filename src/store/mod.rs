@@ -120,12 +120,16 @@ pub struct Store {
     /// In-process writers queue here rather than in the database (SQLite's busy handler
     /// sleeps); `BEGIN IMMEDIATE` or the advisory lock still serializes other processes.
     write_lock: Arc<Mutex<()>>,
+    /// Committed write transactions and their time (queueing for the lock included), in µs.
+    writes: Arc<(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64)>,
 }
 
 /// A write transaction holding the in-process write lock; dropped without `commit` = rolled back.
 struct WriteTx {
     tx: Transaction<'static, Any>,
     _lock: OwnedMutexGuard<()>,
+    started: std::time::Instant,
+    writes: Arc<(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64)>,
 }
 
 impl WriteTx {
@@ -134,7 +138,11 @@ impl WriteTx {
     }
 
     async fn commit(self) -> Result<()> {
+        use std::sync::atomic::Ordering::Relaxed;
         self.tx.commit().await?;
+        let micros = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.writes.0.fetch_add(1, Relaxed);
+        self.writes.1.fetch_add(micros, Relaxed);
         Ok(())
     }
 }
@@ -196,6 +204,7 @@ impl Store {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
+            writes: Arc::default(),
         })
     }
 
@@ -220,7 +229,16 @@ impl Store {
         Ok(())
     }
 
+    /// Committed write transactions, and the seconds they took from asking for the write
+    /// lock to the commit.
+    pub fn write_stats(&self) -> (u64, f64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let micros = self.writes.1.load(Relaxed);
+        (self.writes.0.load(Relaxed), micros as f64 / 1e6)
+    }
+
     async fn begin_write(&self) -> Result<WriteTx> {
+        let started = std::time::Instant::now();
         let lock = Arc::clone(&self.write_lock).lock_owned().await;
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
@@ -236,7 +254,12 @@ impl Store {
                 tx
             }
         };
-        Ok(WriteTx { tx, _lock: lock })
+        Ok(WriteTx {
+            tx,
+            _lock: lock,
+            started,
+            writes: Arc::clone(&self.writes),
+        })
     }
 
     /// Audit events in `seq` order: one covenant's chain, or every event (`None`).

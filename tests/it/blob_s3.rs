@@ -116,4 +116,20 @@ async fn the_covenant_year_keeps_every_document_in_the_bucket() {
         !dir.join("blobs").exists(),
         "no blob on the instance's disk"
     );
+    // The bucket's server stops: the health check says which part is down, with a 503.
+    drop(s3);
+    let down = app
+        .get("/healthz", None)
+        .await
+        .expect(StatusCode::SERVICE_UNAVAILABLE)
+        .json();
+    assert_eq!(down["status"], "unavailable");
+    assert_eq!(down["database"]["status"], "ok");
+    assert!(
+        down["blobs"]["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("error"),
+        "{down}"
+    );
 }
