@@ -87,6 +87,69 @@ pub struct CovenantText {
     /// signature (Decree 30/2020 Appendix I, ô 8): two fields per unit, `U05` and `U05-dau`.
     /// Off unless the input says `"seal_signatures": true`.
     pub seal_signatures: bool,
+    /// The bloc's scoring table (khung tiêu chí chấm điểm), rendered as the covenant's
+    /// appendix; the year-end scores are given against it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scoring: Option<Scoring>,
+}
+
+/// The scoring table: groups of criteria whose maximum points add up to the scale (100 or
+/// 1000), then bonus and minus items (DOMAIN §5, "Scoring").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scoring {
+    /// 100 or 1000.
+    pub scale: u32,
+    /// The groups (I., II., ...), each with its criteria.
+    pub groups: Vec<ScoreGroup>,
+    /// Bonus items (điểm thưởng), each up to its maximum.
+    pub bonus: Vec<Criterion>,
+    /// Minus items (điểm trừ), each up to its maximum.
+    pub minus: Vec<Criterion>,
+}
+
+/// A group of criteria.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreGroup {
+    /// Title ("Thực hiện nhiệm vụ chuyên môn").
+    pub title: String,
+    /// The criteria.
+    pub criteria: Vec<Criterion>,
+}
+
+/// A criterion (or a bonus or minus item): its id, unique in the table ("1.2", "T1"), what is
+/// scored and the most points it gives (or takes).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Criterion {
+    pub id: String,
+    pub text: String,
+    pub max_points: f64,
+}
+
+impl ScoreGroup {
+    /// The group's maximum: its criteria's maxima added.
+    pub fn max_points(&self) -> f64 {
+        self.criteria.iter().map(|c| c.max_points).sum()
+    }
+}
+
+impl Scoring {
+    /// Every criterion, bonus and minus item with its kind.
+    pub fn items(&self) -> impl Iterator<Item = (ItemKind, &Criterion)> {
+        self.groups
+            .iter()
+            .flat_map(|g| g.criteria.iter().map(|c| (ItemKind::Criterion, c)))
+            .chain(self.bonus.iter().map(|c| (ItemKind::Bonus, c)))
+            .chain(self.minus.iter().map(|c| (ItemKind::Minus, c)))
+    }
+}
+
+/// What an item of the scoring table does to the total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemKind {
+    Criterion,
+    Bonus,
+    Minus,
 }
 
 /// A section of the covenant.
@@ -373,6 +436,68 @@ mod tests {
             parse(nfd.as_bytes()).unwrap(),
             parse(text.as_bytes()).unwrap()
         );
+    }
+
+    fn with_scoring(scoring: Value) -> Value {
+        let mut v: Value = serde_json::from_slice(&reference()).unwrap();
+        v["covenant"]["scoring"] = scoring;
+        v
+    }
+
+    fn scoring_fixture() -> Value {
+        serde_json::from_slice(
+            &std::fs::read(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/scoring-100.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_scoring_table_whose_criteria_add_up_to_the_scale_is_accepted() {
+        let c = from_value(&with_scoring(scoring_fixture())).unwrap();
+        let s = c.covenant.scoring.unwrap();
+        assert_eq!(s.scale, 100);
+        assert_eq!(s.groups.len(), 4);
+        assert_eq!(s.groups[0].max_points(), 50.0);
+        assert_eq!(s.items().count(), 11);
+        assert!(
+            from_value(&serde_json::from_slice(&reference()).unwrap())
+                .unwrap()
+                .covenant
+                .scoring
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn scoring_table_problems_are_reported_with_their_paths() {
+        let mut s = scoring_fixture();
+        s["groups"][0]["criteria"][0]["max_points"] = 31.into();
+        s["groups"][1]["criteria"][1]["id"] = "1.1".into();
+        s["bonus"][0]["max_points"] = 0.into();
+        s["minus"][1]["text"] = "  ".into();
+        let errs = from_value(&with_scoring(s)).unwrap_err();
+        let paths: Vec<&str> = errs.problems.iter().map(|p| p.path.as_str()).collect();
+        for want in [
+            "covenant.scoring.groups[1].criteria[1].id",
+            "covenant.scoring.bonus[0].max_points",
+            "covenant.scoring.minus[1].text",
+        ] {
+            assert!(paths.contains(&want), "{want} missing from {paths:?}");
+        }
+        let mut s = scoring_fixture();
+        s["groups"][0]["criteria"][0]["max_points"] = 31.into();
+        let errs = from_value(&with_scoring(s)).unwrap_err();
+        assert_eq!(errs.problems.len(), 1, "{errs}");
+        assert_eq!(errs.problems[0].path, "covenant.scoring.groups");
+        assert!(errs.problems[0].message.contains("101"), "{errs}");
+        let mut s = scoring_fixture();
+        s["scale"] = 10.into();
+        let errs = from_value(&with_scoring(s)).unwrap_err();
+        assert_eq!(errs.problems[0].path, "covenant.scoring.scale");
     }
 
     #[test]

@@ -330,6 +330,7 @@ impl Cx {
                 "signature_heading",
                 "recipients",
                 "seal_signatures",
+                "scoring",
             ],
         )?;
         let year = match m.get("year") {
@@ -399,7 +400,12 @@ impl Cx {
                 None
             }
         };
+        let scoring = match m.get("scoring") {
+            None | Some(Value::Null) => Some(None),
+            Some(v) => self.scoring(v).map(Some),
+        };
         Some(CovenantText {
+            scoring: scoring?,
             year: year?,
             number_symbol: number_symbol.ok()?,
             date: date?,
@@ -413,6 +419,153 @@ impl Cx {
             recipients: recipients?,
             seal_signatures: seal_signatures?,
         })
+    }
+
+    /// `covenant.scoring`: the scale, groups whose criteria add up to it, bonus and minus
+    /// items; ids unique in the table.
+    fn scoring(&mut self, v: &Value) -> Option<Scoring> {
+        let p = "covenant.scoring";
+        let m = self.object(v, p, &["scale", "groups", "bonus", "minus"])?;
+        let scale = match m.get("scale") {
+            Some(Value::Number(n)) if n.as_u64() == Some(100) || n.as_u64() == Some(1000) => {
+                n.as_u64().and_then(|s| u32::try_from(s).ok())
+            }
+            None | Some(Value::Null) => {
+                self.err("covenant.scoring.scale", MISSING);
+                None
+            }
+            Some(other) => {
+                self.err(
+                    "covenant.scoring.scale",
+                    format!("thang điểm phải là 100 hoặc 1000, không phải {other}"),
+                );
+                None
+            }
+        };
+        let mut ids = BTreeSet::new();
+        let mut ok = true;
+        let mut groups = Vec::new();
+        if let Some(arr) = self.array(m, p, "groups", true) {
+            if arr.is_empty() {
+                self.err("covenant.scoring.groups", "cần ít nhất một nhóm tiêu chí");
+                ok = false;
+            }
+            for (i, g) in arr.iter().enumerate() {
+                let gp = format!("{p}.groups[{i}]");
+                let Some(gm) = self.object(g, &gp, &["title", "criteria"]) else {
+                    ok = false;
+                    continue;
+                };
+                let title = self.string(gm, &gp, "title");
+                let criteria = self.criteria(gm, &gp, "criteria", true, &mut ids);
+                match (title, criteria) {
+                    (Some(title), Some(criteria)) if !criteria.is_empty() => {
+                        groups.push(ScoreGroup { title, criteria })
+                    }
+                    (_, Some(c)) if c.is_empty() => {
+                        self.err(format!("{gp}.criteria"), "cần ít nhất một tiêu chí");
+                        ok = false;
+                    }
+                    _ => ok = false,
+                }
+            }
+        } else {
+            ok = false;
+        }
+        let bonus = self.criteria(m, p, "bonus", false, &mut ids);
+        let minus = self.criteria(m, p, "minus", false, &mut ids);
+        if let Some(scale) = scale
+            && ok
+        {
+            let total: f64 = groups.iter().map(ScoreGroup::max_points).sum();
+            if (total - f64::from(scale)).abs() > 1e-6 {
+                self.err(
+                    "covenant.scoring.groups",
+                    format!(
+                        "tổng điểm tối đa của các tiêu chí là {} nhưng thang điểm là {scale}",
+                        total.to_string().replace(".", ",")
+                    ),
+                );
+                ok = false;
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(Scoring {
+            scale: scale?,
+            groups,
+            bonus: bonus?,
+            minus: minus?,
+        })
+    }
+
+    /// An array of criteria at `path.key` (absent = empty unless `required`).
+    fn criteria(
+        &mut self,
+        m: &Map<String, Value>,
+        path: &str,
+        key: &str,
+        required: bool,
+        ids: &mut BTreeSet<String>,
+    ) -> Option<Vec<Criterion>> {
+        let Some(arr) = self.array(m, path, key, required) else {
+            return (!required).then(Vec::new);
+        };
+        let mut out = Vec::with_capacity(arr.len());
+        let mut ok = true;
+        for (i, v) in arr.iter().enumerate() {
+            let p = format!("{path}.{key}[{i}]");
+            let Some(cm) = self.object(v, &p, &["id", "text", "max_points"]) else {
+                ok = false;
+                continue;
+            };
+            let id = self.string(cm, &p, "id");
+            if let Some(id) = &id
+                && (id.chars().count() > 16 || !ids.insert(id.clone()))
+            {
+                self.err(
+                    join(&p, "id"),
+                    format!(
+                        "mã tiêu chí \"{id}\" trùng với một tiêu chí khác hoặc dài quá 16 ký tự"
+                    ),
+                );
+                ok = false;
+            }
+            let text = self.string(cm, &p, "text");
+            let max_points = match cm.get("max_points") {
+                Some(Value::Number(n)) => match n.as_f64() {
+                    Some(x) if x > 0.0 && x <= 1000.0 && (x * 100.0).fract() == 0.0 => Some(x),
+                    _ => {
+                        self.err(
+                            join(&p, "max_points"),
+                            format!("điểm tối đa phải lớn hơn 0, không quá 1000, tối đa 2 chữ số thập phân, không phải {n}"),
+                        );
+                        None
+                    }
+                },
+                None | Some(Value::Null) => {
+                    self.err(join(&p, "max_points"), MISSING);
+                    None
+                }
+                Some(other) => {
+                    self.err(
+                        join(&p, "max_points"),
+                        format!("phải là số, không phải {}", kind(other)),
+                    );
+                    None
+                }
+            };
+            match (id, text, max_points) {
+                (Some(id), Some(text), Some(max_points)) if ok => out.push(Criterion {
+                    id,
+                    text,
+                    max_points,
+                }),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(out)
     }
 
     fn sections(&mut self, m: &Map<String, Value>) -> Option<Vec<Section>> {

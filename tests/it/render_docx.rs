@@ -19,7 +19,7 @@ fn part(docx: &[u8], name: &str) -> String {
 }
 
 /// The text of document.xml: paragraphs joined by spaces, XML unescaped.
-fn docx_text(docx: &[u8]) -> String {
+pub fn docx_text(docx: &[u8]) -> String {
     let xml = part(docx, "word/document.xml");
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let mut out = String::new();

@@ -261,3 +261,59 @@ fn tables_repeat_their_header_row_on_each_page() {
     }
     assert!(pages_with_header.len() > 10);
 }
+
+/// The reference covenant with the bloc's 100-point scoring table: the appendix lists every
+/// group (with its total), criterion, bonus and minus item, in the PDF and in the DOCX.
+#[test]
+fn the_scoring_table_is_rendered_as_the_covenants_appendix() {
+    let mut v: serde_json::Value = serde_json::from_slice(&reference_json()).unwrap();
+    let scoring: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("scoring-100.json")).unwrap()).unwrap();
+    v["covenant"]["scoring"] = scoring.clone();
+    let json = serde_json::to_vec(&v).unwrap();
+    let dir = temp_dir("scoring-appendix");
+    let pdf = dir.join("c.pdf");
+    std::fs::write(&pdf, render(&json).bytes).unwrap();
+    let text = fold(&pdf_text_without_page_numbers(&pdf));
+    let (_, doc) = giaouoc::render::prepare(&json, &Template::builtin()).unwrap();
+    let docx =
+        giaouoc::render_docx::render_docx(&doc, &giaouoc::render_docx::DocxOptions::default())
+            .unwrap();
+    let docx_text = crate::render_docx::docx_text(&docx);
+    let mut want = vec![
+        "PHỤ LỤC".to_owned(),
+        "KHUNG TIÊU CHÍ CHẤM ĐIỂM THI ĐUA NĂM 2021".to_owned(),
+        "Điểm thưởng".to_owned(),
+        "Điểm trừ".to_owned(),
+        "tối đa trừ 5".to_owned(),
+    ];
+    for g in scoring["groups"].as_array().unwrap() {
+        want.push(g["title"].as_str().unwrap().to_owned());
+        for c in g["criteria"].as_array().unwrap() {
+            want.push(c["text"].as_str().unwrap().to_owned());
+        }
+    }
+    for part in ["bonus", "minus"] {
+        for c in scoring[part].as_array().unwrap() {
+            want.push(c["text"].as_str().unwrap().to_owned());
+        }
+    }
+    for w in &want {
+        assert!(text.contains(&fold(w)), "PDF lacks {w:?}");
+        assert!(docx_text.contains(&fold(w)), "DOCX lacks {w:?}");
+    }
+    // Group totals: 50, 20, 10, 20; the scale on the "Cộng" line.
+    assert!(
+        text.contains("Cộng 100") || text.contains("Cộng\n100"),
+        "{text}"
+    );
+    // Without a scoring table nothing changes (the golden hashes cover the bytes).
+    assert!(
+        !fold(&pdf_text_without_page_numbers(&{
+            let p = dir.join("plain.pdf");
+            std::fs::write(&p, render(&reference_json()).bytes).unwrap();
+            p
+        }))
+        .contains("PHỤ LỤC")
+    );
+}
