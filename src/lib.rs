@@ -30,3 +30,4 @@ pub mod test_support;
 pub mod tsp;
 pub mod verify;
 pub mod workflow;
+pub mod year;

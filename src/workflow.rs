@@ -188,6 +188,14 @@ pub enum Action {
     /// Add validation data or a document time-stamp (the service itself: long-term
     /// validation at completion, renewal of an archived covenant).
     Maintain,
+    /// Report a unit's results against its pledges (mid-year or year end), with evidence;
+    /// give the unit's own scores.
+    ReportResults,
+    /// Accept or return a unit's results; record the bloc's agreed scores and the year-end
+    /// conference (attendance, votes, election).
+    ReviewResults,
+    /// Create next year's covenant from this one.
+    CreateNextYear,
 }
 
 impl Action {
@@ -201,6 +209,9 @@ impl Action {
             Action::Sign => &[State::Frozen, State::Signing],
             Action::Archive => &[State::Completed],
             Action::Maintain => &[State::Signing, State::Completed, State::Archived],
+            Action::ReportResults | Action::ReviewResults | Action::CreateNextYear => {
+                &[State::Completed, State::Archived]
+            }
         }
     }
 
@@ -214,6 +225,9 @@ impl Action {
             Action::ReviewRegistration => &[Who::LeaderUnit],
             Action::Sign => &[Who::UnitLeader, Who::UnitClerk],
             Action::Maintain => &[Who::Admin],
+            Action::ReportResults => &[Who::UnitOfficer, Who::UnitLeader],
+            Action::ReviewResults => &[Who::LeaderUnit],
+            Action::CreateNextYear => &[Who::Admin, Who::LeaderUnit],
         }
     }
 
@@ -237,6 +251,9 @@ impl Action {
             Action::Sign => "ký",
             Action::Archive => "lưu trữ",
             Action::Maintain => "bổ sung dữ liệu xác minh dài hạn",
+            Action::ReportResults => "báo cáo kết quả, tự chấm điểm",
+            Action::ReviewResults => "duyệt kết quả, chấm điểm, ghi kết quả hội nghị",
+            Action::CreateNextYear => "tạo giao ước năm sau",
         }
     }
 
@@ -250,6 +267,9 @@ impl Action {
             Action::Sign => "signing",
             Action::Archive => "archiving",
             Action::Maintain => "adding long-term validation data",
+            Action::ReportResults => "reporting results or self-scoring",
+            Action::ReviewResults => "reviewing results, scoring or recording the conference",
+            Action::CreateNextYear => "creating next year's covenant",
         }
     }
 
