@@ -58,6 +58,16 @@ pub(crate) async fn create_covenant(
     body: Bytes,
 ) -> ApiResult<CovenantRow> {
     caller.require_admin()?;
+    record_covenant(state, caller, body).await
+}
+
+/// [`create_covenant`] once the caller's right to create it is checked (the admin, or the
+/// leader unit making next year's covenant from this one).
+pub(crate) async fn record_covenant(
+    state: &AppState,
+    caller: &Caller,
+    body: Bytes,
+) -> ApiResult<CovenantRow> {
     let st = state.clone();
     let input = body.clone();
     let parsed = blocking(move || {

@@ -35,6 +35,7 @@ mod ops;
 mod registrations;
 mod signatures;
 mod tsa;
+mod year;
 
 pub use tsa::Renewal;
 mod uploads;
@@ -343,6 +344,7 @@ fn routes() -> Routes {
     let r = ops::routes(r);
     let r = covenants::routes(r);
     let r = registrations::routes(r);
+    let r = year::routes(r);
     let r = documents::routes(r);
     let r = signatures::routes(r);
     let r = uploads::routes(r);

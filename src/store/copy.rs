@@ -186,6 +186,59 @@ const TABLES: &[(&str, Columns, &str)] = {
             "seq",
         ),
         (
+            "evidence",
+            &[
+                ("covenant_id", T),
+                ("unit_id", T),
+                ("sha256", T),
+                ("content_type", T),
+                ("size", I),
+                ("file_name", T),
+                ("uploaded_at", T),
+            ],
+            "covenant_id, unit_id, sha256",
+        ),
+        (
+            "results",
+            &[
+                ("covenant_id", T),
+                ("period", T),
+                ("unit_id", T),
+                ("status", T),
+                ("data_json", T),
+                ("comment", T),
+                ("version", I),
+                ("updated_at", T),
+            ],
+            "covenant_id, period, unit_id",
+        ),
+        (
+            "scores",
+            &[
+                ("covenant_id", T),
+                ("unit_id", T),
+                ("kind", T),
+                ("data_json", T),
+                ("total", R),
+                ("updated_at", T),
+            ],
+            "covenant_id, unit_id, kind",
+        ),
+        (
+            "conferences",
+            &[("covenant_id", T), ("data_json", T), ("updated_at", T)],
+            "covenant_id",
+        ),
+        (
+            "successors",
+            &[
+                ("covenant_id", T),
+                ("next_covenant_id", T),
+                ("created_at", T),
+            ],
+            "covenant_id",
+        ),
+        (
             "desktop_links",
             &[
                 ("secret_sha256", T),
@@ -208,7 +261,8 @@ const BLOB_REFERENCES: &str = "SELECT pdf_sha256 AS sha FROM revisions
      UNION SELECT docx_sha256 FROM covenants WHERE docx_sha256 IS NOT NULL
      UNION SELECT prepared_sha256 FROM prepares
      UNION SELECT png_sha256 FROM unit_seals
-     UNION SELECT pdf_sha256 FROM archive";
+     UNION SELECT pdf_sha256 FROM archive
+     UNION SELECT sha256 FROM evidence";
 
 /// What [`copy_store`] copied and checked.
 #[derive(Debug, Clone, serde::Serialize)]

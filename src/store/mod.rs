@@ -30,6 +30,7 @@ mod sessions;
 mod signing;
 #[cfg(test)]
 mod tests;
+mod year;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -301,3 +301,51 @@ pub struct SealRow {
     #[serde(with = "time::serde::rfc3339")]
     pub uploaded_at: OffsetDateTime,
 }
+
+text_enum! {
+    /// Whose score: the unit's own (tự chấm) or the bloc's agreed one (khối thống nhất).
+    ScoreKind {
+        #[serde(rename = "self")]
+        Own = "self",
+        Agreed = "agreed",
+    }
+}
+
+/// An evidence file a unit attached to its results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceRow {
+    pub covenant_id: String,
+    pub unit_id: String,
+    pub sha256: String,
+    pub content_type: String,
+    pub size: i64,
+    pub file_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub uploaded_at: OffsetDateTime,
+}
+
+/// A unit's results for one period; its status follows a registration's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultsRow {
+    pub covenant_id: String,
+    pub period: crate::year::Period,
+    pub unit_id: String,
+    pub status: RegistrationStatus,
+    pub data: Value,
+    pub comment: Option<String>,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A unit's score sheet of one kind, with its total.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreRow {
+    pub covenant_id: String,
+    pub unit_id: String,
+    pub kind: ScoreKind,
+    pub data: Value,
+    pub total: f64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}

@@ -711,7 +711,8 @@ async fn openapi_lists_every_route_and_ops_endpoints_answer() {
             .replace("{bloc}", BLOC)
             .replace("{sha256}", &"0".repeat(64))
             .replace("{token}", "0")
-            .replace("{enrolment}", "1");
+            .replace("{enrolment}", "1")
+            .replace("{period}", "mid_year");
         let r = app
             .call(
                 Method::from_bytes(method.as_bytes()).unwrap(),

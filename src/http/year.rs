@@ -1,0 +1,580 @@
+//! The year after the signing over HTTP: evidence files, each unit's results at mid-year and
+//! year end and their review, the bloc's consolidated results (achieved against target, in
+//! Vietnamese numbers), scores and the ranking, the year-end conference, and next year's
+//! covenant made from this one. The rules are [`crate::year`]'s and the store's.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Caller;
+use super::covenants::{Loaded, load, load_for, rfc3339, visible};
+use super::error::{ApiError, ApiResult, Detail};
+use super::extract::{ApiJson, RawJson, parse_json};
+use super::registrations::Review;
+use super::{AppState, Routes};
+use crate::covenant::{self, InputErrors, Scoring};
+use crate::store::{Blobs as _, RegistrationStatus, ResultsRow, ScoreKind, Stamp, StoreError};
+use crate::workflow::Action;
+use crate::year::{self, Period};
+
+pub(super) fn routes(r: Routes) -> Routes {
+    r.post("/covenants/{id}/evidence/{unit}", upload_evidence)
+        .get(
+            "/covenants/{id}/evidence/{unit}/{sha256}",
+            download_evidence,
+        )
+        .get("/covenants/{id}/results/{period}", consolidated)
+        .get("/covenants/{id}/results/{period}/{unit}", get_results)
+        .put("/covenants/{id}/results/{period}/{unit}", put_results)
+        .post(
+            "/covenants/{id}/results/{period}/{unit}/review",
+            review_results,
+        )
+        .get("/covenants/{id}/scores", scores)
+        .put("/covenants/{id}/scores/{unit}", put_own_score)
+        .put("/covenants/{id}/scores/{unit}/agreed", put_agreed_score)
+        .get("/covenants/{id}/conference", get_conference)
+        .put("/covenants/{id}/conference", put_conference)
+        .post("/covenants/{id}/next-year", next_year)
+}
+
+/// `InputErrors` as a 422 with `code`, every problem at its path.
+fn invalid(code: &'static str, what: &str, errors: InputErrors) -> ApiError {
+    let details: Vec<Detail> = errors
+        .problems
+        .into_iter()
+        .map(|p| Detail::new(p.path, p.message))
+        .collect();
+    ApiError::Invalid {
+        code,
+        message: format!("{what} không hợp lệ ({} lỗi)", details.len()),
+        details,
+    }
+}
+
+fn period_of(s: &str) -> ApiResult<Period> {
+    Period::parse(s).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "kỳ báo cáo \"{s}\" không có (mid_year hoặc year_end)"
+        ))
+    })
+}
+
+/// The covenant, once `caller` may act for `unit` and the covenant is signed (results,
+/// scores and the rest come after the signing): 403 before 409.
+async fn for_unit(state: &AppState, caller: &Caller, id: &str, unit: &str) -> ApiResult<Loaded> {
+    let row = load(state, id).await?;
+    caller.require_unit(&row.bloc_id, unit)?;
+    super::require_action(Action::ReportResults, &row)?;
+    row.unit(unit)?;
+    Ok(row)
+}
+
+fn scoring_of(row: &Loaded) -> ApiResult<&Scoring> {
+    row.covenant.covenant.scoring.as_ref().ok_or_else(|| {
+        ApiError::conflict(
+            "no_scoring_table",
+            format!(
+                "giao ước \"{}\" không có khung tiêu chí chấm điểm (covenant.scoring)",
+                row.id
+            ),
+        )
+    })
+}
+
+#[derive(Deserialize)]
+struct EvidenceQuery {
+    name: Option<String>,
+}
+
+async fn upload_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, unit)): Path<(String, String)>,
+    Query(q): Query<EvidenceQuery>,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    for_unit(&state, &caller, &id, &unit).await?;
+    if body.len() > year::MAX_EVIDENCE_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: year::MAX_EVIDENCE_BYTES,
+        });
+    }
+    let content_type = year::evidence_type(&body).ok_or_else(|| {
+        ApiError::invalid(
+            "invalid_evidence",
+            "",
+            "tệp minh chứng phải là PDF, PNG hoặc JPEG",
+        )
+    })?;
+    let name = q
+        .name
+        .map(|n| covenant::nfc(n.trim()))
+        .filter(|n| !n.is_empty() && n.chars().count() <= 200 && !n.chars().any(char::is_control));
+    let sha = state.blobs.put(&body).await?;
+    let actor = caller.actor();
+    let saved = state
+        .store
+        .add_evidence(
+            &Stamp::new(&actor, state.now()),
+            &id,
+            &unit,
+            &sha,
+            content_type,
+            i64::try_from(body.len()).unwrap_or(i64::MAX),
+            name.as_deref(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "sha256": saved.sha256, "content_type": saved.content_type, "size": saved.size,
+            "file_name": saved.file_name, "uploaded_at": rfc3339(saved.uploaded_at),
+            "url": format!("/covenants/{id}/evidence/{unit}/{}", saved.sha256),
+        })),
+    ))
+}
+
+async fn download_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, unit, sha)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    visible(&state, &caller, &id).await?;
+    let file = state
+        .store
+        .evidence(&id, Some(&unit))
+        .await?
+        .into_iter()
+        .find(|e| e.sha256 == sha)
+        .ok_or_else(|| ApiError::not_found(format!("không có tệp minh chứng {sha}")))?;
+    let bytes = state.blobs.get(&file.sha256).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.content_type),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn results_view(r: &ResultsRow) -> Value {
+    json!({
+        "covenant_id": r.covenant_id, "period": r.period, "unit_id": r.unit_id,
+        "status": r.status, "version": r.version, "comment": r.comment, "data": r.data,
+        "updated_at": rfc3339(r.updated_at),
+    })
+}
+
+async fn get_results(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, period, unit)): Path<(String, String, String)>,
+) -> ApiResult<Json<Value>> {
+    let period = period_of(&period)?;
+    visible(&state, &caller, &id).await?;
+    let row = load(&state, &id).await?;
+    row.unit(&unit)?;
+    match state.store.get_results(&id, period, &unit).await {
+        Ok(r) => Ok(Json(results_view(&r))),
+        Err(StoreError::NotFound { .. }) => Ok(Json(json!({
+            "covenant_id": id, "period": period, "unit_id": unit, "status": "not_started",
+            "version": 0, "comment": null, "data": null,
+        }))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn put_results(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, period, unit)): Path<(String, String, String)>,
+    RawJson(body): RawJson,
+) -> ApiResult<Json<Value>> {
+    let period = period_of(&period)?;
+    let row = for_unit(&state, &caller, &id, &unit).await?;
+    let registration = &row.unit(&unit)?.registration;
+    let Value::Object(mut data) = parse_json(&body)? else {
+        return Err(ApiError::invalid(
+            "invalid_field",
+            "",
+            "báo cáo kết quả phải là một đối tượng JSON",
+        ));
+    };
+    let submit = match data.remove("submit") {
+        None => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                "submit",
+                "\"submit\" phải là true hoặc false",
+            ));
+        }
+    };
+    let data = Value::Object(data);
+    let results = year::results_from_value(&data, registration)
+        .map_err(|e| invalid("invalid_results", "báo cáo kết quả", e))?;
+    let evidence: Vec<&str> = results.evidence_shas().into_iter().collect();
+    let status = if submit {
+        RegistrationStatus::Submitted
+    } else {
+        RegistrationStatus::Draft
+    };
+    let normalised = serde_json::to_value(&results).map_err(ApiError::internal)?;
+    let actor = caller.actor();
+    let saved = state
+        .store
+        .save_results(
+            &Stamp::new(&actor, state.now()),
+            &id,
+            period,
+            &unit,
+            &normalised,
+            &evidence,
+            status,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(m) if m.starts_with("evidence") => ApiError::invalid(
+                "invalid_results",
+                "evidence",
+                format!("tệp minh chứng không thuộc đơn vị {unit}: tải tệp lên trước ({m})"),
+            ),
+            other => other.into(),
+        })?;
+    Ok(Json(results_view(&saved)))
+}
+
+async fn review_results(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, period, unit)): Path<(String, String, String)>,
+    ApiJson(body): ApiJson<Review>,
+) -> ApiResult<Json<Value>> {
+    let period = period_of(&period)?;
+    load_for(&state, &caller, &id, Action::ReviewResults).await?;
+    let comment = body.comment.as_deref().map(covenant::nfc);
+    if !body.accept && comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        return Err(ApiError::invalid(
+            "invalid_field",
+            "comment",
+            "trả lại báo cáo kết quả cần có nhận xét",
+        ));
+    }
+    let actor = caller.actor();
+    let saved = state
+        .store
+        .review_results(
+            &Stamp::new(&actor, state.now()),
+            &id,
+            period,
+            &unit,
+            body.accept,
+            comment.as_deref(),
+        )
+        .await?;
+    Ok(Json(results_view(&saved)))
+}
+
+/// Every unit of the roster with its results for the period: per pledge the target, what
+/// was achieved and the share of the target ("104,5%"); a unit without pledges or without
+/// results is said to be so.
+async fn consolidated(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, period)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let period = period_of(&period)?;
+    visible(&state, &caller, &id).await?;
+    let row = load(&state, &id).await?;
+    let stored = state.store.list_results(&id, period).await?;
+    let mut units = Vec::new();
+    for unit in &row.covenant.units {
+        let found = stored.iter().find(|r| r.unit_id == unit.id);
+        let results =
+            found.and_then(|r| year::results_from_value(&r.data, &unit.registration).ok());
+        let pledges: Vec<Value> = unit
+            .registration
+            .pledges
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let got = results.as_ref().and_then(|r| r.pledges.get(i));
+                let achieved = got.and_then(|g| g.achieved);
+                let percent = achieved.and_then(|a| year::percent_of_target(a, p.target));
+                json!({
+                    "text": p.text, "target": p.target, "unit": p.unit,
+                    "target_text": p.target.map(|t| crate::template::target_text(t, p.unit.as_deref())),
+                    "achieved": achieved,
+                    "achieved_text": achieved.map(|a| crate::template::target_text(a, p.unit.as_deref())),
+                    "percent": percent.map(|x| (x * 10.0).round() / 10.0),
+                    "percent_text": percent.map(year::format_percent),
+                    "text_result": got.and_then(|g| g.text.clone()),
+                })
+            })
+            .collect();
+        let note = match (unit.registration.pledges.is_empty(), found) {
+            (_, None) => "Chưa báo cáo kết quả",
+            (true, Some(_)) => "Đơn vị không đăng ký chỉ tiêu cụ thể; kết quả chung ở phần tóm tắt",
+            (false, Some(_)) => "",
+        };
+        units.push(json!({
+            "unit_id": unit.id, "name": unit.name,
+            "status": found.map_or("not_started", |r| r.status.as_str()),
+            "no_pledges": unit.registration.pledges.is_empty(),
+            "reported": found.is_some(),
+            "note": note,
+            "summary": results.as_ref().and_then(|r| r.summary.clone()),
+            "pledges": pledges,
+        }));
+    }
+    let reported = units.iter().filter(|u| u["reported"] == true).count();
+    Ok(Json(json!({
+        "covenant_id": id, "period": period, "period_label": period.label_vi(),
+        "reported": reported, "units_total": units.len(), "units": units,
+    })))
+}
+
+async fn put_own_score(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, unit)): Path<(String, String)>,
+    RawJson(body): RawJson,
+) -> ApiResult<Json<Value>> {
+    let row = for_unit(&state, &caller, &id, &unit).await?;
+    save_score(&state, &caller, &row, &unit, ScoreKind::Own, &body).await
+}
+
+async fn put_agreed_score(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, unit)): Path<(String, String)>,
+    RawJson(body): RawJson,
+) -> ApiResult<Json<Value>> {
+    let row = load_for(&state, &caller, &id, Action::ReviewResults).await?;
+    save_score(&state, &caller, &row, &unit, ScoreKind::Agreed, &body).await
+}
+
+async fn save_score(
+    state: &AppState,
+    caller: &Caller,
+    row: &Loaded,
+    unit: &str,
+    kind: ScoreKind,
+    body: &Bytes,
+) -> ApiResult<Json<Value>> {
+    row.unit(unit)?;
+    let scoring = scoring_of(row)?;
+    let sheet = year::score_sheet_from_value(&parse_json(body)?, scoring)
+        .map_err(|e| invalid("invalid_scores", "bảng điểm", e))?;
+    let total = sheet.total(scoring);
+    let data = serde_json::to_value(&sheet).map_err(ApiError::internal)?;
+    let actor = caller.actor();
+    let saved = state
+        .store
+        .save_score(
+            &Stamp::new(&actor, state.now()),
+            &row.id,
+            unit,
+            kind,
+            &data,
+            total,
+        )
+        .await?;
+    Ok(Json(json!({
+        "unit_id": saved.unit_id, "kind": saved.kind, "total": saved.total,
+        "total_text": crate::template::format_number(saved.total), "data": saved.data,
+        "updated_at": rfc3339(saved.updated_at),
+    })))
+}
+
+/// Each unit's own and agreed totals, and the ranking by the agreed ones: equal totals share
+/// a rank and are marked; units without an agreed score are listed as such.
+async fn scores(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    visible(&state, &caller, &id).await?;
+    let row = load(&state, &id).await?;
+    let scoring = scoring_of(&row)?;
+    let stored = state.store.list_scores(&id).await?;
+    let total_of = |unit: &str, kind: ScoreKind| {
+        stored
+            .iter()
+            .find(|s| s.unit_id == unit && s.kind == kind)
+            .map(|s| s.total)
+    };
+    let agreed: Vec<(String, f64)> = row
+        .covenant
+        .units
+        .iter()
+        .filter_map(|u| total_of(&u.id, ScoreKind::Agreed).map(|t| (u.id.clone(), t)))
+        .collect();
+    let places = year::rank(&agreed);
+    let name = |id: &str| {
+        row.covenant
+            .unit(id)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    };
+    let ranking: Vec<Value> = places
+        .iter()
+        .map(|p| {
+            json!({
+                "rank": p.rank, "tied": p.tied, "unit_id": p.unit_id, "name": name(&p.unit_id),
+                "total": p.total, "total_text": crate::template::format_number(p.total),
+                "own_total": total_of(&p.unit_id, ScoreKind::Own),
+                "rank_text": if p.tied { format!("Đồng hạng {}", p.rank) } else { format!("Hạng {}", p.rank) },
+            })
+        })
+        .collect();
+    let unscored: Vec<Value> = row
+        .covenant
+        .units
+        .iter()
+        .filter(|u| total_of(&u.id, ScoreKind::Agreed).is_none())
+        .map(|u| {
+            json!({"unit_id": u.id, "name": u.name, "own_total": total_of(&u.id, ScoreKind::Own),
+                        "note": "Chưa có điểm khối thống nhất"})
+        })
+        .collect();
+    let ties = places.iter().filter(|p| p.tied).count();
+    Ok(Json(json!({
+        "covenant_id": id, "scale": scoring.scale, "ranking": ranking, "unscored": unscored,
+        "note": if ties > 0 {
+            format!("Có {ties} đơn vị đồng hạng (bằng điểm); thứ hạng không phân định thêm")
+        } else {
+            String::new()
+        },
+    })))
+}
+
+async fn get_conference(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    visible(&state, &caller, &id).await?;
+    let conference = state.store.conference(&id).await?.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "giao ước \"{id}\" chưa có kết quả hội nghị tổng kết"
+        ))
+    })?;
+    Ok(Json(conference_view(&conference)))
+}
+
+fn conference_view(data: &Value) -> Value {
+    let flag = serde_json::from_value::<year::Conference>(data.clone())
+        .ok()
+        .and_then(|c| c.flag_unit().map(str::to_owned));
+    json!({"conference": data, "flag_unit": flag})
+}
+
+async fn put_conference(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    RawJson(body): RawJson,
+) -> ApiResult<Json<Value>> {
+    let row = load_for(&state, &caller, &id, Action::ReviewResults).await?;
+    let conference = year::conference_from_value(&parse_json(&body)?, &row.covenant)
+        .map_err(|e| invalid("invalid_conference", "biên bản hội nghị", e))?;
+    let data = serde_json::to_value(&conference).map_err(ApiError::internal)?;
+    let actor = caller.actor();
+    state
+        .store
+        .save_conference(&Stamp::new(&actor, state.now()), &id, &data)
+        .await?;
+    Ok(Json(conference_view(&data)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NextYear {
+    /// Next year's head and deputy; the conference's election when absent.
+    head: Option<String>,
+    deputy: Option<String>,
+    #[serde(default)]
+    remove_units: Vec<String>,
+    #[serde(default)]
+    add_units: Vec<Value>,
+}
+
+/// Next year's covenant from this one, in one action: created and opened for registration.
+async fn next_year(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NextYear>,
+) -> ApiResult<impl IntoResponse> {
+    let row = load_for(&state, &caller, &id, Action::CreateNextYear).await?;
+    if let Some(next) = state.store.successor(&id).await? {
+        return Err(ApiError::conflict(
+            "exists",
+            format!("giao ước năm sau của \"{id}\" đã được tạo: \"{next}\""),
+        ));
+    }
+    let election = state
+        .store
+        .conference(&id)
+        .await?
+        .and_then(|c| serde_json::from_value::<year::Conference>(c).ok())
+        .map(|c| c.election);
+    let head = body
+        .head
+        .or_else(|| election.as_ref().map(|e| e.head.clone()));
+    let deputy = body
+        .deputy
+        .or_else(|| election.as_ref().map(|e| e.deputy.clone()));
+    let (Some(head), Some(deputy)) = (head, deputy) else {
+        return Err(ApiError::invalid(
+            "invalid_field",
+            "head",
+            "chưa có kết quả bầu trưởng khối, phó trưởng khối: ghi kết quả hội nghị tổng kết trước, hoặc nêu \"head\" và \"deputy\"",
+        ));
+    };
+    let (input, _) = year::next_year_input(
+        &row.input,
+        &head,
+        &deputy,
+        &body.remove_units,
+        &body.add_units,
+    )
+    .map_err(|e| invalid("invalid_covenant", "giao ước năm sau", e))?;
+    let bytes = Bytes::from(serde_json::to_vec(&input).map_err(ApiError::internal)?);
+    let created = super::covenants::record_covenant(&state, &caller, bytes).await?;
+    let actor = caller.actor();
+    state
+        .store
+        .link_successor(&Stamp::new(&actor, state.now()), &id, &created.id)
+        .await?;
+    // Opened here rather than through the leader-unit check: the roster just made the
+    // elected head the bloc's leader unit, whoever asked.
+    state
+        .store
+        .transition(
+            &Stamp::new(&actor, state.now()),
+            &created.id,
+            crate::workflow::State::Draft,
+            crate::workflow::State::Registration,
+        )
+        .await?;
+    let opened = load(&state, &created.id).await?;
+    let view = super::covenants::covenant_view(&state, &opened).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/covenants/{}", opened.id))],
+        Json(view),
+    ))
+}
