@@ -264,6 +264,13 @@ pub(crate) async fn freeze_covenant(
     load(state, id).await
 }
 
+/// The covenant as frozen and signed: the input with every unit's accepted registration
+/// (what the units report their results against).
+pub(crate) async fn signed_covenant(state: &AppState, row: &Loaded) -> ApiResult<Covenant> {
+    let registrations = state.store.list_registrations(&row.id).await?;
+    final_covenant(&row.covenant, &registrations)
+}
+
 /// The covenant with every unit's registration replaced by its accepted one; 409 naming the
 /// units whose registration is missing or not accepted.
 fn final_covenant(covenant: &Covenant, registrations: &[RegistrationRow]) -> ApiResult<Covenant> {

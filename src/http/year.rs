@@ -202,7 +202,11 @@ async fn put_results(
 ) -> ApiResult<Json<Value>> {
     let period = period_of(&period)?;
     let row = for_unit(&state, &caller, &id, &unit).await?;
-    let registration = &row.unit(&unit)?.registration;
+    let signed = super::covenants::signed_covenant(&state, &row).await?;
+    let registration = &signed
+        .unit(&unit)
+        .ok_or_else(|| ApiError::not_found(format!("không có đơn vị \"{unit}\"")))?
+        .registration;
     let Value::Object(mut data) = parse_json(&body)? else {
         return Err(ApiError::invalid(
             "invalid_field",
@@ -297,9 +301,11 @@ async fn consolidated(
     let period = period_of(&period)?;
     visible(&state, &caller, &id).await?;
     let row = load(&state, &id).await?;
+    super::require_action(Action::ReportResults, &row)?;
+    let signed = super::covenants::signed_covenant(&state, &row).await?;
     let stored = state.store.list_results(&id, period).await?;
     let mut units = Vec::new();
-    for unit in &row.covenant.units {
+    for unit in &signed.units {
         let found = stored.iter().find(|r| r.unit_id == unit.id);
         let results =
             found.and_then(|r| year::results_from_value(&r.data, &unit.registration).ok());

@@ -73,6 +73,7 @@ impl Store {
 
     /// Saves a unit's results for `period` as `Draft` or `Submitted` (version + 1); not once
     /// accepted. Every evidence hash must be one of the unit's files.
+    #[allow(clippy::too_many_arguments)]
     pub async fn save_results(
         &self,
         stamp: &Stamp<'_>,

@@ -156,7 +156,7 @@ fn api_cases() -> Vec<Case> {
             "/covenants/{id}/results/{period}",
             format!("/covenants/{c}/results/mid_year"),
             None,
-            bloc_read,
+            [S401, S403, S409, S409, S409, S409, S409],
         ),
         (
             "GET",

@@ -289,11 +289,16 @@ pub type Tokens = BTreeMap<String, (String, String)>;
 
 /// Creates the covenant from the fixture and the units' tokens.
 pub async fn create(app: &TestApp) -> Tokens {
+    create_from(app, reference_json()).await
+}
+
+/// Creates the covenant from `input` (the reference bloc's id and year), as the admin.
+pub async fn create_from(app: &TestApp, input: Vec<u8>) -> Tokens {
     let created = app
         .send(
             Request::post("/covenants")
                 .header(header::AUTHORIZATION, format!("Bearer {}", app.admin))
-                .body(Body::from(reference_json()))
+                .body(Body::from(input))
                 .unwrap(),
         )
         .await

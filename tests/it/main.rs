@@ -17,6 +17,7 @@ mod http_server;
 mod http_support;
 mod http_web;
 mod http_year;
+mod http_year_after;
 mod logs;
 mod long_term;
 mod render_cli;
