@@ -41,6 +41,7 @@ pub(super) fn routes(r: Routes) -> Routes {
         .get("/covenants/{id}/conference", get_conference)
         .put("/covenants/{id}/conference", put_conference)
         .post("/covenants/{id}/next-year", next_year)
+        .get("/covenants/{id}/year-documents/{file}", year_document)
 }
 
 /// `InputErrors` as a 422 with `code`, every problem at its path.
@@ -302,8 +303,13 @@ async fn consolidated(
     visible(&state, &caller, &id).await?;
     let row = load(&state, &id).await?;
     super::require_action(Action::ReportResults, &row)?;
-    let signed = super::covenants::signed_covenant(&state, &row).await?;
-    let stored = state.store.list_results(&id, period).await?;
+    consolidated_view(&state, &row, period).await.map(Json)
+}
+
+async fn consolidated_view(state: &AppState, row: &Loaded, period: Period) -> ApiResult<Value> {
+    let id = &row.id;
+    let signed = super::covenants::signed_covenant(state, row).await?;
+    let stored = state.store.list_results(id, period).await?;
     let mut units = Vec::new();
     for unit in &signed.units {
         let found = stored.iter().find(|r| r.unit_id == unit.id);
@@ -345,10 +351,10 @@ async fn consolidated(
         }));
     }
     let reported = units.iter().filter(|u| u["reported"] == true).count();
-    Ok(Json(json!({
+    Ok(json!({
         "covenant_id": id, "period": period, "period_label": period.label_vi(),
         "reported": reported, "units_total": units.len(), "units": units,
-    })))
+    }))
 }
 
 async fn put_own_score(
@@ -413,8 +419,13 @@ async fn scores(
 ) -> ApiResult<Json<Value>> {
     visible(&state, &caller, &id).await?;
     let row = load(&state, &id).await?;
-    let scoring = scoring_of(&row)?;
-    let stored = state.store.list_scores(&id).await?;
+    scores_view(&state, &row).await.map(Json)
+}
+
+async fn scores_view(state: &AppState, row: &Loaded) -> ApiResult<Value> {
+    let id = &row.id;
+    let scoring = scoring_of(row)?;
+    let stored = state.store.list_scores(id).await?;
     let total_of = |unit: &str, kind: ScoreKind| {
         stored
             .iter()
@@ -456,14 +467,172 @@ async fn scores(
         })
         .collect();
     let ties = places.iter().filter(|p| p.tied).count();
-    Ok(Json(json!({
+    Ok(json!({
         "covenant_id": id, "scale": scoring.scale, "ranking": ranking, "unscored": unscored,
         "note": if ties > 0 {
             format!("Có {ties} đơn vị đồng hạng (bằng điểm); thứ hạng không phân định thêm")
         } else {
             String::new()
         },
-    })))
+    }))
+}
+
+/// The year's documents, named as a clerk would file them.
+const DOCUMENTS: [(&str, &str, &str); 3] = [
+    ("so-ket-6-thang", "year/mid-year-report.xml.j2", "BC"),
+    ("bien-ban-tong-ket", "year/minutes.xml.j2", "BB"),
+    ("bang-tong-hop-diem", "year/scores.xml.j2", "BTHĐ"),
+];
+
+#[derive(Deserialize)]
+struct DocumentQuery {
+    /// The document's date (YYYY-MM-DD); the conference's for the minutes, else today.
+    date: Option<String>,
+}
+
+/// `GET /covenants/{id}/year-documents/{name}.pdf|.docx`: the mid-year report, the year-end
+/// conference's minutes or the consolidated score table, rendered from the year's records
+/// with the builtin templates (Decree 30 layout), signature fields for the head of the bloc
+/// (and the minutes' chair and secretary).
+async fn year_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, file)): Path<(String, String)>,
+    Query(q): Query<DocumentQuery>,
+) -> ApiResult<Response> {
+    let (stem, pdf) = match (file.strip_suffix(".pdf"), file.strip_suffix(".docx")) {
+        (Some(stem), _) => (stem, true),
+        (_, Some(stem)) => (stem, false),
+        _ => return Err(ApiError::not_found(format!("không có tài liệu \"{file}\""))),
+    };
+    let (_, template, symbol) = DOCUMENTS
+        .iter()
+        .find(|(name, _, _)| *name == stem)
+        .ok_or_else(|| ApiError::not_found(format!("không có tài liệu \"{file}\"")))?;
+    visible(&state, &caller, &id).await?;
+    let row = load(&state, &id).await?;
+    super::require_action(Action::ReportResults, &row)?;
+    let signed = super::covenants::signed_covenant(&state, &row).await?;
+    let head = signed
+        .units
+        .iter()
+        .find(|u| u.role == covenant::Role::Leader)
+        .map(|u| json!({"unit": u.name, "name": u.signer.full_name}))
+        .unwrap_or(Value::Null);
+    let mut context = match stem {
+        "so-ket-6-thang" => consolidated_view(&state, &row, Period::MidYear).await?,
+        "bang-tong-hop-diem" => {
+            let view = scores_view(&state, &row).await?;
+            let own = |v: &Value| {
+                v.as_f64()
+                    .map_or("-".to_owned(), crate::template::format_number)
+            };
+            let rows: Vec<Value> = super::at(&view, "/ranking")
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| {
+                    json!({"rank_text": r["rank_text"], "name": r["name"],
+                                "own_text": own(&r["own_total"]), "agreed_text": r["total_text"]})
+                })
+                .collect();
+            let unscored: Vec<Value> = super::at(&view, "/unscored")
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| json!({"name": r["name"], "own_text": own(&r["own_total"])}))
+                .collect();
+            json!({"scale": super::at(&view, "/scale"), "rows": rows, "unscored": unscored,
+                   "note": super::at(&view, "/note")})
+        }
+        _ => {
+            let data = state.store.conference(&id).await?.ok_or_else(|| {
+                ApiError::conflict(
+                    "no_conference",
+                    format!("giao ước \"{id}\" chưa có kết quả hội nghị tổng kết để lập biên bản"),
+                )
+            })?;
+            let c: year::Conference = serde_json::from_value(data).map_err(ApiError::internal)?;
+            let name = |u: &str| {
+                signed
+                    .unit(u)
+                    .map_or_else(|| u.to_owned(), |x| x.name.clone())
+            };
+            let mut votes: Vec<(&String, &u32)> = c.flag_votes.iter().collect();
+            votes.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+            json!({"conference": {
+                "date": c.date, "place": c.place, "chair": c.chair, "secretary": c.secretary,
+                "chair_unit": name(&c.chair.unit), "secretary_unit": name(&c.secretary.unit),
+                "attending_names": c.attending.iter().map(|u| name(u)).collect::<Vec<_>>(),
+                "absent_names": signed.units.iter().filter(|u| !c.attending.contains(&u.id)).map(|u| u.name.clone()).collect::<Vec<_>>(),
+                "units_total": signed.units.len(),
+                "flag_votes": votes.iter().map(|(u, v)| json!({"name": name(u), "votes": v})).collect::<Vec<_>>(),
+                "flag_name": c.flag_unit().map(name),
+                "election": {"head_name": name(&c.election.head), "head_votes": c.election.head_votes,
+                             "deputy_name": name(&c.election.deputy), "deputy_votes": c.election.deputy_votes},
+            }})
+        }
+    };
+    let date = match (&q.date, stem) {
+        (Some(d), _) => covenant::parse_iso_date(d).ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_field",
+                "date",
+                format!("ngày không hợp lệ \"{d}\" (YYYY-MM-DD)"),
+            )
+        })?,
+        (None, "bien-ban-tong-ket") => super::at(&context, "/conference/date")
+            .as_str()
+            .and_then(covenant::parse_iso_date)
+            .ok_or_else(|| ApiError::internal("the conference's date"))?,
+        (None, _) => state.now().to_offset(time::macros::offset!(+7)).date(),
+    };
+    if let Some(o) = context.as_object_mut() {
+        o.insert(
+            "bloc".into(),
+            serde_json::to_value(&signed.bloc).map_err(ApiError::internal)?,
+        );
+        o.insert("year".into(), json!(signed.covenant.year));
+        o.insert("head".into(), head);
+        o.insert(
+            "doc".into(),
+            json!({"number": format!("    /{symbol}-KTĐ"), "date": covenant::format_iso_date(date)}),
+        );
+    }
+    let template = (*template).to_owned();
+    let st = state.clone();
+    let bytes = super::blocking(move || {
+        let doc = st
+            .shared
+            .template
+            .fill_year(&template, &context, date)
+            .map_err(|e| ApiError::internal(format!("the year's document: {e}")))?;
+        if pdf {
+            crate::render_pdf::render_pdf(&doc, &crate::render_pdf::PdfOptions::default())
+                .map(|r| r.bytes)
+                .map_err(|e| ApiError::internal(format!("rendering the PDF: {e}")))
+        } else {
+            crate::render_docx::render_docx(&doc, &crate::render_docx::DocxOptions::default())
+                .map_err(|e| ApiError::internal(format!("rendering the DOCX: {e}")))
+        }
+    })
+    .await?;
+    let content_type = if pdf {
+        "application/pdf"
+    } else {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-{file}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn get_conference(

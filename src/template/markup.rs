@@ -12,7 +12,6 @@
 
 use roxmltree::{Node, NodeType};
 
-use crate::covenant::Covenant;
 use crate::document::{
     Align, Block, Cell, Document, Metadata, PageNumbers, PageSetup, Paragraph, Row, RuleWidth, Run,
     SignatureCell, SignatureGrid, Table,
@@ -26,7 +25,7 @@ pub(crate) struct MarkupError {
 
 type Result<T> = std::result::Result<T, MarkupError>;
 
-pub(crate) fn parse(text: &str, covenant: &Covenant) -> Result<Document> {
+pub(crate) fn parse(text: &str, date: time::Date) -> Result<Document> {
     let opts = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: 1_000_000,
@@ -39,7 +38,7 @@ pub(crate) fn parse(text: &str, covenant: &Covenant) -> Result<Document> {
         }
     })?;
     let p = Parser { xml: &xml, text };
-    p.document(xml.root_element(), covenant)
+    p.document(xml.root_element(), date)
 }
 
 fn excerpt(text: &str, line: u32) -> String {
@@ -141,7 +140,7 @@ impl Parser<'_, '_> {
         Ok(out)
     }
 
-    fn document(&self, root: Node, covenant: &Covenant) -> Result<Document> {
+    fn document(&self, root: Node, date: time::Date) -> Result<Document> {
         if root.tag_name().name() != "document" {
             return self.err(root, "phần tử gốc phải là <document>");
         }
@@ -182,9 +181,7 @@ impl Parser<'_, '_> {
         if page.text_width_mm() < 40.0 {
             return self.err(root, "lề trái và phải quá lớn so với khổ giấy");
         }
-        let date = covenant
-            .covenant
-            .date
+        let date = date
             .with_hms(0, 0, 0)
             .map(|dt| dt.assume_offset(vietnam_offset()))
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);

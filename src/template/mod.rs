@@ -25,6 +25,26 @@ pub const MAIN_FILE: &str = "covenant.xml.j2";
 
 const BUILTIN_MAIN: &str = include_str!("../../templates/covenant.xml.j2");
 
+/// The year's documents after the signing ([`Template::fill_year`]), built in.
+const BUILTIN_YEAR: [(&str, &str); 4] = [
+    (
+        "year/header.xml.j2",
+        include_str!("../../templates/year/header.xml.j2"),
+    ),
+    (
+        "year/mid-year-report.xml.j2",
+        include_str!("../../templates/year/mid-year-report.xml.j2"),
+    ),
+    (
+        "year/minutes.xml.j2",
+        include_str!("../../templates/year/minutes.xml.j2"),
+    ),
+    (
+        "year/scores.xml.j2",
+        include_str!("../../templates/year/scores.xml.j2"),
+    ),
+];
+
 /// A loaded template.
 pub struct Template {
     env: Environment<'static>,
@@ -72,6 +92,7 @@ impl Template {
         // A syntax error in the builtin template (caught by the tests) would surface at fill
         // time as "template not found"; there is nothing better to do with it here.
         let _ = env.add_template_owned(MAIN_FILE.to_string(), BUILTIN_MAIN.to_string());
+        add_year_templates(&mut env);
         Template {
             env,
             origin: format!("<builtin>/{MAIN_FILE}"),
@@ -92,6 +113,7 @@ impl Template {
         env.set_loader(minijinja::path_loader(dir));
         env.add_template_owned(MAIN_FILE.to_string(), source)
             .map_err(|e| jinja_error(&e, &main.display().to_string()))?;
+        add_year_templates(&mut env);
         Ok(Template {
             env,
             origin: main.display().to_string(),
@@ -123,7 +145,7 @@ impl Template {
     /// Template evaluation errors, or markup the template produced that is not valid.
     pub fn fill(&self, covenant: &Covenant) -> Result<Document, TemplateError> {
         let markup = self.render_markup(covenant)?;
-        markup::parse(&markup, covenant).map_err(|e| TemplateError::Markup {
+        markup::parse(&markup, covenant.covenant.date).map_err(|e| TemplateError::Markup {
             file: self.origin.clone(),
             line: e.line,
             message: e.message,
@@ -141,6 +163,40 @@ impl Template {
             .map_err(|e| jinja_error(&e, &self.origin))?;
         tmpl.render(Context::new(covenant))
             .map_err(|e| jinja_error(&e, &self.origin))
+    }
+}
+
+impl Template {
+    /// Fills one of the year's documents (`year/mid-year-report.xml.j2`, `year/minutes.xml.j2`,
+    /// `year/scores.xml.j2`) with its context (see each file's head) and returns the document
+    /// dated `date`.
+    ///
+    /// # Errors
+    /// Template evaluation errors, or markup the template produced that is not valid.
+    pub fn fill_year(
+        &self,
+        name: &str,
+        context: &serde_json::Value,
+        date: time::Date,
+    ) -> Result<Document, TemplateError> {
+        let origin = format!("<builtin>/{name}");
+        let markup = self
+            .env
+            .get_template(name)
+            .and_then(|t| t.render(context))
+            .map_err(|e| jinja_error(&e, &origin))?;
+        markup::parse(&markup, date).map_err(|e| TemplateError::Markup {
+            file: origin,
+            line: e.line,
+            message: e.message,
+        })
+    }
+}
+
+fn add_year_templates(env: &mut Environment<'static>) {
+    for (name, source) in BUILTIN_YEAR {
+        // Checked by the tests, as the builtin covenant template.
+        let _ = env.add_template_owned(name.to_string(), source.to_string());
     }
 }
 

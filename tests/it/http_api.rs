@@ -712,7 +712,8 @@ async fn openapi_lists_every_route_and_ops_endpoints_answer() {
             .replace("{sha256}", &"0".repeat(64))
             .replace("{token}", "0")
             .replace("{enrolment}", "1")
-            .replace("{period}", "mid_year");
+            .replace("{period}", "mid_year")
+            .replace("{file}", "so-ket-6-thang.pdf");
         let r = app
             .call(
                 Method::from_bytes(method.as_bytes()).unwrap(),

@@ -223,6 +223,13 @@ fn api_cases() -> Vec<Case> {
         ),
         (
             "GET",
+            "/covenants/{id}/year-documents/{file}",
+            format!("/covenants/{c}/year-documents/so-ket-6-thang.pdf"),
+            None,
+            [S401, S403, S409, S409, S409, S409, S409],
+        ),
+        (
+            "GET",
             "/covenants/{id}/document.pdf",
             format!("/covenants/{c}/document.pdf"),
             None,

@@ -428,6 +428,79 @@ async fn the_year_after_the_signing_over_http() {
         .json();
     assert_eq!(recorded["flag_unit"], "U02");
 
+    // The year's documents, PDF and DOCX, carry what was recorded.
+    let dir = crate::helpers::temp_dir("year-documents");
+    let mut texts = std::collections::BTreeMap::new();
+    for name in ["so-ket-6-thang", "bien-ban-tong-ket", "bang-tong-hop-diem"] {
+        let pdf = app
+            .get(&format!("{base}/year-documents/{name}.pdf"), Some(&u03))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(pdf.header("content-type"), "application/pdf");
+        let path = dir.join(format!("{name}.pdf"));
+        std::fs::write(&path, &pdf.body).unwrap();
+        let docx = app
+            .get(&format!("{base}/year-documents/{name}.docx"), Some(&u03))
+            .await
+            .expect(StatusCode::OK);
+        let docx_text = crate::render_docx::docx_text(&docx.body);
+        let pdf_text = crate::helpers::fold(&crate::helpers::pdf_text_without_page_numbers(&path));
+        texts.insert(name, (pdf_text, docx_text));
+    }
+    let has = |name: &str, want: &str| {
+        let (pdf, docx) = &texts[name];
+        let want = crate::helpers::fold(want);
+        assert!(pdf.contains(&want), "{name}.pdf lacks {want:?}");
+        assert!(docx.contains(&want), "{name}.docx lacks {want:?}");
+    };
+    for u in &roster {
+        let unit_name = u["name"].as_str().unwrap();
+        has("so-ket-6-thang", unit_name);
+        has("bang-tong-hop-diem", unit_name);
+        for p in u["registration"]["pledges"].as_array().unwrap() {
+            has("so-ket-6-thang", p["text"].as_str().unwrap());
+        }
+    }
+    for want in [
+        "BÁO CÁO",
+        "Chưa báo cáo kết quả",
+        "493.827,2 lượt",
+        "123,5%",
+        "6 tháng đầu năm",
+    ] {
+        has("so-ket-6-thang", want);
+    }
+    for want in [
+        "BIÊN BẢN",
+        "Nguyễn Văn Thành",
+        "Trần Thị Hoa",
+        "Thành phố Hạ Long",
+        "ngày 20 tháng 12 năm 2021",
+        "Có mặt 15/16 đơn vị",
+        "Vắng mặt",
+        "10/15",
+        "BẦU TRƯỞNG KHỐI, PHÓ TRƯỞNG KHỐI NĂM 2022",
+        "14/15 phiếu",
+        "13/15 phiếu",
+        "THƯ KÝ",
+        "CHỦ TRÌ HỘI NGHỊ",
+    ] {
+        has("bien-ban-tong-ket", want);
+    }
+    for want in [
+        "BẢNG TỔNG HỢP ĐIỂM",
+        "Đồng hạng 1",
+        "Hạng 3",
+        "99,5",
+        "Chưa chấm",
+        "thang điểm 100",
+    ] {
+        has("bang-tong-hop-diem", want);
+    }
+    app.get(&format!("{base}/year-documents/khac.pdf"), Some(&u03))
+        .await
+        .expect(StatusCode::NOT_FOUND);
+
     // Next year's covenant in one action: the elected head leads it, registration is open,
     // every registration starts empty; only once.
     let next = app
