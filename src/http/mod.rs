@@ -35,7 +35,7 @@ mod ops;
 mod registrations;
 mod signatures;
 mod tsa;
-mod year;
+pub(crate) mod year;
 
 pub use tsa::Renewal;
 mod uploads;

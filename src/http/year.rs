@@ -306,7 +306,11 @@ async fn consolidated(
     consolidated_view(&state, &row, period).await.map(Json)
 }
 
-async fn consolidated_view(state: &AppState, row: &Loaded, period: Period) -> ApiResult<Value> {
+pub(crate) async fn consolidated_view(
+    state: &AppState,
+    row: &Loaded,
+    period: Period,
+) -> ApiResult<Value> {
     let id = &row.id;
     let signed = super::covenants::signed_covenant(state, row).await?;
     let stored = state.store.list_results(id, period).await?;

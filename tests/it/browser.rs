@@ -777,3 +777,86 @@ fn a_clerk_applies_the_units_seal_from_the_page_after_its_leader_signed() {
     assert_eq!(b.count(".unit-card"), 16);
     b.screenshot("25-kiem-tra-don-vi");
 }
+
+/// After the signing: U03's officer reports its mid-year results in the page (a bad number
+/// caught before sending, Vietnamese numbers accepted), the leader unit returns them with a
+/// comment, U03 corrects them, the leader unit accepts; the period's page shows the share of
+/// each target. Screenshots `40-…` to `44-…`.
+#[test]
+fn a_unit_reports_its_mid_year_results_and_the_leader_unit_reviews_them_in_chromium() {
+    let s = Server::start();
+    for i in 1..=16 {
+        s.cli_sign(&format!("U{i:02}"));
+    }
+    assert_eq!(
+        s.get_json(&format!("/covenants/{Y2021}"))["state"],
+        "completed"
+    );
+    let b = Browser::start(1280, 1000, &shots_dir());
+    login(&b, &s, "U03", "officer");
+    b.goto(&format!("{}/giao-uoc/{Y2021}", s.url));
+    b.click("a[href$='/ket-qua/so-ket']");
+    b.wait_text("#so-don-vi-bao-cao", "0/16 đơn vị đã báo cáo");
+    b.screenshot("40-ket-qua-so-ket-ban-dau");
+    b.click("#ket-qua-U03 a");
+    b.wait_url("/ket-qua/so-ket/U03");
+    b.type_into("#ket-qua-0", "năm nghìn");
+    b.type_into("#ket-qua-1", "30");
+    b.type_into("#ket-qua-2", "100");
+    b.type_into("#ket-qua-3", "2,5");
+    b.click("[data-save='submit']");
+    b.wait_text("#thong-bao", "Còn 1 chỗ cần sửa");
+    assert_eq!(
+        b.attribute("#ket-qua-0", "aria-invalid").as_deref(),
+        Some("true")
+    );
+    b.wait_text("#loi-ket-qua-0", "Hãy nhập kết quả bằng số");
+    b.screenshot("41-ket-qua-loi-so");
+    b.type_into("#ket-qua-0", "5.400");
+    b.type_into("#tom-tat", "Hoàn thành đúng tiến độ 6 tháng đầu năm.");
+    b.click("[data-save='submit']");
+    b.wait_text("#thong-bao", "Đã gửi báo cáo kết quả");
+    b.wait_text("#trang-thai-ket-qua", "Đã gửi, chờ duyệt");
+    b.screenshot("42-ket-qua-da-gui");
+    logout(&b);
+
+    // The leader unit returns it, then accepts the corrected one.
+    login(&b, &s, "U01", "officer");
+    b.goto(&format!("{}/giao-uoc/{Y2021}/ket-qua/so-ket/U03", s.url));
+    b.wait_text("#bao-cao", "5400");
+    b.click("[data-review='return']");
+    b.wait_text("#loi-comment", "Hãy ghi nhận xét");
+    b.type_into("#nhan-xet", "Đề nghị bổ sung số liệu chỉ tiêu thứ tư.");
+    b.click("[data-review='return']");
+    b.wait_text("#trang-thai-ket-qua", "Bị trả lại");
+    logout(&b);
+    login(&b, &s, "U03", "officer");
+    b.goto(&format!("{}/giao-uoc/{Y2021}/ket-qua/so-ket/U03", s.url));
+    b.wait_text(".notice.warn", "bổ sung số liệu chỉ tiêu thứ tư");
+    assert_eq!(
+        b.run(
+            "return document.querySelector('#ket-qua-0').value",
+            json!([])
+        ),
+        json!("5400")
+    );
+    b.type_into("#ket-qua-3", "3");
+    b.click("[data-save='submit']");
+    b.wait_text("#thong-bao", "Đã gửi báo cáo kết quả");
+    logout(&b);
+    login(&b, &s, "U01", "officer");
+    b.goto(&format!("{}/giao-uoc/{Y2021}/ket-qua/so-ket/U03", s.url));
+    b.screenshot("43-truong-khoi-xem-xet");
+    b.click("[data-review='accept']");
+    b.wait_text("#trang-thai-ket-qua", "Đã chấp nhận");
+    b.goto(&format!("{}/giao-uoc/{Y2021}/ket-qua/so-ket", s.url));
+    let row = b.wait_text("#ket-qua-U03", "Đã chấp nhận");
+    assert!(row.contains("60%") && row.contains("75%"), "{row}");
+    assert!(b.text("#ket-qua-U04").contains("Chưa báo cáo kết quả"));
+    b.wait_text("#so-don-vi-bao-cao", "1/16 đơn vị đã báo cáo");
+    b.screenshot("44-ket-qua-so-ket-tong-hop");
+    let stored = s.get_json(&format!("/covenants/{Y2021}/results/mid_year/U03"));
+    assert_eq!(stored["data"]["pledges"][0]["achieved"], 5400.0);
+    assert_eq!(stored["data"]["pledges"][3]["achieved"], 3.0);
+    assert_eq!(stored["version"], 2);
+}

@@ -466,6 +466,21 @@ fn page_cases() -> Vec<Case> {
             None,
             [S303, S403, S403, S403, S200, S403, S200],
         ),
+        // Results come after the signing: the frozen covenant answers 409 to its bloc.
+        (
+            "GET",
+            "/giao-uoc/{id}/ket-qua/{period}",
+            format!("/giao-uoc/{c}/ket-qua/so-ket"),
+            None,
+            [S303, S403, S409, S409, S409, S409, S409],
+        ),
+        (
+            "GET",
+            "/giao-uoc/{id}/ket-qua/{period}/{unit}",
+            format!("/giao-uoc/{c}/ket-qua/tong-ket/U03"),
+            None,
+            [S303, S403, S409, S409, S409, S409, S409],
+        ),
         ("GET", "/kiem-tra", "/kiem-tra".into(), None, public(S200)),
         ("GET", "/luu-tru", "/luu-tru".into(), None, public(S200)),
         (

@@ -13,6 +13,8 @@
 //! | a covenant | `/giao-uoc/{id}` |
 //! | a unit's registration | `/giao-uoc/{id}/dang-ky/{unit}` |
 //! | signing | `/giao-uoc/{id}/ky/{unit}` |
+//! | the units' results of a period | `/giao-uoc/{id}/ket-qua/{so-ket,tong-ket}` |
+//! | a unit's results | `/giao-uoc/{id}/ket-qua/{so-ket,tong-ket}/{unit}` |
 //! | verify a PDF (public) | `/kiem-tra` |
 //! | archive | `/luu-tru`, `/luu-tru/{sha256}` |
 
@@ -52,6 +54,8 @@ const TEMPLATES: &[(&str, &str)] = web_templates!(
     "login.html",
     "covenant.html",
     "registration.html",
+    "results.html",
+    "results_unit.html",
     "sign.html",
     "verify.html",
     "report.html",

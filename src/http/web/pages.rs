@@ -31,6 +31,8 @@ pub(super) fn routes(r: Routes) -> Routes {
         .get("/giao-uoc/{id}", covenant_page)
         .get("/giao-uoc/{id}/dang-ky/{unit}", registration_page)
         .get("/giao-uoc/{id}/ky/{unit}", sign_page)
+        .get("/giao-uoc/{id}/ket-qua/{period}", results_page)
+        .get("/giao-uoc/{id}/ket-qua/{period}/{unit}", results_unit_page)
         .get("/kiem-tra", verify_page)
         .post("/kiem-tra", verify_submit)
         .get("/luu-tru", archive_page)
@@ -397,6 +399,136 @@ async fn registration_body(web: &Web, id: &str, unit: &str) -> PageResult {
                 "can_edit": can_edit,
                 "can_review": can_review,
                 "rights": rights.json(),
+            }),
+        )
+        .await)
+}
+
+/// A period as the pages name it (`so-ket`, `tong-ket`).
+fn period_slug(slug: &str) -> Result<crate::year::Period, ApiError> {
+    match slug {
+        "so-ket" => Ok(crate::year::Period::MidYear),
+        "tong-ket" => Ok(crate::year::Period::YearEnd),
+        _ => Err(ApiError::not_found(format!(
+            "không có kỳ báo cáo \"{slug}\""
+        ))),
+    }
+}
+
+fn slug_of(period: crate::year::Period) -> &'static str {
+    match period {
+        crate::year::Period::MidYear => "so-ket",
+        crate::year::Period::YearEnd => "tong-ket",
+    }
+}
+
+async fn results_page(web: Web, Path((id, period)): Path<(String, String)>) -> Response {
+    let result = results_body(&web, &id, &period).await;
+    finish(&web, result).await
+}
+
+/// Every unit's results of the period, with the year's documents to download.
+async fn results_body(web: &Web, id: &str, slug: &str) -> PageResult {
+    let Some(caller) = web.caller() else {
+        return Ok(web.to_login());
+    };
+    let period = period_slug(slug)?;
+    let state = &web.state;
+    let row = load(state, id).await?;
+    let rights = rights(state, caller, &row.bloc_id).await?;
+    crate::http::require_action(Action::ReportResults, &row)?;
+    let view = crate::http::year::consolidated_view(state, &row, period).await?;
+    let other = match period {
+        crate::year::Period::MidYear => crate::year::Period::YearEnd,
+        crate::year::Period::YearEnd => crate::year::Period::MidYear,
+    };
+    let documents = match period {
+        crate::year::Period::MidYear => {
+            json!([{"name": "so-ket-6-thang", "label": "Báo cáo sơ kết 6 tháng"}])
+        }
+        crate::year::Period::YearEnd => json!([
+            {"name": "bang-tong-hop-diem", "label": "Bảng tổng hợp điểm"},
+            {"name": "bien-ban-tong-ket", "label": "Biên bản hội nghị tổng kết"},
+        ]),
+    };
+    Ok(web
+        .render(
+            StatusCode::OK,
+            "results.html",
+            json!({
+                "covenant": {"id": row.id, "year": row.year, "state": row.state},
+                "period": period, "slug": slug, "period_label": period.label_vi(),
+                "other_slug": slug_of(other), "other_label": other.label_vi(),
+                "v": view, "documents": documents, "rights": rights.json(),
+            }),
+        )
+        .await)
+}
+
+async fn results_unit_page(
+    web: Web,
+    Path((id, period, unit)): Path<(String, String, String)>,
+) -> Response {
+    let result = results_unit_body(&web, &id, &period, &unit).await;
+    finish(&web, result).await
+}
+
+/// A unit's results of the period: its form (the unit), or the report and the review (the
+/// leader unit).
+async fn results_unit_body(web: &Web, id: &str, slug: &str, unit: &str) -> PageResult {
+    let Some(caller) = web.caller() else {
+        return Ok(web.to_login());
+    };
+    let period = period_slug(slug)?;
+    let state = &web.state;
+    let row = load(state, id).await?;
+    let rights = rights(state, caller, &row.bloc_id).await?;
+    crate::http::require_action(Action::ReportResults, &row)?;
+    let signed = crate::http::covenants::signed_covenant(state, &row).await?;
+    let unit_row = signed
+        .unit(unit)
+        .ok_or_else(|| ApiError::not_found(format!("không có đơn vị \"{unit}\"")))?;
+    let r = match state.store.get_results(id, period, unit).await {
+        Ok(r) => json!({"status": r.status, "comment": r.comment, "data": r.data,
+                        "version": r.version, "updated_at": crate::http::covenants::rfc3339(r.updated_at)}),
+        Err(StoreError::NotFound { .. }) => {
+            json!({"status": "not_started", "data": null, "version": 0})
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let status = at(&r, "/status").as_str().unwrap_or_default().to_owned();
+    let pledges: Vec<Value> = unit_row
+        .registration
+        .pledges
+        .iter()
+        .map(|p| {
+            json!({"text": p.text, "target": p.target, "unit": p.unit, "indicator": p.indicator,
+                   "target_text": p.target.map(|t| crate::template::target_text(t, p.unit.as_deref()))})
+        })
+        .collect();
+    let evidence: Vec<Value> = state
+        .store
+        .evidence(id, Some(unit))
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({"sha256": e.sha256, "file_name": e.file_name, "content_type": e.content_type,
+                   "size": e.size, "url": format!("/covenants/{id}/evidence/{unit}/{}", e.sha256)})
+        })
+        .collect();
+    let can_edit =
+        rights.acts_for(unit) && rights.kind != Some(UnitKind::Clerk) && status != "accepted";
+    let can_review = rights.leader_unit && status == "submitted";
+    Ok(web
+        .render(
+            StatusCode::OK,
+            "results_unit.html",
+            json!({
+                "covenant": {"id": row.id, "year": row.year, "state": row.state},
+                "unit": {"id": unit_row.id, "name": unit_row.name},
+                "period": period, "slug": slug, "period_label": period.label_vi(),
+                "r": r, "pledges": pledges, "evidence": evidence,
+                "can_edit": can_edit, "can_review": can_review, "rights": rights.json(),
             }),
         )
         .await)

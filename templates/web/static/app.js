@@ -383,12 +383,169 @@
         busy(buttons, true);
         say(status, "Đang gửi…");
         try {
-          await api("POST", `/covenants/${encodeURIComponent(page.covenant)}/registrations/${encodeURIComponent(page.unit)}/review`,
-            text ? { accept, comment: text } : { accept });
-          say(status, accept ? "Đã chấp nhận bản đăng ký." : "Đã trả lại bản đăng ký kèm nhận xét.", "good");
+          const url = form.dataset.url ||
+            `/covenants/${encodeURIComponent(page.covenant)}/registrations/${encodeURIComponent(page.unit)}/review`;
+          const what = form.dataset.what || "bản đăng ký";
+          await api("POST", url, text ? { accept, comment: text } : { accept });
+          say(status, accept ? `Đã chấp nhận ${what}.` : `Đã trả lại ${what} kèm nhận xét.`, "good");
           location.reload();
         } catch (e) {
           say(status, e.message, "bad", e);
+          busy(buttons, false);
+        }
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ results of a period
+
+  /** "1.234,5" or "1234.5" → 1234.5; anything else → NaN. */
+  function vnNumber(text) {
+    const t = text.trim().replace(/\s/g, "");
+    if (!t) return NaN;
+    if (/^\d{1,3}(\.\d{3})+(,\d+)?$/.test(t) || /^\d+(,\d+)?$/.test(t)) {
+      return Number(t.replace(/\./g, "").replace(",", "."));
+    }
+    return /^\d+(\.\d+)?$/.test(t) ? Number(t) : NaN;
+  }
+
+  function resultsUnitPage() {
+    const dataEl = $("#du-lieu-ket-qua");
+    if (!dataEl) return;
+    const page = JSON.parse(dataEl.textContent);
+    const review = $("#xem-xet");
+    if (review) reviewForm(review, page);
+    const form = $("#ket-qua");
+    if (!form) return;
+    const base = `/covenants/${encodeURIComponent(page.covenant)}`;
+    const status = $("#thong-bao");
+    const data = page.data || {};
+    const chosen = new Set((data.evidence || []).concat(...(data.pledges || []).map((p) => p.evidence || [])));
+    const files = page.evidence.slice();
+    // What was saved before.
+    (data.pledges || []).forEach((p, i) => {
+      const el = $(`#ket-qua-${i}`);
+      if (!el) return;
+      if (el.tagName === "INPUT" && p.achieved !== null && p.achieved !== undefined) {
+        el.value = String(p.achieved).replace(".", ",");
+      } else if (p.text) {
+        el.value = p.text;
+      }
+    });
+    if (data.summary) $("#tom-tat").value = data.summary;
+
+    function renderFiles() {
+      const list = $("#minh-chung");
+      list.textContent = "";
+      files.forEach((f, i) => {
+        const li = document.createElement("li");
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.id = `minh-chung-${i}`;
+        box.checked = chosen.has(f.sha256);
+        box.addEventListener("change", () => { if (box.checked) chosen.add(f.sha256); else chosen.delete(f.sha256); });
+        const label = document.createElement("label");
+        label.htmlFor = box.id;
+        const a = document.createElement("a");
+        a.href = f.url;
+        a.textContent = f.file_name || f.sha256.slice(0, 12);
+        label.append(" Đính kèm ", a);
+        li.append(box, label);
+        list.append(li);
+      });
+    }
+    renderFiles();
+
+    $("#tai-minh-chung").addEventListener("change", async (ev) => {
+      const file = ev.target.files && ev.target.files[0];
+      const error = $("#loi-evidence");
+      error.hidden = true;
+      if (!file) return;
+      if (file.size > 10 * 1024 * 1024) {
+        say(error, "Tệp lớn hơn 10 MB; hãy nén hoặc chia nhỏ tệp.", "bad");
+        return;
+      }
+      say(status, "Đang tải tệp lên…");
+      try {
+        const headers = { Accept: "application/json" };
+        const token = $('meta[name="csrf-token"]');
+        if (token) headers["X-CSRF-Token"] = token.content;
+        const res = await fetch(`${base}/evidence/${encodeURIComponent(page.unit)}?name=${encodeURIComponent(file.name)}`,
+          { method: "POST", headers, body: file, credentials: "same-origin" });
+        const body = await res.json().catch(() => null);
+        if (!res.ok) throw new ApiFailure(res.status, (body && body.error) || "", sentence((body && body.message) || "Không tải được tệp."));
+        if (!files.some((f) => f.sha256 === body.sha256)) files.push(body);
+        chosen.add(body.sha256);
+        renderFiles();
+        say(status, `Đã tải lên ${file.name}.`, "good");
+      } catch (e) {
+        say(error, e.message, "bad", e);
+        say(status, "");
+      }
+      ev.target.value = "";
+    });
+
+    function clearErrors() {
+      $$(".field-error.dynamic", form).forEach((e) => e.remove());
+      $$('[aria-invalid="true"]', form).forEach((e) => e.removeAttribute("aria-invalid"));
+      ["#loi-chung", "#loi-pledges", "#loi-evidence"].forEach((s) => { $(s).hidden = true; $(s).textContent = ""; });
+    }
+
+    function showError(path, message) {
+      const el = path ? $(`[data-path="${CSS.escape(path)}"]`, form) : null;
+      if (el) {
+        const p = document.createElement("p");
+        p.className = "field-error dynamic";
+        p.id = "loi-" + el.id;
+        p.textContent = sentence(message);
+        el.insertAdjacentElement("afterend", p);
+        el.setAttribute("aria-invalid", "true");
+        el.setAttribute("aria-describedby", p.id);
+        return el;
+      }
+      const list = (path || "").split(/[.[]/)[0];
+      const target = (list && $("#loi-" + list)) || $("#loi-chung");
+      target.textContent = (target.textContent ? target.textContent + " " : "") + sentence(message);
+      target.hidden = false;
+      return target;
+    }
+
+    $$("[data-save]", form).forEach((button) => {
+      button.addEventListener("click", async () => {
+        clearErrors();
+        const problems = [];
+        const body = { pledges: [], evidence: Array.from(chosen), submit: button.dataset.save === "submit" };
+        page.pledges.forEach((p, i) => {
+          const el = $(`#ket-qua-${i}`);
+          if (el.tagName === "INPUT") {
+            const n = vnNumber(el.value);
+            if (Number.isNaN(n)) problems.push([`pledges[${i}].achieved`, "hãy nhập kết quả bằng số, ví dụ 1.234,5"]);
+            body.pledges.push({ achieved: Number.isNaN(n) ? el.value : n });
+          } else {
+            body.pledges.push({ text: el.value.trim() });
+          }
+        });
+        const summary = $("#tom-tat").value.trim();
+        if (summary) body.summary = summary;
+        if (problems.length) {
+          const first = problems.map(([path, m]) => showError(path, m))[0];
+          if (first && first.focus) first.focus();
+          say(status, `Còn ${problems.length} chỗ cần sửa.`, "bad");
+          return;
+        }
+        const buttons = $$("[data-save]", form);
+        busy(buttons, true);
+        say(status, "Đang lưu…");
+        try {
+          const saved = await api("PUT", `${base}/results/${page.period}/${encodeURIComponent(page.unit)}`, body);
+          $("#trang-thai-ket-qua").textContent = saved.status === "submitted" ? "Đã gửi, chờ duyệt" : "Bản nháp";
+          say(status, saved.status === "submitted" ? "Đã gửi báo cáo kết quả cho đơn vị Trưởng khối." : "Đã lưu nháp.", "good");
+        } catch (e) {
+          const details = e.details || [];
+          const first = details.map((d) => showError(d.path, d.message))[0];
+          if (first && first.focus) first.focus();
+          say(status, e.message, "bad", e);
+        } finally {
           busy(buttons, false);
         }
       });
@@ -801,6 +958,7 @@
   const pages = {
     covenant: covenantPage,
     registration: registrationPage,
+    results_unit: resultsUnitPage,
     sign: signPage,
     verify: verifyPage,
   };
