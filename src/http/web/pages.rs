@@ -357,8 +357,38 @@ fn action_vi(action: &str, details: &Value) -> String {
         "covenant.freeze" => "Chốt nội dung, tạo bản PDF và DOCX".into(),
         "revision.append" => format!("Đơn vị {unit} ký số"),
         "covenant.archive" => "Lưu trữ bản đã ký đủ".into(),
+        "evidence.add" => format!("Đơn vị {unit} tải lên tệp minh chứng"),
+        "results.save" => {
+            let period = period_label(at(details, "/period").as_str());
+            match at(details, "/status").as_str() {
+                Some("submitted") => format!("Đơn vị {unit} gửi báo cáo kết quả {period}"),
+                _ => format!("Đơn vị {unit} lưu nháp báo cáo kết quả {period}"),
+            }
+        }
+        "results.review" => {
+            let period = period_label(at(details, "/period").as_str());
+            match at(details, "/status").as_str() {
+                Some("accepted") => format!("Chấp nhận báo cáo kết quả {period} của đơn vị {unit}"),
+                _ => format!("Trả lại báo cáo kết quả {period} của đơn vị {unit}"),
+            }
+        }
+        "score.save" => match at(details, "/kind").as_str() {
+            Some("agreed") => format!("Khối thống nhất điểm của đơn vị {unit}"),
+            _ => format!("Đơn vị {unit} tự chấm điểm"),
+        },
+        "conference.save" => "Ghi kết quả hội nghị tổng kết".into(),
+        "covenant.next_year" => format!(
+            "Tạo giao ước năm sau ({})",
+            at(details, "/next").as_str().unwrap_or_default()
+        ),
         other => other.to_owned(),
     }
+}
+
+fn period_label(period: Option<&str>) -> &'static str {
+    period
+        .and_then(crate::year::Period::parse)
+        .map_or("", crate::year::Period::label_vi)
 }
 
 pub(super) fn state_vi(state: &str) -> &'static str {
