@@ -170,6 +170,38 @@ impl Caller {
     }
 
     /// Admin, or a token of the bloc's leader unit (role `leader`).
+    /// The leader unit of `covenant` (its own roster: the head of the bloc that year, even
+    /// once next year's covenant names another), or the admin; never a clerk.
+    pub fn require_covenant_leader(
+        &self,
+        covenant: &crate::covenant::Covenant,
+        bloc_id: &str,
+    ) -> ApiResult<()> {
+        self.require_bloc(bloc_id)?;
+        match self {
+            Caller::Admin { .. } => Ok(()),
+            Caller::Unit {
+                kind: UnitKind::Clerk,
+                ..
+            } => Err(ApiError::forbidden(
+                "văn thư chỉ được ký số của cơ quan (đóng dấu); việc của đơn vị Trưởng khối do cán bộ thi đua hoặc lãnh đạo làm",
+            )),
+            Caller::Unit { unit_id, .. } => {
+                let leads = covenant
+                    .units
+                    .iter()
+                    .any(|u| &u.id == unit_id && u.role == crate::covenant::Role::Leader);
+                if leads {
+                    Ok(())
+                } else {
+                    Err(ApiError::forbidden(
+                        "chỉ đơn vị Trưởng khối hoặc quản trị viên được thực hiện thao tác này",
+                    ))
+                }
+            }
+        }
+    }
+
     pub async fn require_leader_unit(&self, state: &AppState, bloc_id: &str) -> ApiResult<()> {
         self.require_bloc(bloc_id)?;
         if let Caller::Unit {

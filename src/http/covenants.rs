@@ -387,7 +387,7 @@ pub(crate) async fn load_for(
 ) -> ApiResult<Loaded> {
     let row = load(state, id).await?;
     if action.allows(Who::LeaderUnit) {
-        caller.require_leader_unit(state, &row.bloc_id).await?;
+        caller.require_covenant_leader(&row.covenant, &row.bloc_id)?;
     } else {
         caller.require_bloc(&row.bloc_id)?;
     }

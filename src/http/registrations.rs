@@ -163,8 +163,8 @@ pub(crate) async fn review_registration(
     unit: &str,
     review: &Review,
 ) -> ApiResult<RegistrationRow> {
-    let row = state.store.get_covenant(id).await?;
-    caller.require_leader_unit(state, &row.bloc_id).await?;
+    let row = load(state, id).await?;
+    caller.require_covenant_leader(&row.covenant, &row.bloc_id)?;
     let comment = review.comment.as_deref().map(covenant::nfc);
     if !review.accept && comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
         return Err(ApiError::invalid(

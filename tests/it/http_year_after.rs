@@ -550,14 +550,43 @@ async fn the_year_after_the_signing_over_http() {
         .json();
     assert_eq!(reg["status"], "not_started");
     assert_eq!(reg["data"]["pledges"], json!([]));
-    // The bloc's leadership passed to the elected head: U01 no longer acts for the bloc, and
-    // the covenant is made once.
+    // U01 still leads the 2021 covenant (its own roster) while U02 leads 2022: the 2021
+    // covenant is made into next year's once; 2022's registrations are U02's to review.
     app.post(&format!("{base}/next-year"), Some(&u01), json!({}))
         .await
-        .expect(StatusCode::FORBIDDEN);
-    app.post(&format!("{base}/next-year"), Some(&app.admin), json!({}))
-        .await
         .expect(StatusCode::CONFLICT);
+    app.post(
+        "/covenants/KTD-VHXH-QN-2022/registrations/U03/review",
+        Some(&u01),
+        json!({"accept": true}),
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    let u03_2022 = app
+        .put(
+            "/covenants/KTD-VHXH-QN-2022/registrations/U03",
+            Some(&u03),
+            json!({"pledges": [{"text": "Tư vấn việc làm cho 62.000 lượt người.", "target": 62000, "unit": "lượt người"}], "submit": true}),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(u03_2022["status"], "submitted");
+    app.post(
+        "/covenants/KTD-VHXH-QN-2022/registrations/U03/review",
+        Some(officer(&tokens, "U02")),
+        json!({"accept": true}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    // And the old head still closes its year: its year-end results stay reviewable by U01.
+    app.put(
+        &format!("{base}/scores/U16/agreed"),
+        Some(&u01),
+        sheet(28.0, 0.0),
+    )
+    .await
+    .expect(StatusCode::OK);
     let chain = app.state.store.verify_audit_chain().await.unwrap();
     assert!(chain.ok, "{chain:?}");
     let actions: Vec<String> = app

@@ -227,9 +227,12 @@ struct Rights {
     kind: Option<UnitKind>,
 }
 
-async fn rights(state: &AppState, caller: &Caller, bloc_id: &str) -> Result<Rights, ApiError> {
-    caller.require_bloc(bloc_id)?;
-    let leader_unit = caller.require_leader_unit(state, bloc_id).await.is_ok();
+/// The caller's rights on a covenant's pages; the leader unit is the covenant's own.
+fn rights(caller: &Caller, row: &Loaded) -> Result<Rights, ApiError> {
+    caller.require_bloc(&row.bloc_id)?;
+    let leader_unit = caller
+        .require_covenant_leader(&row.covenant, &row.bloc_id)
+        .is_ok();
     Ok(match caller {
         Caller::Admin { .. } => Rights {
             is_admin: true,
@@ -268,7 +271,7 @@ async fn covenant_body(web: &Web, id: &str) -> PageResult {
     };
     let state = &web.state;
     let row = load(state, id).await?;
-    let rights = rights(state, caller, &row.bloc_id).await?;
+    let rights = rights(caller, &row)?;
     let view = covenant_view(state, &row).await?;
     let events = state.store.audit_events(Some(id)).await?;
     let check = verify_exported_chain(&events);
@@ -406,7 +409,7 @@ async fn registration_body(web: &Web, id: &str, unit: &str) -> PageResult {
     };
     let state = &web.state;
     let row = load(state, id).await?;
-    let rights = rights(state, caller, &row.bloc_id).await?;
+    let rights = rights(caller, &row)?;
     let registration = registration_view(state, caller, id, unit).await?;
     let status = at(&registration, "/status").as_str().unwrap_or_default();
     let can_edit = Action::EditRegistration.allowed_in(row.state)
@@ -465,7 +468,7 @@ async fn results_body(web: &Web, id: &str, slug: &str) -> PageResult {
     let period = period_slug(slug)?;
     let state = &web.state;
     let row = load(state, id).await?;
-    let rights = rights(state, caller, &row.bloc_id).await?;
+    let rights = rights(caller, &row)?;
     crate::http::require_action(Action::ReportResults, &row)?;
     let view = crate::http::year::consolidated_view(state, &row, period).await?;
     let other = match period {
@@ -512,7 +515,7 @@ async fn results_unit_body(web: &Web, id: &str, slug: &str, unit: &str) -> PageR
     let period = period_slug(slug)?;
     let state = &web.state;
     let row = load(state, id).await?;
-    let rights = rights(state, caller, &row.bloc_id).await?;
+    let rights = rights(caller, &row)?;
     crate::http::require_action(Action::ReportResults, &row)?;
     let signed = crate::http::covenants::signed_covenant(state, &row).await?;
     let unit_row = signed
