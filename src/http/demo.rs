@@ -25,6 +25,20 @@ use crate::store::UnitKind;
 pub const DEMO_COVENANT: &[u8] =
     include_bytes!("../../tests/fixtures/covenant-2021-quang-ninh.json");
 
+/// The bloc's 100-point scoring table the demo adds to it (the covenant's appendix, and the
+/// year-end scores).
+const DEMO_SCORING: &[u8] = include_bytes!("../../tests/fixtures/scoring-100.json");
+
+/// The reference covenant with the demo's scoring table.
+fn demo_input() -> ApiResult<Vec<u8>> {
+    let mut input: Value = serde_json::from_slice(DEMO_COVENANT).map_err(ApiError::internal)?;
+    let scoring: Value = serde_json::from_slice(DEMO_SCORING).map_err(ApiError::internal)?;
+    if let Some(c) = input.get_mut("covenant").and_then(Value::as_object_mut) {
+        c.insert("scoring".into(), scoring);
+    }
+    serde_json::to_vec(&input).map_err(ApiError::internal)
+}
+
 /// What the demo set up.
 #[derive(Debug, Clone)]
 pub struct DemoInfo {
@@ -45,7 +59,7 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
         return Ok(None);
     }
     let admin = Caller::system("demo");
-    let row = covenants::create_covenant(state, &admin, Bytes::from_static(DEMO_COVENANT)).await?;
+    let row = covenants::create_covenant(state, &admin, Bytes::from(demo_input()?)).await?;
     let id = row.id.clone();
     let bloc = row.bloc_id.clone();
     let units = covenants::Loaded::from_row(row.clone())?.covenant.units;

@@ -426,7 +426,7 @@ async fn scores(
     scores_view(&state, &row).await.map(Json)
 }
 
-async fn scores_view(state: &AppState, row: &Loaded) -> ApiResult<Value> {
+pub(crate) async fn scores_view(state: &AppState, row: &Loaded) -> ApiResult<Value> {
     let id = &row.id;
     let scoring = scoring_of(row)?;
     let stored = state.store.list_scores(id).await?;

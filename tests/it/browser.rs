@@ -859,4 +859,74 @@ fn a_unit_reports_its_mid_year_results_and_the_leader_unit_reviews_them_in_chrom
     assert_eq!(stored["data"]["pledges"][0]["achieved"], 5400.0);
     assert_eq!(stored["data"]["pledges"][3]["achieved"], 3.0);
     assert_eq!(stored["version"], 2);
+
+    // Scores: the leader unit gives U03 its agreed score (a criterion over its maximum is
+    // answered at its field), the ranking shows it.
+    b.goto(&format!("{}/giao-uoc/{Y2021}/cham-diem", s.url));
+    b.wait_text("#xep-hang", "Chưa chấm");
+    b.run(
+        "document.querySelector('#don-vi-cham').value = 'U03'; \
+         document.querySelector('#don-vi-cham').dispatchEvent(new Event('change'));",
+        json!([]),
+    );
+    let maxima = ["30", "20", "10", "10", "10", "10", "10"];
+    for (i, m) in maxima.iter().enumerate() {
+        b.type_into(&format!("#diem-{i}"), m);
+    }
+    b.type_into("#diem-0", "31");
+    b.type_into("#diem-7", "2,5");
+    b.click("#luu-diem");
+    b.wait_text("#thong-bao", "không hợp lệ");
+    assert_eq!(
+        b.attribute("#diem-0", "aria-invalid").as_deref(),
+        Some("true")
+    );
+    b.type_into("#diem-0", "29,5");
+    b.wait_text("#tong-diem", "102");
+    b.click("#luu-diem");
+    b.wait_text("#thong-bao", "102 điểm");
+    b.goto(&format!("{}/giao-uoc/{Y2021}/cham-diem", s.url));
+    b.wait_text("#hang-U03", "Hạng 1");
+    b.screenshot("45-cham-diem");
+
+    // The year-end conference, recorded in the page; next year's covenant already exists in
+    // the demo, and the page says so.
+    b.goto(&format!("{}/giao-uoc/{Y2021}/hoi-nghi", s.url));
+    b.wait_text("#ket-qua-hoi-nghi", "Chưa ghi kết quả");
+    b.run(
+        "document.querySelector('#ngay').value = '2021-12-20';",
+        json!([]),
+    );
+    b.type_into("#dia-diem", "Thành phố Hạ Long");
+    b.type_into("#chair-name", "Nguyễn Văn Thành");
+    b.type_into("#chair-position", "Giám đốc");
+    b.type_into("#secretary-name", "Trần Thị Hoa");
+    b.type_into("#secretary-position", "Chuyên viên");
+    b.type_into("#phieu-U03", "12");
+    b.type_into("#phieu-U04", "4");
+    b.run(
+        "document.querySelector('#truong-khoi').value = 'U02'; \
+         document.querySelector('#pho-truong-khoi').value = 'U05';",
+        json!([]),
+    );
+    b.type_into("#phieu-truong-khoi", "15");
+    b.type_into("#phieu-pho-truong-khoi", "17");
+    b.click("#luu-hoi-nghi");
+    b.wait_text("#thong-bao", "không hợp lệ");
+    assert_eq!(
+        b.attribute("#phieu-pho-truong-khoi", "aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+    b.wait_text("#loi-phieu-pho-truong-khoi", "17 phiếu");
+    b.type_into("#phieu-pho-truong-khoi", "14");
+    b.click("#luu-hoi-nghi");
+    b.wait_text("#ket-qua-hoi-nghi", "Trung tâm Dịch vụ việc làm Quảng Ninh");
+    b.screenshot("46-hoi-nghi-tong-ket");
+    b.click("#tao-nam-sau");
+    b.wait_text("#thong-bao", "đã tồn tại");
+    let minutes = s.get_bytes(&format!(
+        "/covenants/{Y2021}/year-documents/bien-ban-tong-ket.pdf"
+    ));
+    assert!(minutes.starts_with(b"%PDF-"));
 }

@@ -481,6 +481,20 @@ fn page_cases() -> Vec<Case> {
             None,
             [S303, S403, S409, S409, S409, S409, S409],
         ),
+        (
+            "GET",
+            "/giao-uoc/{id}/cham-diem",
+            format!("/giao-uoc/{c}/cham-diem"),
+            None,
+            [S303, S403, S409, S409, S409, S409, S409],
+        ),
+        (
+            "GET",
+            "/giao-uoc/{id}/hoi-nghi",
+            format!("/giao-uoc/{c}/hoi-nghi"),
+            None,
+            [S303, S403, S409, S409, S409, S409, S409],
+        ),
         ("GET", "/kiem-tra", "/kiem-tra".into(), None, public(S200)),
         ("GET", "/luu-tru", "/luu-tru".into(), None, public(S200)),
         (

@@ -15,6 +15,8 @@
 //! | signing | `/giao-uoc/{id}/ky/{unit}` |
 //! | the units' results of a period | `/giao-uoc/{id}/ket-qua/{so-ket,tong-ket}` |
 //! | a unit's results | `/giao-uoc/{id}/ket-qua/{so-ket,tong-ket}/{unit}` |
+//! | scores and ranking | `/giao-uoc/{id}/cham-diem` |
+//! | the year-end conference, next year | `/giao-uoc/{id}/hoi-nghi` |
 //! | verify a PDF (public) | `/kiem-tra` |
 //! | archive | `/luu-tru`, `/luu-tru/{sha256}` |
 
@@ -56,6 +58,8 @@ const TEMPLATES: &[(&str, &str)] = web_templates!(
     "registration.html",
     "results.html",
     "results_unit.html",
+    "scores.html",
+    "conference.html",
     "sign.html",
     "verify.html",
     "report.html",

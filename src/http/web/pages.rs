@@ -33,6 +33,8 @@ pub(super) fn routes(r: Routes) -> Routes {
         .get("/giao-uoc/{id}/ky/{unit}", sign_page)
         .get("/giao-uoc/{id}/ket-qua/{period}", results_page)
         .get("/giao-uoc/{id}/ket-qua/{period}/{unit}", results_unit_page)
+        .get("/giao-uoc/{id}/cham-diem", scores_page)
+        .get("/giao-uoc/{id}/hoi-nghi", conference_page)
         .get("/kiem-tra", verify_page)
         .post("/kiem-tra", verify_submit)
         .get("/luu-tru", archive_page)
@@ -437,6 +439,27 @@ async fn registration_body(web: &Web, id: &str, unit: &str) -> PageResult {
         .await)
 }
 
+/// The covenant of a page of the year after the signing and the caller's rights, once the
+/// covenant is signed; `Err` is the way to the sign-in page for a visitor.
+async fn signed_page(web: &Web, id: &str) -> Result<Result<(Loaded, Rights), Response>, ApiError> {
+    let Some(caller) = web.caller() else {
+        return Ok(Err(web.to_login()));
+    };
+    let row = load(&web.state, id).await?;
+    let rights = rights(caller, &row)?;
+    crate::http::require_action(Action::ReportResults, &row)?;
+    Ok(Ok((row, rights)))
+}
+
+/// The covenant's units as the year's pages list them.
+fn roster(row: &Loaded) -> Vec<Value> {
+    row.covenant
+        .units
+        .iter()
+        .map(|u| json!({"id": u.id, "name": u.name}))
+        .collect()
+}
+
 /// A period as the pages name it (`so-ket`, `tong-ket`).
 fn period_slug(slug: &str) -> Result<crate::year::Period, ApiError> {
     match slug {
@@ -462,14 +485,12 @@ async fn results_page(web: Web, Path((id, period)): Path<(String, String)>) -> R
 
 /// Every unit's results of the period, with the year's documents to download.
 async fn results_body(web: &Web, id: &str, slug: &str) -> PageResult {
-    let Some(caller) = web.caller() else {
-        return Ok(web.to_login());
-    };
     let period = period_slug(slug)?;
+    let (row, rights) = match signed_page(web, id).await? {
+        Ok(page) => page,
+        Err(to_login) => return Ok(to_login),
+    };
     let state = &web.state;
-    let row = load(state, id).await?;
-    let rights = rights(caller, &row)?;
-    crate::http::require_action(Action::ReportResults, &row)?;
     let view = crate::http::year::consolidated_view(state, &row, period).await?;
     let other = match period {
         crate::year::Period::MidYear => crate::year::Period::YearEnd,
@@ -509,14 +530,12 @@ async fn results_unit_page(
 /// A unit's results of the period: its form (the unit), or the report and the review (the
 /// leader unit).
 async fn results_unit_body(web: &Web, id: &str, slug: &str, unit: &str) -> PageResult {
-    let Some(caller) = web.caller() else {
-        return Ok(web.to_login());
-    };
     let period = period_slug(slug)?;
+    let (row, rights) = match signed_page(web, id).await? {
+        Ok(page) => page,
+        Err(to_login) => return Ok(to_login),
+    };
     let state = &web.state;
-    let row = load(state, id).await?;
-    let rights = rights(caller, &row)?;
-    crate::http::require_action(Action::ReportResults, &row)?;
     let signed = crate::http::covenants::signed_covenant(state, &row).await?;
     let unit_row = signed
         .unit(unit)
@@ -562,6 +581,105 @@ async fn results_unit_body(web: &Web, id: &str, slug: &str, unit: &str) -> PageR
                 "period": period, "slug": slug, "period_label": period.label_vi(),
                 "r": r, "pledges": pledges, "evidence": evidence,
                 "can_edit": can_edit, "can_review": can_review, "rights": rights.json(),
+            }),
+        )
+        .await)
+}
+
+async fn scores_page(web: Web, Path(id): Path<String>) -> Response {
+    let result = scores_body(&web, &id).await;
+    finish(&web, result).await
+}
+
+/// The ranking, and the score sheet: the unit's own, or the leader unit's agreed ones.
+async fn scores_body(web: &Web, id: &str) -> PageResult {
+    let (row, rights) = match signed_page(web, id).await? {
+        Ok(page) => page,
+        Err(to_login) => return Ok(to_login),
+    };
+    let state = &web.state;
+    let scoring = row.covenant.covenant.scoring.as_ref();
+    let view = match scoring {
+        Some(_) => crate::http::year::scores_view(state, &row).await?,
+        None => Value::Null,
+    };
+    let items: Vec<Value> = scoring
+        .map(|s| {
+            s.items()
+                .map(|(kind, c)| {
+                    json!({"id": c.id, "text": c.text, "kind": kind, "max": c.max_points,
+                           "max_text": crate::template::format_number(c.max_points)})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // Saved sheets the form starts from: the unit's own; for the leader unit, every unit's
+    // agreed one (else its own).
+    let sheets: serde_json::Map<String, Value> = state
+        .store
+        .list_scores(id)
+        .await?
+        .into_iter()
+        .filter(|s| {
+            if rights.leader_unit {
+                true
+            } else {
+                rights.unit.as_deref() == Some(s.unit_id.as_str())
+                    && s.kind == crate::store::ScoreKind::Own
+            }
+        })
+        .map(|s| (format!("{}:{}", s.unit_id, s.kind), s.data))
+        .collect();
+    let own_unit = (!rights.leader_unit && rights.kind != Some(UnitKind::Clerk))
+        .then(|| rights.unit.clone())
+        .flatten();
+    let units = roster(&row);
+    Ok(web
+        .render(
+            StatusCode::OK,
+            "scores.html",
+            json!({
+                "covenant": {"id": row.id, "year": row.year, "state": row.state},
+                "scoring": scoring.map(|s| json!({"scale": s.scale})),
+                "v": view, "items": items, "sheets": sheets, "own_unit": own_unit,
+                "units": units, "rights": rights.json(),
+            }),
+        )
+        .await)
+}
+
+async fn conference_page(web: Web, Path(id): Path<String>) -> Response {
+    let result = conference_body(&web, &id).await;
+    finish(&web, result).await
+}
+
+/// The year-end conference: what was recorded, the leader unit's form, next year's covenant.
+async fn conference_body(web: &Web, id: &str) -> PageResult {
+    let (row, rights) = match signed_page(web, id).await? {
+        Ok(page) => page,
+        Err(to_login) => return Ok(to_login),
+    };
+    let state = &web.state;
+    let conference = state.store.conference(id).await?;
+    let flag_name = conference
+        .as_ref()
+        .and_then(|c| serde_json::from_value::<crate::year::Conference>(c.clone()).ok())
+        .and_then(|c| c.flag_unit().map(str::to_owned))
+        .and_then(|u| row.covenant.unit(&u).map(|x| x.name.clone()));
+    let units = roster(&row);
+    Ok(web
+        .render(
+            StatusCode::OK,
+            "conference.html",
+            json!({
+                "covenant": {"id": row.id, "year": row.year, "state": row.state},
+                "conference": conference, "flag_name": flag_name, "units": units,
+                "date_vi": conference.as_ref()
+                    .and_then(|c| c.get("date")).and_then(Value::as_str)
+                    .and_then(crate::covenant::parse_iso_date)
+                    .map(crate::template::vn_date_short),
+                "successor": state.store.successor(id).await?,
+                "can_edit": rights.leader_unit, "rights": rights.json(),
             }),
         )
         .await)

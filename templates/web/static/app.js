@@ -552,6 +552,155 @@
     });
   }
 
+  // ------------------------------------------------------------------ scores
+
+  /** Shows the server's field problems next to the inputs named by `data-path`. */
+  function fieldErrors(form, details) {
+    $$(".field-error.dynamic", form).forEach((e) => e.remove());
+    $$('[aria-invalid="true"]', form).forEach((e) => e.removeAttribute("aria-invalid"));
+    const general = $("#loi-chung", form);
+    if (general) { general.hidden = true; general.textContent = ""; }
+    let first = null;
+    (details || []).forEach((d) => {
+      const el = d.path ? $(`[data-path="${CSS.escape(d.path)}"]`, form) : null;
+      if (el) {
+        const p = document.createElement("p");
+        p.className = "field-error dynamic";
+        p.id = "loi-" + el.id;
+        p.textContent = sentence(d.message);
+        el.insertAdjacentElement("afterend", p);
+        el.setAttribute("aria-invalid", "true");
+        el.setAttribute("aria-describedby", p.id);
+        first = first || el;
+      } else if (general) {
+        general.textContent = (general.textContent ? general.textContent + " " : "") + sentence(d.message);
+        general.hidden = false;
+        first = first || general;
+      }
+    });
+    if (first && first.focus) first.focus();
+  }
+
+  function scoresPage() {
+    const dataEl = $("#du-lieu-cham-diem");
+    const form = $("#cham-diem");
+    if (!dataEl || !form) return;
+    const page = JSON.parse(dataEl.textContent);
+    const pick = $("#don-vi-cham");
+    const inputs = $$("[data-id]", form);
+    const unit = () => (pick ? pick.value : page.own_unit);
+    function fill() {
+      const key = pick ? `${unit()}:agreed` : `${unit()}:self`;
+      const sheet = page.sheets[key] || (pick && page.sheets[`${unit()}:self`]) || { points: {} };
+      inputs.forEach((el) => {
+        const v = sheet.points[el.dataset.id];
+        el.value = v === undefined ? "" : String(v).replace(".", ",");
+      });
+      total();
+    }
+    function total() {
+      let t = 0;
+      inputs.forEach((el) => {
+        const n = vnNumber(el.value);
+        if (!Number.isNaN(n)) t += el.dataset.kind === "minus" ? -n : n;
+      });
+      $("#tong-diem").textContent = (Math.round(t * 100) / 100).toString().replace(".", ",");
+    }
+    inputs.forEach((el) => el.addEventListener("input", total));
+    if (pick) pick.addEventListener("change", fill);
+    fill();
+    const status = $("#thong-bao");
+    $("#luu-diem").addEventListener("click", async () => {
+      const points = {};
+      const problems = [];
+      inputs.forEach((el) => {
+        if (!el.value.trim()) return;
+        const n = vnNumber(el.value);
+        if (Number.isNaN(n)) problems.push({ path: el.dataset.path, message: "điểm phải là số, ví dụ 9,5" });
+        else points[el.dataset.id] = n;
+      });
+      if (problems.length) {
+        fieldErrors(form, problems);
+        say(status, `Còn ${problems.length} chỗ cần sửa.`, "bad");
+        return;
+      }
+      const url = `/covenants/${encodeURIComponent(page.covenant)}/scores/${encodeURIComponent(unit())}${pick ? "/agreed" : ""}`;
+      say(status, "Đang lưu…");
+      try {
+        const saved = await api("PUT", url, { points });
+        fieldErrors(form, []);
+        page.sheets[`${unit()}:${pick ? "agreed" : "self"}`] = saved.data;
+        say(status, `Đã lưu điểm của ${unit()}: ${saved.total_text} điểm.`, "good");
+      } catch (e) {
+        fieldErrors(form, e.details);
+        say(status, e.message, "bad", e);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ conference
+
+  function conferencePage() {
+    const dataEl = $("#du-lieu-hoi-nghi");
+    const form = $("#hoi-nghi");
+    if (!dataEl || !form) return;
+    const page = JSON.parse(dataEl.textContent);
+    const c = page.conference;
+    const set = (sel, v) => { const el = $(sel); if (el && v !== undefined && v !== null) el.value = v; };
+    if (c) {
+      set("#ngay", c.date); set("#dia-diem", c.place);
+      ["chair", "secretary"].forEach((w) => {
+        set(`#${w}-name`, c[w].name); set(`#${w}-position`, c[w].position); set(`#${w}-unit`, c[w].unit);
+      });
+      $$("[data-attend]", form).forEach((b) => { b.checked = c.attending.includes(b.dataset.attend); });
+      Object.entries(c.flag_votes).forEach(([u, v]) => set(`#phieu-${u}`, v));
+      set("#truong-khoi", c.election.head); set("#phieu-truong-khoi", c.election.head_votes);
+      set("#pho-truong-khoi", c.election.deputy); set("#phieu-pho-truong-khoi", c.election.deputy_votes);
+    }
+    const status = $("#thong-bao");
+    const count = (sel) => {
+      const t = $(sel).value.trim();
+      return /^\d+$/.test(t) ? Number(t) : t;
+    };
+    $("#luu-hoi-nghi").addEventListener("click", async () => {
+      const flag_votes = {};
+      $$("[data-votes]", form).forEach((el) => {
+        const t = el.value.trim();
+        if (t) flag_votes[el.dataset.votes] = /^\d+$/.test(t) ? Number(t) : t;
+      });
+      const body = {
+        date: $("#ngay").value, place: $("#dia-diem").value.trim(),
+        chair: { name: $("#chair-name").value.trim(), position: $("#chair-position").value.trim(), unit: $("#chair-unit").value },
+        secretary: { name: $("#secretary-name").value.trim(), position: $("#secretary-position").value.trim(), unit: $("#secretary-unit").value },
+        attending: $$("[data-attend]", form).filter((b) => b.checked).map((b) => b.dataset.attend),
+        flag_votes,
+        election: { head: $("#truong-khoi").value, head_votes: count("#phieu-truong-khoi"),
+                    deputy: $("#pho-truong-khoi").value, deputy_votes: count("#phieu-pho-truong-khoi") },
+      };
+      say(status, "Đang lưu…");
+      try {
+        await api("PUT", `/covenants/${encodeURIComponent(page.covenant)}/conference`, body);
+        say(status, "Đã lưu kết quả hội nghị.", "good");
+        location.reload();
+      } catch (e) {
+        fieldErrors(form, e.details);
+        say(status, e.message, "bad", e);
+      }
+    });
+    const next = $("#tao-nam-sau");
+    if (next) {
+      next.addEventListener("click", async () => {
+        say(status, "Đang tạo giao ước năm sau…");
+        try {
+          const created = await api("POST", `/covenants/${encodeURIComponent(page.covenant)}/next-year`, {});
+          location.href = "/giao-uoc/" + encodeURIComponent(created.id);
+        } catch (e) {
+          say(status, e.message, "bad", e);
+        }
+      });
+    }
+  }
+
   // ------------------------------------------------------------------ signing
 
   function b64ToBytes(b64) {
@@ -959,6 +1108,8 @@
     covenant: covenantPage,
     registration: registrationPage,
     results_unit: resultsUnitPage,
+    scores: scoresPage,
+    conference: conferencePage,
     sign: signPage,
     verify: verifyPage,
   };
