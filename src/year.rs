@@ -566,11 +566,12 @@ pub fn conference_from_value(v: &Value, covenant: &Covenant) -> Result<Conferenc
     }
 }
 
-/// Next year's covenant input from this year's (`input`, the stored JSON): the year and the
-/// dates moved on a year, the titles' year replaced, the clauses, activities' names and the
-/// scoring table copied for editing, the roster changed (`remove` units out, `add` units in),
-/// the elected head and deputy as leader and deputy (everyone else a member), and every
-/// unit's registration emptied for the new year.
+/// Next year's covenant input from this year's (`input`, the stored JSON): the year moved on
+/// (the year in the title, subtitle, number, preamble and activities' names; the signing date
+/// and activities' dates a year later), the clauses, legal bases and scoring table copied for
+/// editing, the roster changed (`remove` units out, `add` units in), the elected head and
+/// deputy as leader and deputy (everyone else a member), and each unit's registration emptied
+/// for the new year, or kept as a proposal (`keep_registrations`).
 ///
 /// # Errors
 /// The result fails the covenant's validation (a removed head, an added unit that clashes),
@@ -581,6 +582,7 @@ pub fn next_year_input(
     deputy: &str,
     remove: &[String],
     add: &[Value],
+    keep_registrations: bool,
 ) -> Result<(Value, Covenant), InputErrors> {
     let mut next = input.clone();
     let year = input
@@ -588,27 +590,47 @@ pub fn next_year_input(
         .and_then(Value::as_i64)
         .unwrap_or(0);
     let (old, new) = (year.to_string(), (year + 1).to_string());
+    let later = |d: &str| {
+        crate::covenant::parse_iso_date(d)
+            .and_then(|date| {
+                date.replace_year(date.year() + 1)
+                    .or_else(|_| {
+                        date.replace_day(28)
+                            .and_then(|d| d.replace_year(d.year() + 1))
+                    })
+                    .ok()
+            })
+            .map(crate::covenant::format_iso_date)
+    };
     if let Some(c) = next.get_mut("covenant").and_then(Value::as_object_mut) {
         c.insert("year".into(), json!(year + 1));
-        for key in ["title", "subtitle", "number_symbol"] {
+        for key in ["title", "subtitle", "number_symbol", "preamble"] {
             if let Some(Value::String(s)) = c.get_mut(key) {
                 *s = s.replace(&old, &new);
             }
         }
         if let Some(Value::String(d)) = c.get_mut("date")
-            && let Some(date) = crate::covenant::parse_iso_date(d)
-            && let Ok(moved) = date.replace_year(date.year() + 1)
+            && let Some(moved) = later(d)
         {
-            *d = crate::covenant::format_iso_date(moved);
+            *d = moved;
         }
-        // Activities' dates belong to this year: kept as names, dates dropped.
         if let Some(Value::Array(periodic)) =
             c.get_mut("activities").and_then(|a| a.get_mut("periodic"))
         {
-            for a in periodic {
-                if let Some(o) = a.as_object_mut() {
-                    o.remove("date");
-                    o.remove("planned_month");
+            for a in periodic.iter_mut().filter_map(Value::as_object_mut) {
+                if let Some(Value::String(name)) = a.get_mut("name") {
+                    *name = name.replace(&old, &new);
+                }
+                if let Some(Value::String(d)) = a.get_mut("date")
+                    && let Some(moved) = later(d)
+                {
+                    *d = moved;
+                }
+                if let Some(Value::String(m)) = a.get_mut("planned_month")
+                    && let Some((y, month)) = m.split_once('-')
+                    && let Ok(y) = y.parse::<i32>()
+                {
+                    *m = format!("{}-{month}", y + 1);
                 }
             }
         }
@@ -628,7 +650,9 @@ pub fn next_year_input(
             };
             if let Some(o) = u.as_object_mut() {
                 o.insert("role".into(), json!(role));
-                o.insert("registration".into(), json!({"pledges": []}));
+                if !keep_registrations {
+                    o.insert("registration".into(), json!({"pledges": []}));
+                }
             }
         }
     }
@@ -777,7 +801,8 @@ mod tests {
             .unwrap(),
         )
         .unwrap();
-        let (json, next) = next_year_input(&input, "U02", "U05", &["U16".into()], &[]).unwrap();
+        let (json, next) =
+            next_year_input(&input, "U02", "U05", &["U16".into()], &[], false).unwrap();
         assert_eq!(next.covenant.year, 2022);
         assert!(
             next.covenant.title.contains("2022"),
@@ -799,8 +824,15 @@ mod tests {
         );
         assert!(next.units.iter().all(|u| u.registration.pledges.is_empty()));
         assert_eq!(json["covenant"]["date"], "2022-01-22");
+        let periodic = &json["covenant"]["activities"]["periodic"];
+        assert_eq!(periodic[0]["date"], "2022-01-22");
+        assert_eq!(periodic[1]["planned_month"], "2022-07");
+        assert!(periodic[2]["name"].as_str().unwrap().contains("năm 2022"));
+        // Kept as proposals when asked (the demo's next year).
+        let (_, kept) = next_year_input(&input, "U01", "U02", &[], &[], true).unwrap();
+        assert_eq!(kept.units[0].registration.pledges.len(), 5);
         // The head removed: the covenant has no leader, said at its path.
-        let errs = next_year_input(&input, "U16", "U05", &["U16".into()], &[]).unwrap_err();
+        let errs = next_year_input(&input, "U16", "U05", &["U16".into()], &[], false).unwrap_err();
         assert!(!errs.problems.is_empty());
     }
 

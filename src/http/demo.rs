@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::auth::Caller;
 use super::ca::write_secret;
 use super::error::{ApiError, ApiResult};
-use super::{AppState, at, blocs, covenants, registrations};
+use super::{AppState, blocs, covenants, registrations};
 use crate::pki;
 use crate::store::UnitKind;
 
@@ -62,7 +62,8 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
     let row = covenants::create_covenant(state, &admin, Bytes::from(demo_input()?)).await?;
     let id = row.id.clone();
     let bloc = row.bloc_id.clone();
-    let units = covenants::Loaded::from_row(row.clone())?.covenant.units;
+    let loaded = covenants::Loaded::from_row(row.clone())?;
+    let units = loaded.covenant.units.clone();
     let keys_dir = state.data_dir().join("demo-keys");
     std::fs::create_dir_all(&keys_dir).map_err(io)?;
     #[cfg(unix)]
@@ -144,7 +145,7 @@ pub async fn seed(state: &AppState, admin_secret: Option<&str>) -> ApiResult<Opt
     covenants::freeze_covenant(state, &reviewer, &id).await?;
 
     // The next year, open for registration: the units register in the web interface.
-    let next = next_year_input(&row.input);
+    let next = next_year_input(&loaded.covenant, &row.input)?;
     let next_bytes = serde_json::to_vec(&next).map_err(ApiError::internal)?;
     let next_row = covenants::create_covenant(state, &admin, Bytes::from(next_bytes)).await?;
     covenants::open_registration_for(state, &admin, &next_row.id).await?;
@@ -205,21 +206,27 @@ async fn certified_key(
 
 /// The reference covenant moved one year on (its common part only; the units keep their
 /// proposed registrations, which they now edit and submit).
-fn next_year_input(input: &Value) -> Value {
-    let mut next = input.clone();
-    let year = at(input, "/covenant/year").as_i64().unwrap_or(2021);
-    let (from, to) = (year.to_string(), (year + 1).to_string());
-    if let Some(covenant) = next.get_mut("covenant") {
-        let text = covenant.to_string().replace(&from, &to);
-        if let Ok(moved) = serde_json::from_str::<Value>(&text) {
-            *covenant = moved;
-        }
-        // From this year each unit's seal follows its leader's signature.
-        if let Some(c) = covenant.as_object_mut() {
-            c.insert("seal_signatures".into(), Value::Bool(true));
-        }
+/// The next year: the same head and deputy, the registrations kept as proposals for the
+/// units to edit, and from that year each unit's seal after its leader's signature.
+fn next_year_input(covenant: &crate::covenant::Covenant, input: &Value) -> ApiResult<Value> {
+    let role = |r: crate::covenant::Role| {
+        covenant
+            .units
+            .iter()
+            .find(|u| u.role == r)
+            .map(|u| u.id.clone())
+            .unwrap_or_default()
+    };
+    let (head, deputy) = (
+        role(crate::covenant::Role::Leader),
+        role(crate::covenant::Role::Deputy),
+    );
+    let (mut next, _) = crate::year::next_year_input(input, &head, &deputy, &[], &[], true)
+        .map_err(|e| ApiError::internal(format!("the demo's next year: {e}")))?;
+    if let Some(c) = next.get_mut("covenant").and_then(Value::as_object_mut) {
+        c.insert("seal_signatures".into(), Value::Bool(true));
     }
-    next
+    Ok(next)
 }
 
 fn io(e: std::io::Error) -> ApiError {

@@ -729,6 +729,7 @@ async fn next_year(
         &deputy,
         &body.remove_units,
         &body.add_units,
+        false,
     )
     .map_err(|e| invalid("invalid_covenant", "giao ước năm sau", e))?;
     let bytes = Bytes::from(serde_json::to_vec(&input).map_err(ApiError::internal)?);

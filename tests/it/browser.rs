@@ -814,6 +814,23 @@ fn a_unit_reports_its_mid_year_results_and_the_leader_unit_reviews_them_in_chrom
     b.screenshot("41-ket-qua-loi-so");
     b.type_into("#ket-qua-0", "5.400");
     b.type_into("#tom-tat", "Hoàn thành đúng tiến độ 6 tháng đầu năm.");
+    // An evidence file: uploaded, listed and ticked; a text file is refused in Vietnamese.
+    let evidence_dir = temp_dir("evidence");
+    let minutes = evidence_dir.join("bien-ban-kiem-tra-cheo.pdf");
+    std::fs::write(&minutes, b"%PDF-1.7\n% bien ban kiem tra cheo\n%%EOF\n").unwrap();
+    let junk = evidence_dir.join("ghi-chu.txt");
+    std::fs::write(&junk, b"khong phai PDF").unwrap();
+    b.type_into("#tai-minh-chung", junk.to_str().unwrap());
+    b.wait_text("#loi-evidence", "PDF, PNG hoặc JPEG");
+    b.type_into("#tai-minh-chung", minutes.to_str().unwrap());
+    b.wait_text("#minh-chung", "bien-ban-kiem-tra-cheo.pdf");
+    assert_eq!(
+        b.run(
+            "return document.querySelector('#minh-chung-0').checked",
+            json!([])
+        ),
+        json!(true)
+    );
     b.click("[data-save='submit']");
     b.wait_text("#thong-bao", "Đã gửi báo cáo kết quả");
     b.wait_text("#trang-thai-ket-qua", "Đã gửi, chờ duyệt");
@@ -856,6 +873,7 @@ fn a_unit_reports_its_mid_year_results_and_the_leader_unit_reviews_them_in_chrom
     b.wait_text("#so-don-vi-bao-cao", "1/16 đơn vị đã báo cáo");
     b.screenshot("44-ket-qua-so-ket-tong-hop");
     let stored = s.get_json(&format!("/covenants/{Y2021}/results/mid_year/U03"));
+    assert_eq!(stored["data"]["evidence"].as_array().unwrap().len(), 1);
     assert_eq!(stored["data"]["pledges"][0]["achieved"], 5400.0);
     assert_eq!(stored["data"]["pledges"][3]["achieved"], 3.0);
     assert_eq!(stored["version"], 2);
