@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::covenant::validate::{Cx, join, kind};
 use crate::covenant::{Covenant, InputErrors, InputProblem, ItemKind, Registration, Scoring, nfc};
 use crate::template::format_number;
 
@@ -81,36 +82,8 @@ pub struct PledgeResult {
     pub evidence: Vec<String>,
 }
 
-struct Cx {
-    problems: Vec<InputProblem>,
-}
-
+/// What the year's inputs check besides the covenant validator's own helpers.
 impl Cx {
-    fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(InputProblem {
-            path: path.into(),
-            message: message.into(),
-        });
-    }
-
-    fn object<'v>(
-        &mut self,
-        v: &'v Value,
-        path: &str,
-        known: &[&str],
-    ) -> Option<&'v Map<String, Value>> {
-        let Value::Object(m) = v else {
-            self.err(path, "phải là một đối tượng JSON");
-            return None;
-        };
-        for k in m.keys() {
-            if !known.contains(&k.as_str()) {
-                self.err(join(path, k), "trường không được hỗ trợ");
-            }
-        }
-        Some(m)
-    }
-
     fn opt_text(
         &mut self,
         m: &Map<String, Value>,
@@ -134,8 +107,11 @@ impl Cx {
                     Some(s)
                 }
             }
-            Some(_) => {
-                self.err(join(path, key), "phải là chuỗi");
+            Some(other) => {
+                self.err(
+                    join(path, key),
+                    format!("phải là chuỗi, không phải {}", kind(other)),
+                );
                 None
             }
         }
@@ -197,14 +173,6 @@ impl Cx {
     }
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
 /// Checks a unit's results against its registration: `{"pledges": [{"achieved": 95,
 /// "text": "...", "evidence": [sha…]}], "summary": "...", "evidence": [sha…]}`, one entry per
 /// pledge; a pledge with a numeric target needs `achieved`, any other needs `text`.
@@ -212,9 +180,7 @@ fn join(path: &str, key: &str) -> String {
 /// # Errors
 /// Every problem, at its path.
 pub fn results_from_value(v: &Value, registration: &Registration) -> Result<Results, InputErrors> {
-    let mut cx = Cx {
-        problems: Vec::new(),
-    };
+    let mut cx = Cx::default();
     let Some(m) = cx.object(v, "", &["pledges", "summary", "evidence"]) else {
         return cx.finish(Results {
             pledges: Vec::new(),
@@ -259,8 +225,11 @@ pub fn results_from_value(v: &Value, registration: &Registration) -> Result<Resu
                     None
                 }
             },
-            Some(_) => {
-                cx.err(join(&p, "achieved"), "kết quả phải là số");
+            Some(other) => {
+                cx.err(
+                    join(&p, "achieved"),
+                    format!("kết quả phải là số, không phải {}", kind(other)),
+                );
                 None
             }
         };
@@ -303,6 +272,34 @@ pub fn results_from_value(v: &Value, registration: &Registration) -> Result<Resu
 }
 
 impl Results {
+    /// Every evidence hash that is not one of `known` (the unit's uploaded files), at its path.
+    ///
+    /// # Errors
+    /// The unknown ones.
+    pub fn check_evidence(&self, known: &BTreeSet<&str>) -> Result<(), InputErrors> {
+        let mut cx = Cx::default();
+        let named = self
+            .evidence
+            .iter()
+            .enumerate()
+            .map(|(i, sha)| (format!("evidence[{i}]"), sha))
+            .chain(self.pledges.iter().enumerate().flat_map(|(i, p)| {
+                p.evidence
+                    .iter()
+                    .enumerate()
+                    .map(move |(j, sha)| (format!("pledges[{i}].evidence[{j}]"), sha))
+            }));
+        for (path, sha) in named {
+            if !known.contains(sha.as_str()) {
+                cx.err(
+                    path,
+                    "không phải tệp minh chứng của đơn vị: hãy tải tệp lên trước",
+                );
+            }
+        }
+        cx.finish(())
+    }
+
     /// Every evidence hash the results name.
     pub fn evidence_shas(&self) -> BTreeSet<&str> {
         self.evidence
@@ -336,9 +333,7 @@ pub struct ScoreSheet {
 /// # Errors
 /// Every problem, at its path (`points.1.1`).
 pub fn score_sheet_from_value(v: &Value, scoring: &Scoring) -> Result<ScoreSheet, InputErrors> {
-    let mut cx = Cx {
-        problems: Vec::new(),
-    };
+    let mut cx = Cx::default();
     let mut points = BTreeMap::new();
     let Some(m) = cx.object(v, "", &["points", "note"]) else {
         return cx.finish(ScoreSheet { points, note: None });
@@ -487,9 +482,7 @@ pub fn conference_from_value(v: &Value, covenant: &Covenant) -> Result<Conferenc
             });
         }
     };
-    let mut cx = Cx {
-        problems: Vec::new(),
-    };
+    let mut cx = Cx::default();
     let known = |u: &str| covenant.unit(u).is_some();
     if crate::covenant::parse_iso_date(&conference.date).is_none() {
         cx.err("date", "ngày không hợp lệ (YYYY-MM-DD)");

@@ -8,7 +8,7 @@
 //! The format is documented in `docs/covenant-format.md`.
 
 mod dates;
-mod validate;
+pub(crate) mod validate;
 
 use std::fmt;
 

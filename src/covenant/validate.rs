@@ -97,16 +97,18 @@ fn single(path: &str, message: String) -> InputErrors {
     }
 }
 
+/// The validation context: every problem found, each at its JSON path. Shared by the other
+/// inputs checked against the covenant ([`crate::year`]).
 #[derive(Default)]
-struct Cx {
-    problems: Vec<InputProblem>,
+pub(crate) struct Cx {
+    pub(crate) problems: Vec<InputProblem>,
     /// Id and role of every unit that has them, valid or not, for the cross checks.
     unit_keys: Vec<(usize, Option<String>, Option<Role>)>,
 }
 
 const MISSING: &str = "thiếu trường bắt buộc";
 
-fn join(path: &str, key: &str) -> String {
+pub(crate) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
     } else {
@@ -115,14 +117,14 @@ fn join(path: &str, key: &str) -> String {
 }
 
 impl Cx {
-    fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(InputProblem {
             path: path.into(),
             message: message.into(),
         });
     }
 
-    fn object<'v>(
+    pub(crate) fn object<'v>(
         &mut self,
         v: &'v Value,
         path: &str,
@@ -974,7 +976,7 @@ fn role_indices(keys: &[(usize, Option<String>, Option<Role>)], role: Role) -> V
         .collect()
 }
 
-fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "giá trị đúng/sai",

@@ -94,25 +94,7 @@ pub(crate) async fn save_registration(
 ) -> ApiResult<RegistrationRow> {
     let row = load(state, id).await?;
     caller.require_unit(&row.bloc_id, unit)?;
-    let Value::Object(mut data) = body else {
-        return Err(ApiError::invalid(
-            "invalid_field",
-            "",
-            "bản đăng ký phải là một đối tượng JSON",
-        ));
-    };
-    let submit = match data.remove("submit") {
-        None => false,
-        Some(Value::Bool(b)) => b,
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "invalid_field",
-                "submit",
-                "\"submit\" phải là true hoặc false",
-            ));
-        }
-    };
-    let data = Value::Object(data);
+    let (data, submit) = submission(body, "bản đăng ký")?;
     row.unit(unit)?;
     if let Err(errors) = covenant::registration_from_value(&data) {
         let details: Vec<Detail> = errors
@@ -138,12 +120,51 @@ pub(crate) async fn save_registration(
         .await?)
 }
 
+/// A unit's submission (a registration, its results): the body without its `submit` flag,
+/// and the flag (save as a draft when absent).
+pub(crate) fn submission(body: Value, what: &str) -> ApiResult<(Value, bool)> {
+    let Value::Object(mut data) = body else {
+        return Err(ApiError::invalid(
+            "invalid_field",
+            "",
+            format!("{what} phải là một đối tượng JSON"),
+        ));
+    };
+    let submit = match data.remove("submit") {
+        None => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                "submit",
+                "\"submit\" phải là true hoặc false",
+            ));
+        }
+    };
+    Ok((Value::Object(data), submit))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Review {
     pub accept: bool,
     #[serde(default)]
     pub comment: Option<String>,
+}
+
+impl Review {
+    /// The comment (NFC); returning `what` without one is refused at `comment`.
+    pub(crate) fn comment(&self, what: &str) -> ApiResult<Option<String>> {
+        let comment = self.comment.as_deref().map(covenant::nfc);
+        if !self.accept && comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                "comment",
+                format!("trả lại {what} cần có nhận xét"),
+            ));
+        }
+        Ok(comment)
+    }
 }
 
 async fn review(
@@ -165,14 +186,7 @@ pub(crate) async fn review_registration(
 ) -> ApiResult<RegistrationRow> {
     let row = load(state, id).await?;
     caller.require_covenant_leader(&row.covenant, &row.bloc_id)?;
-    let comment = review.comment.as_deref().map(covenant::nfc);
-    if !review.accept && comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
-        return Err(ApiError::invalid(
-            "invalid_field",
-            "comment",
-            "trả lại bản đăng ký cần có nhận xét",
-        ));
-    }
+    let comment = review.comment("bản đăng ký")?;
     let actor = caller.actor();
     Ok(state
         .store

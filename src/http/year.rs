@@ -182,8 +182,7 @@ async fn get_results(
     Path((id, period, unit)): Path<(String, String, String)>,
 ) -> ApiResult<Json<Value>> {
     let period = period_of(&period)?;
-    visible(&state, &caller, &id).await?;
-    let row = load(&state, &id).await?;
+    let row = Loaded::from_row(visible(&state, &caller, &id).await?)?;
     row.unit(&unit)?;
     match state.store.get_results(&id, period, &unit).await {
         Ok(r) => Ok(Json(results_view(&r))),
@@ -208,26 +207,12 @@ async fn put_results(
         .unit(&unit)
         .ok_or_else(|| ApiError::not_found(format!("không có đơn vị \"{unit}\"")))?
         .registration;
-    let Value::Object(mut data) = parse_json(&body)? else {
-        return Err(ApiError::invalid(
-            "invalid_field",
-            "",
-            "báo cáo kết quả phải là một đối tượng JSON",
-        ));
-    };
-    let submit = match data.remove("submit") {
-        None => false,
-        Some(Value::Bool(b)) => b,
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "invalid_field",
-                "submit",
-                "\"submit\" phải là true hoặc false",
-            ));
-        }
-    };
-    let data = Value::Object(data);
+    let (data, submit) = super::registrations::submission(parse_json(&body)?, "báo cáo kết quả")?;
     let results = year::results_from_value(&data, registration)
+        .map_err(|e| invalid("invalid_results", "báo cáo kết quả", e))?;
+    let files = state.store.evidence(&id, Some(&unit)).await?;
+    results
+        .check_evidence(&files.iter().map(|f| f.sha256.as_str()).collect())
         .map_err(|e| invalid("invalid_results", "báo cáo kết quả", e))?;
     let evidence: Vec<&str> = results.evidence_shas().into_iter().collect();
     let status = if submit {
@@ -248,15 +233,7 @@ async fn put_results(
             &evidence,
             status,
         )
-        .await
-        .map_err(|e| match e {
-            StoreError::Invalid(m) if m.starts_with("evidence") => ApiError::invalid(
-                "invalid_results",
-                "evidence",
-                format!("tệp minh chứng không thuộc đơn vị {unit}: tải tệp lên trước ({m})"),
-            ),
-            other => other.into(),
-        })?;
+        .await?;
     Ok(Json(results_view(&saved)))
 }
 
@@ -268,14 +245,7 @@ async fn review_results(
 ) -> ApiResult<Json<Value>> {
     let period = period_of(&period)?;
     load_for(&state, &caller, &id, Action::ReviewResults).await?;
-    let comment = body.comment.as_deref().map(covenant::nfc);
-    if !body.accept && comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
-        return Err(ApiError::invalid(
-            "invalid_field",
-            "comment",
-            "trả lại báo cáo kết quả cần có nhận xét",
-        ));
-    }
+    let comment = body.comment("báo cáo kết quả")?;
     let actor = caller.actor();
     let saved = state
         .store
@@ -300,8 +270,7 @@ async fn consolidated(
     Path((id, period)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let period = period_of(&period)?;
-    visible(&state, &caller, &id).await?;
-    let row = load(&state, &id).await?;
+    let row = Loaded::from_row(visible(&state, &caller, &id).await?)?;
     super::require_action(Action::ReportResults, &row)?;
     consolidated_view(&state, &row, period).await.map(Json)
 }
@@ -421,8 +390,7 @@ async fn scores(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    visible(&state, &caller, &id).await?;
-    let row = load(&state, &id).await?;
+    let row = Loaded::from_row(visible(&state, &caller, &id).await?)?;
     scores_view(&state, &row).await.map(Json)
 }
 
@@ -513,8 +481,7 @@ async fn year_document(
         .iter()
         .find(|(name, _, _)| *name == stem)
         .ok_or_else(|| ApiError::not_found(format!("không có tài liệu \"{file}\"")))?;
-    visible(&state, &caller, &id).await?;
-    let row = load(&state, &id).await?;
+    let row = Loaded::from_row(visible(&state, &caller, &id).await?)?;
     super::require_action(Action::ReportResults, &row)?;
     let signed = super::covenants::signed_covenant(&state, &row).await?;
     let head = signed

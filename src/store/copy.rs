@@ -280,10 +280,7 @@ impl Store {
     /// Whether nothing was ever stored (only what the migrations write).
     pub async fn is_empty(&self) -> Result<bool> {
         for (table, _, _) in TABLES {
-            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-                .fetch_one(&self.pool)
-                .await?;
-            if n > 0 {
+            if self.count(table).await? > 0 {
                 return Ok(false);
             }
         }

@@ -270,11 +270,14 @@ impl Store {
         let details = json!({"unit": unit_id, "kind": kind, "total": total, "data_sha256": json_sha256(data)});
         audit::append(tx.conn(), stamp, Some(covenant_id), "score.save", details).await?;
         tx.commit().await?;
-        self.list_scores(covenant_id)
-            .await?
-            .into_iter()
-            .find(|s| s.unit_id == unit_id && s.kind == kind)
-            .ok_or_else(|| not_found("score", unit_id))
+        Ok(ScoreRow {
+            covenant_id: covenant_id.to_owned(),
+            unit_id: unit_id.to_owned(),
+            kind,
+            data: data.clone(),
+            total,
+            updated_at: stamp.at.to_offset(time::UtcOffset::UTC),
+        })
     }
 
     /// Every score of the covenant, by unit then kind.

@@ -58,6 +58,7 @@ const TEMPLATES: &[(&str, &str)] = web_templates!(
     "registration.html",
     "results.html",
     "results_unit.html",
+    "review_form.html",
     "scores.html",
     "conference.html",
     "sign.html",

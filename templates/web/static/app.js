@@ -108,6 +108,50 @@
     });
   }
 
+  // ------------------------------------------------------------------ field errors
+
+  /** Removes the messages `showFieldError` put in `form`. */
+  function clearFieldErrors(form) {
+    $$(".field-error.dynamic", form).forEach((e) => e.remove());
+    $$(".field-error", form).forEach((e) => { e.hidden = true; e.textContent = ""; });
+    $$('[aria-invalid="true"]', form).forEach((e) => {
+      e.removeAttribute("aria-invalid");
+      e.removeAttribute("aria-describedby");
+    });
+    const general = $("#loi-chung", form);
+    if (general) general.hidden = true;
+  }
+
+  /** Shows a message next to the field of `form` at `path` (`data-path`), or in the error
+   *  line of the nearest enclosing list (`#loi-<list>`), or in `#loi-chung`. */
+  function showFieldError(form, path, message) {
+    const el = path ? $(`[data-path="${CSS.escape(path)}"]`, form) : null;
+    if (el) {
+      const p = document.createElement("p");
+      p.className = "field-error dynamic";
+      p.id = "loi-" + el.id;
+      p.textContent = sentence(message);
+      el.insertAdjacentElement("afterend", p);
+      el.setAttribute("aria-invalid", "true");
+      el.setAttribute("aria-describedby", p.id);
+      return el;
+    }
+    const list = (path || "").split(/[.[]/)[0];
+    const holder = list ? $("#loi-" + list) : null;
+    const target = holder || $("#loi-chung");
+    target.textContent = (target.textContent ? target.textContent + " " : "") + sentence(message);
+    target.hidden = false;
+    return target;
+  }
+
+  /** Clears `form`'s messages, shows the server's `details` (or the page's own problems),
+   *  and focuses the first field in error. */
+  function fieldErrors(form, details) {
+    clearFieldErrors(form);
+    const shown = (details || []).map((d) => showFieldError(form, d.path, d.message));
+    if (shown[0] && shown[0].focus) shown[0].focus();
+  }
+
   // ------------------------------------------------------------------ registration form
 
   function registrationPage() {
@@ -253,36 +297,8 @@
       if (b.dataset.save) save(b.dataset.save === "submit");
     });
 
-    function clearErrors() {
-      $$(".field-error.dynamic", form).forEach((e) => e.remove());
-      $$(".field-error", form).forEach((e) => { e.hidden = true; e.textContent = ""; });
-      $$('[aria-invalid="true"]', form).forEach((e) => {
-        e.removeAttribute("aria-invalid");
-        e.removeAttribute("aria-describedby");
-      });
-      $("#loi-chung").hidden = true;
-    }
-
-    /** Shows a message next to the field at `path` (or the nearest enclosing list). */
-    function showError(path, message) {
-      let el = path ? $(`[data-path="${CSS.escape(path)}"]`, form) : null;
-      if (el) {
-        const p = document.createElement("p");
-        p.className = "field-error dynamic";
-        p.id = "loi-" + el.id;
-        p.textContent = sentence(message);
-        el.insertAdjacentElement("afterend", p);
-        el.setAttribute("aria-invalid", "true");
-        el.setAttribute("aria-describedby", p.id);
-        return el;
-      }
-      const list = (path || "").split(/[.[]/)[0];
-      const holder = list ? $("#loi-" + list) : null;
-      const target = holder || $("#loi-chung");
-      target.textContent = (target.textContent ? target.textContent + " " : "") + sentence(message);
-      target.hidden = false;
-      return target;
-    }
+    const clearErrors = () => clearFieldErrors(form);
+    const showError = (path, message) => showFieldError(form, path, message);
 
     /** The body to send, or the problems found before sending. */
     function collect() {
@@ -485,30 +501,8 @@
       ev.target.value = "";
     });
 
-    function clearErrors() {
-      $$(".field-error.dynamic", form).forEach((e) => e.remove());
-      $$('[aria-invalid="true"]', form).forEach((e) => e.removeAttribute("aria-invalid"));
-      ["#loi-chung", "#loi-pledges", "#loi-evidence"].forEach((s) => { $(s).hidden = true; $(s).textContent = ""; });
-    }
-
-    function showError(path, message) {
-      const el = path ? $(`[data-path="${CSS.escape(path)}"]`, form) : null;
-      if (el) {
-        const p = document.createElement("p");
-        p.className = "field-error dynamic";
-        p.id = "loi-" + el.id;
-        p.textContent = sentence(message);
-        el.insertAdjacentElement("afterend", p);
-        el.setAttribute("aria-invalid", "true");
-        el.setAttribute("aria-describedby", p.id);
-        return el;
-      }
-      const list = (path || "").split(/[.[]/)[0];
-      const target = (list && $("#loi-" + list)) || $("#loi-chung");
-      target.textContent = (target.textContent ? target.textContent + " " : "") + sentence(message);
-      target.hidden = false;
-      return target;
-    }
+    const clearErrors = () => clearFieldErrors(form);
+    const showError = (path, message) => showFieldError(form, path, message);
 
     $$("[data-save]", form).forEach((button) => {
       button.addEventListener("click", async () => {
@@ -553,33 +547,6 @@
   }
 
   // ------------------------------------------------------------------ scores
-
-  /** Shows the server's field problems next to the inputs named by `data-path`. */
-  function fieldErrors(form, details) {
-    $$(".field-error.dynamic", form).forEach((e) => e.remove());
-    $$('[aria-invalid="true"]', form).forEach((e) => e.removeAttribute("aria-invalid"));
-    const general = $("#loi-chung", form);
-    if (general) { general.hidden = true; general.textContent = ""; }
-    let first = null;
-    (details || []).forEach((d) => {
-      const el = d.path ? $(`[data-path="${CSS.escape(d.path)}"]`, form) : null;
-      if (el) {
-        const p = document.createElement("p");
-        p.className = "field-error dynamic";
-        p.id = "loi-" + el.id;
-        p.textContent = sentence(d.message);
-        el.insertAdjacentElement("afterend", p);
-        el.setAttribute("aria-invalid", "true");
-        el.setAttribute("aria-describedby", p.id);
-        first = first || el;
-      } else if (general) {
-        general.textContent = (general.textContent ? general.textContent + " " : "") + sentence(d.message);
-        general.hidden = false;
-        first = first || general;
-      }
-    });
-    if (first && first.focus) first.focus();
-  }
 
   function scoresPage() {
     const dataEl = $("#du-lieu-cham-diem");
