@@ -114,11 +114,18 @@ pub enum Seat {
     Leader,
     /// The unit's organisation (its seal); the field is the unit id + [`SEAL_SUFFIX`].
     Seal,
+    /// A person of the unit who took the minutes of a meeting (thư ký hội nghị), signing
+    /// beside its chair; the field is the unit id + [`SECRETARY_SUFFIX`].
+    Secretary,
 }
 
 /// What turns a unit id into its seal field's name (`U05` → `U05-dau`). A PDF field's partial
 /// name cannot contain a period (ISO 32000-2 §12.7.4.2), hence not `U05.dau`.
 pub const SEAL_SUFFIX: &str = "-dau";
+
+/// What turns a unit id into the field of its person who took a meeting's minutes
+/// (`U02` → `U02-thu-ky`).
+pub const SECRETARY_SUFFIX: &str = "-thu-ky";
 
 impl Seat {
     /// The stored (and JSON) spelling.
@@ -126,12 +133,13 @@ impl Seat {
         match self {
             Seat::Leader => "leader",
             Seat::Seal => "seal",
+            Seat::Secretary => "secretary",
         }
     }
 
     /// The inverse of [`Self::as_str`].
     pub fn parse(s: &str) -> Option<Self> {
-        [Seat::Leader, Seat::Seal]
+        [Seat::Leader, Seat::Seal, Seat::Secretary]
             .into_iter()
             .find(|x| x.as_str() == s)
     }
@@ -141,15 +149,23 @@ impl Seat {
         match self {
             Seat::Leader => unit.to_owned(),
             Seat::Seal => format!("{unit}{SEAL_SUFFIX}"),
+            Seat::Secretary => format!("{unit}{SECRETARY_SUFFIX}"),
         }
     }
 
-    /// A field name read back: the unit and the seat (`U05-dau` → `("U05", Seal)`).
+    /// A field name read back: the unit and the seat (`U05-dau` → `("U05", Seal)`,
+    /// `U02-thu-ky` → `("U02", Secretary)`).
     pub fn of_field(field: &str) -> (&str, Seat) {
-        match field.strip_suffix(SEAL_SUFFIX) {
-            Some(unit) if !unit.is_empty() => (unit, Seat::Seal),
-            _ => (field, Seat::Leader),
+        if let Some(unit) = field.strip_suffix(SEAL_SUFFIX).filter(|u| !u.is_empty()) {
+            return (unit, Seat::Seal);
         }
+        if let Some(unit) = field
+            .strip_suffix(SECRETARY_SUFFIX)
+            .filter(|u| !u.is_empty())
+        {
+            return (unit, Seat::Secretary);
+        }
+        (field, Seat::Leader)
     }
 
     /// Who takes this seat's signature.
@@ -157,6 +173,7 @@ impl Seat {
         match self {
             Seat::Leader => Who::UnitLeader,
             Seat::Seal => Who::UnitClerk,
+            Seat::Secretary => Who::UnitOfficer,
         }
     }
 
@@ -165,6 +182,7 @@ impl Seat {
         match self {
             Seat::Leader => "chữ ký của lãnh đạo",
             Seat::Seal => "chữ ký số của cơ quan (dấu)",
+            Seat::Secretary => "chữ ký của thư ký hội nghị",
         }
     }
 }
@@ -180,8 +198,8 @@ pub enum Action {
     ReviewRegistration,
     /// Fix the content and render the documents.
     Freeze,
-    /// Prepare or complete a unit's signature: its leader's, or its organisation's seal
-    /// (each by the holder of that [`Seat`]).
+    /// Prepare or complete a unit's signature: its leader's, its organisation's seal, or its
+    /// person's who took a meeting's minutes (each by the holder of that [`Seat`]).
     Sign,
     /// Archive the completed covenant with its report.
     Archive,
@@ -196,6 +214,9 @@ pub enum Action {
     ReviewResults,
     /// Create next year's covenant from this one.
     CreateNextYear,
+    /// Issue one of the year's documents (mid-year report, year-end minutes, score table)
+    /// for signing: rendered once, like a covenant at freeze.
+    IssueYearDocument,
 }
 
 impl Action {
@@ -209,9 +230,10 @@ impl Action {
             Action::Sign => &[State::Frozen, State::Signing],
             Action::Archive => &[State::Completed],
             Action::Maintain => &[State::Signing, State::Completed, State::Archived],
-            Action::ReportResults | Action::ReviewResults | Action::CreateNextYear => {
-                &[State::Completed, State::Archived]
-            }
+            Action::ReportResults
+            | Action::ReviewResults
+            | Action::CreateNextYear
+            | Action::IssueYearDocument => &[State::Completed, State::Archived],
         }
     }
 
@@ -223,11 +245,11 @@ impl Action {
             }
             Action::EditRegistration => &[Who::UnitOfficer, Who::UnitLeader],
             Action::ReviewRegistration => &[Who::LeaderUnit],
-            Action::Sign => &[Who::UnitLeader, Who::UnitClerk],
+            Action::Sign => &[Who::UnitLeader, Who::UnitClerk, Who::UnitOfficer],
             Action::Maintain => &[Who::Admin],
             Action::ReportResults => &[Who::UnitOfficer, Who::UnitLeader],
             Action::ReviewResults => &[Who::LeaderUnit],
-            Action::CreateNextYear => &[Who::Admin, Who::LeaderUnit],
+            Action::CreateNextYear | Action::IssueYearDocument => &[Who::Admin, Who::LeaderUnit],
         }
     }
 
@@ -254,6 +276,7 @@ impl Action {
             Action::ReportResults => "báo cáo kết quả, tự chấm điểm",
             Action::ReviewResults => "duyệt kết quả, chấm điểm, ghi kết quả hội nghị",
             Action::CreateNextYear => "tạo giao ước năm sau",
+            Action::IssueYearDocument => "phát hành văn bản để ký",
         }
     }
 
@@ -270,6 +293,7 @@ impl Action {
             Action::ReportResults => "reporting results or self-scoring",
             Action::ReviewResults => "reviewing results, scoring or recording the conference",
             Action::CreateNextYear => "creating next year's covenant",
+            Action::IssueYearDocument => "issuing a year's document for signing",
         }
     }
 
@@ -369,14 +393,21 @@ mod tests {
         assert_eq!(Seat::of_field("-dau"), ("-dau", Seat::Leader));
         assert_eq!(Seat::Seal.who(), Who::UnitClerk);
         assert_eq!(Seat::parse("seal"), Some(Seat::Seal));
+        assert_eq!(Seat::Secretary.field("U02"), "U02-thu-ky");
+        assert_eq!(Seat::of_field("U02-thu-ky"), ("U02", Seat::Secretary));
+        assert_eq!(Seat::of_field("-thu-ky"), ("-thu-ky", Seat::Leader));
+        assert_eq!(Seat::Secretary.who(), Who::UnitOfficer);
     }
 
     #[test]
-    fn only_leaders_and_clerks_sign_and_only_the_leader_unit_reviews() {
+    fn only_seat_holders_sign_and_only_the_leader_unit_reviews() {
         assert!(Action::Sign.allows(Who::UnitLeader));
         assert!(Action::Sign.allows(Who::UnitClerk));
-        assert!(!Action::Sign.allows(Who::UnitOfficer));
+        // An officer signs only a secretary's seat (the seats are checked per field).
+        assert!(Action::Sign.allows(Who::UnitOfficer));
         assert!(!Action::Sign.allows(Who::Admin));
+        assert!(Action::IssueYearDocument.allows(Who::LeaderUnit));
+        assert!(!Action::IssueYearDocument.allows(Who::UnitLeader));
         assert!(Action::ReviewRegistration.allows(Who::LeaderUnit));
         assert!(!Action::ReviewRegistration.allows(Who::UnitOfficer));
     }

@@ -48,6 +48,84 @@ impl Period {
     }
 }
 
+/// One of the year's documents the bloc signs and archives like its covenant (DOMAIN §5):
+/// rendered from the year's records, issued once for signing, signed by the head of the
+/// bloc (the minutes: by the conference's chair and its secretary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum YearDocument {
+    /// Báo cáo sơ kết 6 tháng đầu năm của khối.
+    #[serde(rename = "so-ket-6-thang")]
+    MidYearReport,
+    /// Biên bản hội nghị tổng kết.
+    #[serde(rename = "bien-ban-tong-ket")]
+    Minutes,
+    /// Bảng tổng hợp điểm.
+    #[serde(rename = "bang-tong-hop-diem")]
+    Scores,
+}
+
+impl YearDocument {
+    pub const ALL: [YearDocument; 3] = [
+        YearDocument::MidYearReport,
+        YearDocument::Minutes,
+        YearDocument::Scores,
+    ];
+
+    /// The name in URLs and in the store (`covenants.kind`).
+    pub const fn slug(self) -> &'static str {
+        match self {
+            YearDocument::MidYearReport => "so-ket-6-thang",
+            YearDocument::Minutes => "bien-ban-tong-ket",
+            YearDocument::Scores => "bang-tong-hop-diem",
+        }
+    }
+
+    /// The inverse of [`Self::slug`].
+    pub fn parse(s: &str) -> Option<YearDocument> {
+        Self::ALL.into_iter().find(|d| d.slug() == s)
+    }
+
+    /// The builtin template it is rendered from.
+    pub const fn template(self) -> &'static str {
+        match self {
+            YearDocument::MidYearReport => "year/mid-year-report.xml.j2",
+            YearDocument::Minutes => "year/minutes.xml.j2",
+            YearDocument::Scores => "year/scores.xml.j2",
+        }
+    }
+
+    /// The abbreviation of its kind in the document's symbol (Decree 30/2020 Appendix III).
+    pub const fn symbol(self) -> &'static str {
+        match self {
+            YearDocument::MidYearReport => "BC",
+            YearDocument::Minutes => "BB",
+            YearDocument::Scores => "BTHĐ",
+        }
+    }
+
+    pub const fn label_vi(self) -> &'static str {
+        match self {
+            YearDocument::MidYearReport => "Báo cáo sơ kết 6 tháng",
+            YearDocument::Minutes => "Biên bản hội nghị tổng kết",
+            YearDocument::Scores => "Bảng tổng hợp điểm",
+        }
+    }
+
+    /// The issued document's id: its covenant's, then its slug.
+    pub fn id_for(self, covenant_id: &str) -> String {
+        format!("{covenant_id}-{}", self.slug())
+    }
+
+    /// The reason a signature gives (`/Reason`).
+    pub fn reason_vi(self, year: i32) -> String {
+        match self {
+            YearDocument::MidYearReport => format!("Ký báo cáo sơ kết 6 tháng năm {year}"),
+            YearDocument::Minutes => format!("Ký biên bản hội nghị tổng kết năm {year}"),
+            YearDocument::Scores => format!("Ký bảng tổng hợp điểm thi đua năm {year}"),
+        }
+    }
+}
+
 /// Evidence files a unit attaches: PDF or images, at most this many bytes each.
 pub const MAX_EVIDENCE_BYTES: usize = 10 * 1024 * 1024;
 

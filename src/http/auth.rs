@@ -140,7 +140,8 @@ impl Caller {
     }
 
     /// Admin, or the token of exactly this unit that takes the seat of `field`: its leader
-    /// for `U05`, its clerk (văn thư) for the seal field `U05-dau`.
+    /// for `U05`, its clerk (văn thư) for the seal field `U05-dau`, its officer (or leader)
+    /// for the minutes' secretary field `U02-thu-ky`.
     pub fn require_signer(&self, bloc_id: &str, field: &str) -> ApiResult<()> {
         let (unit_id, seat) = Seat::of_field(field);
         self.require_unit_any(bloc_id, unit_id)?;
@@ -159,12 +160,22 @@ impl Caller {
                     ..
                 },
                 Seat::Seal,
+            )
+            | (
+                Caller::Unit {
+                    kind: UnitKind::Officer | UnitKind::Leader,
+                    ..
+                },
+                Seat::Secretary,
             ) => Ok(()),
             (_, Seat::Leader) => Err(ApiError::forbidden(
                 "chỉ lãnh đạo đơn vị (token loại leader) được ký vào trường chữ ký của lãnh đạo",
             )),
             (_, Seat::Seal) => Err(ApiError::forbidden(
                 "chỉ văn thư của đơn vị (token loại clerk) được ký số của cơ quan vào trường dấu",
+            )),
+            (_, Seat::Secretary) => Err(ApiError::forbidden(
+                "chỉ cán bộ của đơn vị (token loại officer hoặc leader) được ký vào trường của thư ký hội nghị",
             )),
         }
     }

@@ -343,13 +343,31 @@ impl Loaded {
     pub(crate) fn seat(&self, field: &str) -> ApiResult<(&covenant::Unit, Seat)> {
         let (unit, seat) = Seat::of_field(field);
         let found = self.unit(unit)?;
-        if seat == Seat::Seal && !self.covenant.covenant.seal_signatures {
+        let missing = match (self.kind, seat) {
+            (None, Seat::Seal) => !self.covenant.covenant.seal_signatures,
+            (None, Seat::Secretary) => true,
+            // A year's document has the fields it was issued with (the store checks which).
+            (Some(doc), Seat::Secretary) => doc != crate::year::YearDocument::Minutes,
+            (Some(_), Seat::Seal) => true,
+            (_, Seat::Leader) => false,
+        };
+        if missing {
             return Err(ApiError::not_found(format!(
-                "giao ước \"{}\" không có trường dấu \"{field}\" (giao ước không yêu cầu đóng dấu)",
-                self.row.id
+                "tài liệu \"{}\" không có trường {} \"{field}\"",
+                self.row.id,
+                seat.label_vi()
             )));
         }
         Ok((found, seat))
+    }
+
+    /// What the document is, as people call it: the covenant's title, or a year's document's
+    /// kind and year.
+    pub(crate) fn title(&self) -> String {
+        match self.kind {
+            None => self.covenant.covenant.title.clone(),
+            Some(doc) => format!("{} năm {}", doc.label_vi(), self.year),
+        }
     }
 
     /// The fields expected to be signed: each unit's leader's, then, with seals, its seal's.
@@ -439,6 +457,18 @@ pub(crate) async fn covenant_view(state: &AppState, row: &Loaded) -> ApiResult<V
                     .is_some_and(|c| c.signed_fields.iter().any(|s| s == field))
             };
             let seal_field = seals.then(|| Seat::Seal.field(uid));
+            let secretary_field = Seat::Secretary.field(uid);
+            let secretary = current
+                .as_ref()
+                .is_some_and(|c| {
+                    c.signed_fields
+                        .iter()
+                        .chain(&c.unsigned_fields)
+                        .any(|f| *f == secretary_field)
+                })
+                .then(
+                    || json!({"field": secretary_field, "signed": field_signed(&secretary_field)}),
+                );
             json!({
                 "id": uid, "name": u.name, "role": u.role,
                 "signer": u.signer.full_name,
@@ -447,17 +477,47 @@ pub(crate) async fn covenant_view(state: &AppState, row: &Loaded) -> ApiResult<V
                 "leader_signed": field_signed(uid),
                 "seal_field": seal_field,
                 "seal_signed": seal_field.as_deref().map(field_signed),
+                "leader_field": current.as_ref().is_none_or(|c| {
+                    c.signed_fields.iter().chain(&c.unsigned_fields).any(|f| f == uid)
+                }),
+                "secretary": secretary,
             })
+        })
+        .filter(|u| {
+            // A year's document shows the units that sign it.
+            row.kind.is_none()
+                || current.as_ref().is_some_and(|c| {
+                    c.signed_units
+                        .iter()
+                        .chain(&c.unsigned_units)
+                        .any(|x| Some(x.as_str()) == u["id"].as_str())
+                })
         })
         .collect();
     let signers = units.len();
     let frozen = current.is_some();
+    let year_documents: Vec<Value> = match row.kind {
+        None => state
+            .store
+            .year_documents(&row.id)
+            .await?
+            .iter()
+            .map(|d| {
+                json!({"id": d.id, "kind": d.kind, "state": d.state,
+                       "url": format!("/covenants/{}", d.id)})
+            })
+            .collect(),
+        Some(_) => Vec::new(),
+    };
     Ok(json!({
         "id": row.id,
+        "kind": row.kind.map_or("covenant", |k| k.slug()),
+        "parent_id": row.parent_id,
+        "year_documents": year_documents,
         "bloc_id": row.bloc_id,
         "year": row.year,
         "state": row.state,
-        "title": row.covenant.covenant.title,
+        "title": row.title(),
         "created_at": rfc3339(row.created_at),
         "updated_at": rfc3339(row.updated_at),
         "progress": progress(current.as_ref(), signers),

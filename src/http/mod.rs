@@ -166,11 +166,27 @@ pub(crate) struct Shared {
 }
 
 /// `Ok` when the covenant's state allows `action`, else 409 `wrong_state` saying why in
-/// Vietnamese (the rules are [`crate::workflow`]'s).
+/// Vietnamese (the rules are [`crate::workflow`]'s). A year's document is only signed,
+/// archived and maintained (409 `not_a_covenant` for the rest).
 pub(crate) fn require_action(
     action: crate::workflow::Action,
     covenant: &crate::store::CovenantRow,
 ) -> ApiResult<()> {
+    use crate::workflow::Action;
+    if let Some(doc) = covenant.kind
+        && !matches!(action, Action::Sign | Action::Archive | Action::Maintain)
+    {
+        return Err(ApiError::conflict(
+            "not_a_covenant",
+            format!(
+                "\"{}\" là {} của giao ước \"{}\", không phải một giao ước: không thể {}",
+                covenant.id,
+                doc.label_vi().to_lowercase(),
+                covenant.parent_id.as_deref().unwrap_or_default(),
+                action.label_vi()
+            ),
+        ));
+    }
     action
         .check(covenant.state)
         .map_err(|wrong| ApiError::conflict("wrong_state", wrong.message_vi(&covenant.id)))

@@ -140,15 +140,32 @@ pub async fn prepare_signature(
     let (unit_id, seat) = covenant.seat(unit)?;
     let unit_id = unit_id.id.clone();
     super::require_action(Action::Sign, &covenant)?;
+    let fields = state.store.current_revision(id).await?;
+    if !fields
+        .signed_fields
+        .iter()
+        .chain(&fields.unsigned_fields)
+        .any(|f| f == unit)
+    {
+        return Err(ApiError::not_found(format!(
+            "\"{id}\" không có trường chữ ký \"{unit}\" ({} ký: {})",
+            covenant.title(),
+            fields
+                .signed_fields
+                .iter()
+                .chain(&fields.unsigned_fields)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     if seat == Seat::Seal {
         require_leader_signed(state, &covenant, &unit_id).await?;
     }
     let ca = state.shared.cas.require(&covenant.bloc_id).await?;
     let cert_pem = match body.certificate_pem {
         Some(pem) => pem,
-        None => state
-            .store
-            .certificate_for_unit(&covenant.bloc_id, &unit_id, holder_of_seat(seat))
+        None => seat_certificate(state, &covenant, &unit_id, seat)
             .await?
             .map(|c| c.cert_pem)
             .ok_or_else(|| {
@@ -182,14 +199,15 @@ pub async fn prepare_signature(
     let base_index = doc.index;
     let seal = match seat {
         Seat::Seal => unit_seal(state, &covenant.bloc_id, &unit_id).await?,
-        Seat::Leader => None,
+        Seat::Leader | Seat::Secretary => None,
     };
     let opts = SignOptions {
         field: unit.to_owned(),
         time,
-        reason: Some(match seat {
-            Seat::Leader => format!("Ký giao ước thi đua năm {}", covenant.year),
-            Seat::Seal => format!("Đóng dấu giao ước thi đua năm {}", covenant.year),
+        reason: Some(match (covenant.kind, seat) {
+            (Some(doc), _) => doc.reason_vi(covenant.year),
+            (None, Seat::Seal) => format!("Đóng dấu giao ước thi đua năm {}", covenant.year),
+            (None, _) => format!("Ký giao ước thi đua năm {}", covenant.year),
         }),
         location: Some(covenant.covenant.bloc.place_name.clone()),
         image: None,
@@ -397,12 +415,21 @@ pub(crate) fn completion_answer(
     revision: &crate::store::RevisionRow,
     unit: &str,
 ) -> Value {
-    let signers = covenant.covenant.units.len();
+    let signers = if covenant.kind.is_some() {
+        revision.signed_fields.len() + revision.unsigned_fields.len()
+    } else {
+        covenant.covenant.units.len()
+    };
+    let signed = if covenant.kind.is_some() {
+        revision.signed_fields.len()
+    } else {
+        revision.signed_units.len()
+    };
     json!({
         "index": revision.index,
         "sha256": revision.pdf_sha256,
         "unit_id": unit,
-        "signed": format!("{}/{signers}", revision.signed_units.len()),
+        "signed": format!("{signed}/{signers}"),
         "signed_units": revision.signed_units,
         "unsigned_units": revision.unsigned_units,
         "state": covenant.state,
@@ -674,12 +701,70 @@ pub(crate) async fn unit_seal(
         .map_err(|e| ApiError::internal(format!("stored seal image: {e}")))
 }
 
-/// Who holds the certificate of a seat: the leader (a person) or the unit (its seal).
+/// Who holds the certificate of a seat: the leader or the secretary (a person), or the unit
+/// (its seal).
 pub(crate) const fn holder_of_seat(seat: Seat) -> pki::Holder {
     match seat {
-        Seat::Leader => pki::Holder::Person,
+        Seat::Leader | Seat::Secretary => pki::Holder::Person,
         Seat::Seal => pki::Holder::Organisation,
     }
+}
+
+/// The certificate a seat signs with when the signer names none: among the unit's unrevoked
+/// certificates of the seat's holder, the newest whose subject is the person printed in the
+/// field (the leader the covenant names; the chair and the secretary the year-end
+/// conference recorded, in its minutes);
+/// for a leader, else the unit's newest personal certificate; for a seal, the unit's newest
+/// organisation certificate. A secretary gets none unless one names them.
+pub(crate) async fn seat_certificate(
+    state: &AppState,
+    covenant: &Loaded,
+    unit_id: &str,
+    seat: Seat,
+) -> ApiResult<Option<crate::store::CertificateRow>> {
+    let holder = holder_of_seat(seat);
+    let mut candidates: Vec<crate::store::CertificateRow> = state
+        .store
+        .list_certificates(&covenant.bloc_id)
+        .await?
+        .into_iter()
+        .filter(|c| c.unit_id == unit_id && c.holder == holder && c.revoked_at.is_none())
+        .collect();
+    candidates.reverse();
+    let person = match seat {
+        Seat::Seal => return Ok(candidates.into_iter().next()),
+        Seat::Leader | Seat::Secretary => {
+            let conference = match (&covenant.parent_id, covenant.kind) {
+                (Some(parent), Some(crate::year::YearDocument::Minutes)) => state
+                    .store
+                    .conference(parent)
+                    .await?
+                    .and_then(|c| serde_json::from_value::<crate::year::Conference>(c).ok()),
+                _ => None,
+            };
+            match (seat, conference) {
+                (Seat::Secretary, c) => c.map(|c| c.secretary.name),
+                (_, Some(c)) => Some(c.chair.name),
+                (_, None) => covenant
+                    .covenant
+                    .unit(unit_id)
+                    .map(|u| u.signer.full_name.clone()),
+            }
+        }
+    };
+    let names = |c: &crate::store::CertificateRow| {
+        let Some(name) = &person else { return false };
+        pki::leaf_and_chain(c.cert_pem.as_bytes())
+            .ok()
+            .and_then(|(leaf, _)| pki::cert_info(&leaf).subject_cn)
+            .is_some_and(|cn| crate::verify::same_person(&cn, name))
+    };
+    let named = candidates.iter().position(names);
+    Ok(match (named, seat) {
+        (Some(i), _) => Some(candidates.swap_remove(i)),
+        (None, Seat::Leader) => candidates.into_iter().next(),
+        (None, _) => None,
+    })
 }
 
 /// A bloc certificate must be of the seat's holder: an organisation certificate in a seal
@@ -692,7 +777,7 @@ fn check_holder(leaf: &Certificate, seat: Seat) -> ApiResult<()> {
             "certificate_pem",
             "trường dấu cần chứng thư số của cơ quan, tổ chức; đây là chứng thư số cá nhân",
         )),
-        (Seat::Leader, pki::Holder::Organisation) => Err(ApiError::invalid(
+        (Seat::Leader | Seat::Secretary, pki::Holder::Organisation) => Err(ApiError::invalid(
             "organisation_certificate",
             "certificate_pem",
             "trường chữ ký của lãnh đạo cần chứng thư số cá nhân; đây là chứng thư số của cơ quan (dùng cho trường dấu)",
@@ -740,13 +825,19 @@ pub(crate) async fn verify_options(state: &AppState, bloc_id: &str) -> ApiResult
             continue;
         }
         if let Ok(der) = der::Encode::to_der(&leaf) {
-            enrolled
-                .entry(match c.holder {
-                    pki::Holder::Person => Seat::Leader.field(&c.unit_id),
-                    pki::Holder::Organisation => Seat::Seal.field(&c.unit_id),
-                })
-                .or_default()
-                .push(hex(&sha2::Sha256::digest(der)));
+            let fingerprint = hex(&sha2::Sha256::digest(der));
+            // A person enrolled for a unit may take its leader's seat or, in a meeting's
+            // minutes, its secretary's.
+            let seats: &[Seat] = match c.holder {
+                pki::Holder::Person => &[Seat::Leader, Seat::Secretary],
+                pki::Holder::Organisation => &[Seat::Seal],
+            };
+            for seat in seats {
+                enrolled
+                    .entry(seat.field(&c.unit_id))
+                    .or_default()
+                    .push(fingerprint.clone());
+            }
         }
     }
     // The bloc CA's own CRL, so revocations made over HTTP count at once.

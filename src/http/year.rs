@@ -19,8 +19,8 @@ use super::registrations::Review;
 use super::{AppState, Routes};
 use crate::covenant::{self, InputErrors, Scoring};
 use crate::store::{Blobs as _, RegistrationStatus, ResultsRow, ScoreKind, Stamp, StoreError};
-use crate::workflow::Action;
-use crate::year::{self, Period};
+use crate::workflow::{Action, Seat};
+use crate::year::{self, Period, YearDocument};
 
 pub(super) fn routes(r: Routes) -> Routes {
     r.post("/covenants/{id}/evidence/{unit}", upload_evidence)
@@ -41,7 +41,9 @@ pub(super) fn routes(r: Routes) -> Routes {
         .get("/covenants/{id}/conference", get_conference)
         .put("/covenants/{id}/conference", put_conference)
         .post("/covenants/{id}/next-year", next_year)
+        .get("/covenants/{id}/year-documents", list_year_documents)
         .get("/covenants/{id}/year-documents/{file}", year_document)
+        .post("/covenants/{id}/year-documents/{file}", issue_year_document)
 }
 
 /// `InputErrors` as a 422 with `code`, every problem at its path.
@@ -449,23 +451,16 @@ pub(crate) async fn scores_view(state: &AppState, row: &Loaded) -> ApiResult<Val
     }))
 }
 
-/// The year's documents, named as a clerk would file them.
-const DOCUMENTS: [(&str, &str, &str); 3] = [
-    ("so-ket-6-thang", "year/mid-year-report.xml.j2", "BC"),
-    ("bien-ban-tong-ket", "year/minutes.xml.j2", "BB"),
-    ("bang-tong-hop-diem", "year/scores.xml.j2", "BTHĐ"),
-];
-
 #[derive(Deserialize)]
 struct DocumentQuery {
     /// The document's date (YYYY-MM-DD); the conference's for the minutes, else today.
     date: Option<String>,
 }
 
-/// `GET /covenants/{id}/year-documents/{name}.pdf|.docx`: the mid-year report, the year-end
-/// conference's minutes or the consolidated score table, rendered from the year's records
-/// with the builtin templates (Decree 30 layout), signature fields for the head of the bloc
-/// (and the minutes' chair and secretary).
+/// `GET /covenants/{id}/year-documents/{name}.pdf|.docx`: a draft of the mid-year report,
+/// the year-end conference's minutes or the consolidated score table, rendered from the
+/// year's records as they are now (the issued, signed one is
+/// `POST /covenants/{id}/year-documents/{name}`'s).
 async fn year_document(
     State(state): State<AppState>,
     caller: Caller,
@@ -477,107 +472,11 @@ async fn year_document(
         (_, Some(stem)) => (stem, false),
         _ => return Err(ApiError::not_found(format!("không có tài liệu \"{file}\""))),
     };
-    let (_, template, symbol) = DOCUMENTS
-        .iter()
-        .find(|(name, _, _)| *name == stem)
-        .ok_or_else(|| ApiError::not_found(format!("không có tài liệu \"{file}\"")))?;
+    let kind = year_document_kind(stem)?;
     let row = Loaded::from_row(visible(&state, &caller, &id).await?)?;
     super::require_action(Action::ReportResults, &row)?;
-    let signed = super::covenants::signed_covenant(&state, &row).await?;
-    let head = signed
-        .units
-        .iter()
-        .find(|u| u.role == covenant::Role::Leader)
-        .map(|u| json!({"unit": u.name, "name": u.signer.full_name}))
-        .unwrap_or(Value::Null);
-    let mut context = match stem {
-        "so-ket-6-thang" => consolidated_view(&state, &row, Period::MidYear).await?,
-        "bang-tong-hop-diem" => {
-            let view = scores_view(&state, &row).await?;
-            let own = |v: &Value| {
-                v.as_f64()
-                    .map_or("-".to_owned(), crate::template::format_number)
-            };
-            let rows: Vec<Value> = super::at(&view, "/ranking")
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|r| {
-                    json!({"rank_text": r["rank_text"], "name": r["name"],
-                                "own_text": own(&r["own_total"]), "agreed_text": r["total_text"]})
-                })
-                .collect();
-            let unscored: Vec<Value> = super::at(&view, "/unscored")
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|r| json!({"name": r["name"], "own_text": own(&r["own_total"])}))
-                .collect();
-            json!({"scale": super::at(&view, "/scale"), "rows": rows, "unscored": unscored,
-                   "note": super::at(&view, "/note")})
-        }
-        _ => {
-            let data = state.store.conference(&id).await?.ok_or_else(|| {
-                ApiError::conflict(
-                    "no_conference",
-                    format!("giao ước \"{id}\" chưa có kết quả hội nghị tổng kết để lập biên bản"),
-                )
-            })?;
-            let c: year::Conference = serde_json::from_value(data).map_err(ApiError::internal)?;
-            let name = |u: &str| {
-                signed
-                    .unit(u)
-                    .map_or_else(|| u.to_owned(), |x| x.name.clone())
-            };
-            let mut votes: Vec<(&String, &u32)> = c.flag_votes.iter().collect();
-            votes.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-            json!({"conference": {
-                "date": c.date, "place": c.place, "chair": c.chair, "secretary": c.secretary,
-                "chair_unit": name(&c.chair.unit), "secretary_unit": name(&c.secretary.unit),
-                "attending_names": c.attending.iter().map(|u| name(u)).collect::<Vec<_>>(),
-                "absent_names": signed.units.iter().filter(|u| !c.attending.contains(&u.id)).map(|u| u.name.clone()).collect::<Vec<_>>(),
-                "units_total": signed.units.len(),
-                "flag_votes": votes.iter().map(|(u, v)| json!({"name": name(u), "votes": v})).collect::<Vec<_>>(),
-                "flag_name": c.flag_unit().map(name),
-                "election": {"head_name": name(&c.election.head), "head_votes": c.election.head_votes,
-                             "deputy_name": name(&c.election.deputy), "deputy_votes": c.election.deputy_votes},
-            }})
-        }
-    };
-    let date = match (&q.date, stem) {
-        (Some(d), _) => covenant::parse_iso_date(d).ok_or_else(|| {
-            ApiError::invalid(
-                "invalid_field",
-                "date",
-                format!("ngày không hợp lệ \"{d}\" (YYYY-MM-DD)"),
-            )
-        })?,
-        (None, "bien-ban-tong-ket") => super::at(&context, "/conference/date")
-            .as_str()
-            .and_then(covenant::parse_iso_date)
-            .ok_or_else(|| ApiError::internal("the conference's date"))?,
-        (None, _) => state.now().to_offset(time::macros::offset!(+7)).date(),
-    };
-    if let Some(o) = context.as_object_mut() {
-        o.insert(
-            "bloc".into(),
-            serde_json::to_value(&signed.bloc).map_err(ApiError::internal)?,
-        );
-        o.insert("year".into(), json!(signed.covenant.year));
-        o.insert("head".into(), head);
-        o.insert(
-            "doc".into(),
-            json!({"number": format!("    /{symbol}-KTĐ"), "date": covenant::format_iso_date(date)}),
-        );
-    }
-    let template = (*template).to_owned();
-    let st = state.clone();
+    let (doc, _) = year_document_content(&state, &row, kind, q.date.as_deref()).await?;
     let bytes = super::blocking(move || {
-        let doc = st
-            .shared
-            .template
-            .fill_year(&template, &context, date)
-            .map_err(|e| ApiError::internal(format!("the year's document: {e}")))?;
         if pdf {
             crate::render_pdf::render_pdf(&doc, &crate::render_pdf::PdfOptions::default())
                 .map(|r| r.bytes)
@@ -604,6 +503,243 @@ async fn year_document(
         bytes,
     )
         .into_response())
+}
+
+fn year_document_kind(name: &str) -> ApiResult<YearDocument> {
+    YearDocument::parse(name).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "không có văn bản \"{name}\" (so-ket-6-thang, bien-ban-tong-ket hoặc bang-tong-hop-diem)"
+        ))
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueRequest {
+    /// The document's date (YYYY-MM-DD); the conference's for the minutes, else today.
+    #[serde(default)]
+    date: Option<String>,
+}
+
+/// `POST /covenants/{id}/year-documents/{name}` (the leader unit): renders the document from
+/// the year's records once, as a covenant is frozen, and issues it for signing: 201 with the
+/// document (`/covenants/{document id}`: its PDF, DOCX, revisions, signatures, verification
+/// and archive are a covenant's). Its fields: the head of the bloc's leader for the report and
+/// the score table; the conference's chair (its unit's leader field) and secretary
+/// (`{unit}-thu-ky`) for the minutes. Once per document (409 `already_issued`).
+async fn issue_year_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, name)): Path<(String, String)>,
+    ApiJson(body): ApiJson<IssueRequest>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let kind = year_document_kind(&name)?;
+    let doc = issue(&state, &caller, &id, kind, body.date.as_deref()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(super::covenants::covenant_view(&state, &doc).await?),
+    ))
+}
+
+/// Issues `kind` of covenant `id` for signing (see [`issue_year_document`]); the document.
+pub(crate) async fn issue(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    kind: YearDocument,
+    date: Option<&str>,
+) -> ApiResult<Loaded> {
+    let row = load_for(state, caller, id, Action::IssueYearDocument).await?;
+    if let Some(existing) = state
+        .store
+        .year_documents(id)
+        .await?
+        .into_iter()
+        .find(|d| d.kind == Some(kind))
+    {
+        return Err(already_issued(kind, &existing.id));
+    }
+    let (doc, signers) = year_document_content(state, &row, kind, date).await?;
+    let (pdf, docx) = super::blocking(move || {
+        let pdf = crate::render_pdf::render_pdf(&doc, &crate::render_pdf::PdfOptions::default())
+            .map_err(|e| ApiError::internal(format!("rendering the PDF: {e}")))?;
+        let docx =
+            crate::render_docx::render_docx(&doc, &crate::render_docx::DocxOptions::default())
+                .map_err(|e| ApiError::internal(format!("rendering the DOCX: {e}")))?;
+        Ok((pdf.bytes, docx))
+    })
+    .await?;
+    let pdf_sha = state.blobs.put(&pdf).await?;
+    let docx_sha = state.blobs.put(&docx).await?;
+    let actor = caller.actor();
+    let revision = state
+        .store
+        .issue_year_document(
+            &Stamp::new(&actor, state.now()),
+            id,
+            kind,
+            (&pdf_sha, &docx_sha),
+            &signers,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => already_issued(kind, &kind.id_for(id)),
+            e => e.into(),
+        })?;
+    let issued = load(state, &kind.id_for(id)).await?;
+    state.shared.docs.offer(
+        &issued,
+        &revision,
+        pdf.into(),
+        Some((docx_sha, docx.into())),
+    );
+    tracing::info!(covenant = id, document = issued.id, "year document issued");
+    Ok(issued)
+}
+
+fn already_issued(kind: YearDocument, doc_id: &str) -> ApiError {
+    ApiError::conflict(
+        "already_issued",
+        format!(
+            "{} đã được phát hành để ký (\"{doc_id}\"); văn bản đã phát hành không tạo lại",
+            kind.label_vi()
+        ),
+    )
+}
+
+/// The document `kind` of covenant `row` from the year's records, and the fields to sign.
+async fn year_document_content(
+    state: &AppState,
+    row: &Loaded,
+    kind: YearDocument,
+    date: Option<&str>,
+) -> ApiResult<(crate::document::Document, Vec<String>)> {
+    let id = row.id.as_str();
+    let signed = super::covenants::signed_covenant(state, row).await?;
+    let head_unit = signed
+        .units
+        .iter()
+        .find(|u| u.role == covenant::Role::Leader)
+        .ok_or_else(|| ApiError::internal("a signed covenant has its leader unit"))?;
+    let head =
+        json!({"id": head_unit.id, "unit": head_unit.name, "name": head_unit.signer.full_name});
+    let mut signers = vec![Seat::Leader.field(&head_unit.id)];
+    let mut context = match kind {
+        YearDocument::MidYearReport => consolidated_view(state, row, Period::MidYear).await?,
+        YearDocument::Scores => {
+            let view = scores_view(state, row).await?;
+            let own = |v: &Value| {
+                v.as_f64()
+                    .map_or("-".to_owned(), crate::template::format_number)
+            };
+            let rows: Vec<Value> = super::at(&view, "/ranking")
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| {
+                    json!({"rank_text": r["rank_text"], "name": r["name"],
+                                "own_text": own(&r["own_total"]), "agreed_text": r["total_text"]})
+                })
+                .collect();
+            let unscored: Vec<Value> = super::at(&view, "/unscored")
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| json!({"name": r["name"], "own_text": own(&r["own_total"])}))
+                .collect();
+            json!({"scale": super::at(&view, "/scale"), "rows": rows, "unscored": unscored,
+                   "note": super::at(&view, "/note")})
+        }
+        YearDocument::Minutes => {
+            let data = state.store.conference(id).await?.ok_or_else(|| {
+                ApiError::conflict(
+                    "no_conference",
+                    format!("giao ước \"{id}\" chưa có kết quả hội nghị tổng kết để lập biên bản"),
+                )
+            })?;
+            let c: year::Conference = serde_json::from_value(data).map_err(ApiError::internal)?;
+            signers = vec![
+                Seat::Leader.field(&c.chair.unit),
+                Seat::Secretary.field(&c.secretary.unit),
+            ];
+            let name = |u: &str| {
+                signed
+                    .unit(u)
+                    .map_or_else(|| u.to_owned(), |x| x.name.clone())
+            };
+            let mut votes: Vec<(&String, &u32)> = c.flag_votes.iter().collect();
+            votes.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+            json!({"conference": {
+                "date": c.date, "place": c.place, "chair": c.chair, "secretary": c.secretary,
+                "chair_unit": name(&c.chair.unit), "secretary_unit": name(&c.secretary.unit),
+                "chair_field": Seat::Leader.field(&c.chair.unit),
+                "secretary_field": Seat::Secretary.field(&c.secretary.unit),
+                "attending_names": c.attending.iter().map(|u| name(u)).collect::<Vec<_>>(),
+                "absent_names": signed.units.iter().filter(|u| !c.attending.contains(&u.id)).map(|u| u.name.clone()).collect::<Vec<_>>(),
+                "units_total": signed.units.len(),
+                "flag_votes": votes.iter().map(|(u, v)| json!({"name": name(u), "votes": v})).collect::<Vec<_>>(),
+                "flag_name": c.flag_unit().map(name),
+                "election": {"head_name": name(&c.election.head), "head_votes": c.election.head_votes,
+                             "deputy_name": name(&c.election.deputy), "deputy_votes": c.election.deputy_votes},
+            }})
+        }
+    };
+    let date = match (date, kind) {
+        (Some(d), _) => covenant::parse_iso_date(d).ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_field",
+                "date",
+                format!("ngày không hợp lệ \"{d}\" (YYYY-MM-DD)"),
+            )
+        })?,
+        (None, YearDocument::Minutes) => super::at(&context, "/conference/date")
+            .as_str()
+            .and_then(covenant::parse_iso_date)
+            .ok_or_else(|| ApiError::internal("the conference's date"))?,
+        (None, _) => state.now().to_offset(time::macros::offset!(+7)).date(),
+    };
+    if let Some(o) = context.as_object_mut() {
+        o.insert(
+            "bloc".into(),
+            serde_json::to_value(&signed.bloc).map_err(ApiError::internal)?,
+        );
+        o.insert("year".into(), json!(signed.covenant.year));
+        o.insert("head".into(), head);
+        o.insert(
+            "doc".into(),
+            json!({"number": format!("    /{}-KTĐ", kind.symbol()), "date": covenant::format_iso_date(date)}),
+        );
+    }
+    let st = state.clone();
+    let doc = super::blocking(move || {
+        st.shared
+            .template
+            .fill_year(kind.template(), &context, date)
+            .map_err(|e| ApiError::internal(format!("the year's document: {e}")))
+    })
+    .await?;
+    Ok((doc, signers))
+}
+
+/// `GET /covenants/{id}/year-documents`: the year's documents issued from the covenant.
+async fn list_year_documents(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    visible(&state, &caller, &id).await?;
+    let mut out = Vec::new();
+    for d in state.store.year_documents(&id).await? {
+        let current = state.store.current_revision(&d.id).await?;
+        out.push(json!({
+            "id": d.id, "kind": d.kind, "state": d.state,
+            "signed_fields": current.signed_fields, "unsigned_fields": current.unsigned_fields,
+            "url": format!("/covenants/{}", d.id),
+            "pdf": format!("/covenants/{}/document.pdf", d.id),
+            "docx": format!("/covenants/{}/document.docx", d.id),
+        }));
+    }
+    Ok(Json(json!({"covenant_id": id, "documents": out})))
 }
 
 async fn get_conference(

@@ -76,6 +76,8 @@ const TABLES: &[(&str, Columns, &str)] = {
                 ("docx_sha256", T),
                 ("created_at", T),
                 ("updated_at", T),
+                ("kind", T),
+                ("parent_id", T),
             ],
             "rowid",
         ),

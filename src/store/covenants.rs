@@ -64,7 +64,8 @@ impl Store {
         bloc_exists(&mut conn, bloc_id).await?;
         rows_of(
             &mut *conn,
-            "SELECT * FROM covenants WHERE bloc_id = $1 ORDER BY year DESC, rowid DESC",
+            "SELECT * FROM covenants WHERE bloc_id = $1 AND kind = 'covenant'
+             ORDER BY year DESC, rowid DESC",
             Some(bloc_id),
             covenant_from_row,
         )
@@ -276,7 +277,7 @@ pub(super) async fn current_in(conn: &mut AnyConnection, covenant_id: &str) -> R
         .ok_or_else(|| not_found("revision of covenant", covenant_id))
 }
 
-fn covenant_from_row(row: &AnyRow) -> Result<CovenantRow> {
+pub(super) fn covenant_from_row(row: &AnyRow) -> Result<CovenantRow> {
     Ok(CovenantRow {
         id: row.try_get("id")?,
         bloc_id: row.try_get("bloc_id")?,
@@ -284,6 +285,14 @@ fn covenant_from_row(row: &AnyRow) -> Result<CovenantRow> {
         state: get_enum(row, "state", State::parse)?,
         input: get_json(row, "input_json")?,
         docx_sha256: row.try_get("docx_sha256")?,
+        kind: match row.try_get::<String, _>("kind")?.as_str() {
+            "covenant" => None,
+            other => Some(
+                crate::year::YearDocument::parse(other)
+                    .ok_or_else(|| StoreError::Corrupt(format!("covenants.kind {other:?}")))?,
+            ),
+        },
+        parent_id: row.try_get("parent_id")?,
         created_at: get_time(row, "created_at")?,
         updated_at: get_time(row, "updated_at")?,
     })

@@ -132,6 +132,12 @@ pub struct CovenantRow {
     pub input: Value,
     /// The DOCX rendered at freeze.
     pub docx_sha256: Option<String>,
+    /// `None` for a covenant; for one of its year's documents, which (its `input` is then
+    /// its covenant's, and `parent_id` names the covenant).
+    #[serde(default)]
+    pub kind: Option<crate::year::YearDocument>,
+    #[serde(default)]
+    pub parent_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]

@@ -35,47 +35,10 @@ impl Store {
     ) -> Result<RevisionRow> {
         check_sha256(pdf_sha256)?;
         check_sha256(docx_sha256)?;
-        if signers.is_empty() {
-            return Err(StoreError::Invalid("a covenant needs signers".to_owned()));
-        }
         let at = timestamp(stamp.at)?;
         let mut tx = self.begin_write().await?;
         let (bloc_id, _) = require_state(tx.conn(), covenant_id, Action::Freeze).await?;
-        for field in signers {
-            let (unit, seat) = Seat::of_field(field);
-            unit_exists(tx.conn(), &bloc_id, unit).await?;
-            sqlx::query("INSERT INTO signers (covenant_id, unit_id, seat) VALUES ($1, $2, $3)")
-                .bind(covenant_id)
-                .bind(unit)
-                .bind(seat.as_str())
-                .execute(tx.conn())
-                .await
-                .map_err(|e| unique_conflict(e, || format!("signer {field:?} listed twice")))?;
-        }
-        let seals: Vec<&str> = signers
-            .iter()
-            .filter_map(|f| match Seat::of_field(f) {
-                (unit, Seat::Seal) => Some(unit),
-                _ => None,
-            })
-            .collect();
-        if let Some(unit) = seals
-            .iter()
-            .find(|u| !signers.iter().any(|f| f.as_str() == **u))
-        {
-            return Err(StoreError::Invalid(format!(
-                "the seal of unit {unit} needs its leader among the signers"
-            )));
-        }
-        sqlx::query(
-            "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, created_at, kind)
-             VALUES ($1, 0, $2, NULL, $3, 'rendered')",
-        )
-        .bind(covenant_id)
-        .bind(pdf_sha256)
-        .bind(&at)
-        .execute(tx.conn())
-        .await?;
+        record_rendered(tx.conn(), &bloc_id, covenant_id, pdf_sha256, signers, &at).await?;
         sqlx::query("UPDATE covenants SET docx_sha256 = $2 WHERE id = $1")
             .bind(covenant_id)
             .bind(docx_sha256)
@@ -381,10 +344,10 @@ async fn append_on(
             json!({"index": index, "unit": unit, "base_sha256": expected_base,
                    "pdf_sha256": new_sha}),
         ),
-        Some((unit, Seat::Seal)) => (
+        Some((unit, seat @ (Seat::Seal | Seat::Secretary))) => (
             "revision.append",
-            json!({"index": index, "unit": unit, "seat": "seal", "base_sha256": expected_base,
-                   "pdf_sha256": new_sha}),
+            json!({"index": index, "unit": unit, "seat": seat.as_str(),
+                   "base_sha256": expected_base, "pdf_sha256": new_sha}),
         ),
         None => (
             "revision.maintain",
@@ -399,4 +362,48 @@ async fn append_on(
     }
     audit::append(conn, stamp, Some(covenant_id), action, details).await?;
     Ok(index)
+}
+
+/// Records the fields expected to be signed (each a unit of the bloc: its leader, `U05-dau`
+/// its seal after its leader, `U02-thu-ky` its secretary) and the rendered PDF as revision 0.
+pub(super) async fn record_rendered(
+    conn: &mut sqlx::AnyConnection,
+    bloc_id: &str,
+    covenant_id: &str,
+    pdf_sha256: &str,
+    signers: &[String],
+    at: &str,
+) -> Result<()> {
+    if signers.is_empty() {
+        return Err(StoreError::Invalid("a document needs signers".to_owned()));
+    }
+    for field in signers {
+        let (unit, seat) = Seat::of_field(field);
+        unit_exists(&mut *conn, bloc_id, unit).await?;
+        sqlx::query("INSERT INTO signers (covenant_id, unit_id, seat) VALUES ($1, $2, $3)")
+            .bind(covenant_id)
+            .bind(unit)
+            .bind(seat.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| unique_conflict(e, || format!("signer {field:?} listed twice")))?;
+    }
+    if let Some(field) = signers.iter().find(|f| {
+        let (unit, seat) = Seat::of_field(f);
+        seat == Seat::Seal && !signers.iter().any(|l| l.as_str() == unit)
+    }) {
+        return Err(StoreError::Invalid(format!(
+            "the seal {field} needs its unit's leader among the signers"
+        )));
+    }
+    sqlx::query(
+        "INSERT INTO revisions (covenant_id, idx, pdf_sha256, unit_id, created_at, kind)
+         VALUES ($1, 0, $2, NULL, $3, 'rendered')",
+    )
+    .bind(covenant_id)
+    .bind(pdf_sha256)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

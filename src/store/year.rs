@@ -8,14 +8,15 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::audit::{self, json_sha256};
-use super::covenants::require_state;
+use super::covenants::{covenant_from_row, current_in, require_state};
 use super::model::*;
 use super::org::{not_found, unit_exists};
 use super::{
-    Result, Store, StoreError, canonical_json, get_enum, get_json, get_time, rows_of, timestamp,
+    Result, Store, StoreError, canonical_json, check_sha256, get_enum, get_json, get_time, rows_of,
+    timestamp,
 };
 use crate::workflow::Action;
-use crate::year::Period;
+use crate::year::{Period, YearDocument};
 
 impl Store {
     /// Records an uploaded evidence file (its blob already stored) for a unit; recording the
@@ -32,7 +33,7 @@ impl Store {
         file_name: Option<&str>,
     ) -> Result<EvidenceRow> {
         let mut tx = self.begin_write().await?;
-        let (bloc_id, _) = require_state(tx.conn(), covenant_id, Action::ReportResults).await?;
+        let (bloc_id, _) = covenant_in_state(tx.conn(), covenant_id, Action::ReportResults).await?;
         unit_exists(tx.conn(), &bloc_id, unit_id).await?;
         let added = sqlx::query(
             "INSERT INTO evidence (covenant_id, unit_id, sha256, content_type, size, file_name, uploaded_at)
@@ -93,7 +94,7 @@ impl Store {
             )));
         }
         let mut tx = self.begin_write().await?;
-        let (bloc_id, _) = require_state(tx.conn(), covenant_id, Action::ReportResults).await?;
+        let (bloc_id, _) = covenant_in_state(tx.conn(), covenant_id, Action::ReportResults).await?;
         unit_exists(tx.conn(), &bloc_id, unit_id).await?;
         let files = evidence_in(tx.conn(), covenant_id, Some(unit_id)).await?;
         if let Some(missing) = evidence
@@ -156,7 +157,7 @@ impl Store {
             ));
         }
         let mut tx = self.begin_write().await?;
-        require_state(tx.conn(), covenant_id, Action::ReviewResults).await?;
+        covenant_in_state(tx.conn(), covenant_id, Action::ReviewResults).await?;
         let current = results_in(tx.conn(), covenant_id, period, unit_id)
             .await?
             .ok_or_else(|| {
@@ -251,7 +252,7 @@ impl Store {
             ScoreKind::Agreed => Action::ReviewResults,
         };
         let mut tx = self.begin_write().await?;
-        let (bloc_id, _) = require_state(tx.conn(), covenant_id, action).await?;
+        let (bloc_id, _) = covenant_in_state(tx.conn(), covenant_id, action).await?;
         unit_exists(tx.conn(), &bloc_id, unit_id).await?;
         sqlx::query(
             "INSERT INTO scores (covenant_id, unit_id, kind, data_json, total, updated_at)
@@ -299,7 +300,7 @@ impl Store {
         data: &Value,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        require_state(tx.conn(), covenant_id, Action::ReviewResults).await?;
+        covenant_in_state(tx.conn(), covenant_id, Action::ReviewResults).await?;
         sqlx::query(
             "INSERT INTO conferences (covenant_id, data_json, updated_at) VALUES ($1, $2, $3)
              ON CONFLICT (covenant_id) DO UPDATE SET data_json = excluded.data_json,
@@ -339,7 +340,7 @@ impl Store {
         next_id: &str,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        require_state(tx.conn(), covenant_id, Action::CreateNextYear).await?;
+        covenant_in_state(tx.conn(), covenant_id, Action::CreateNextYear).await?;
         sqlx::query("INSERT INTO successors (covenant_id, next_covenant_id, created_at) VALUES ($1, $2, $3)")
             .bind(covenant_id)
             .bind(next_id)
@@ -366,6 +367,82 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?,
         )
+    }
+
+    /// Issues one of the year's documents of covenant `parent_id` (completed or archived)
+    /// for signing, as [`Store::freeze`] does for a covenant: a row `doc_id` of that kind in
+    /// state `frozen` with the parent's bloc, year and input, the rendered PDF (revision 0),
+    /// the DOCX and the fields to sign. Once per kind (`Conflict` after). Audited on both:
+    /// `year_document.issue` on the covenant, `covenant.freeze` on the document.
+    pub async fn issue_year_document(
+        &self,
+        stamp: &Stamp<'_>,
+        parent_id: &str,
+        kind: YearDocument,
+        (pdf_sha256, docx_sha256): (&str, &str),
+        signers: &[String],
+    ) -> Result<RevisionRow> {
+        check_sha256(pdf_sha256)?;
+        check_sha256(docx_sha256)?;
+        let doc_id = kind.id_for(parent_id);
+        super::check_id("document", &doc_id)?;
+        let at = timestamp(stamp.at)?;
+        let mut tx = self.begin_write().await?;
+        let (bloc_id, _) =
+            covenant_in_state(tx.conn(), parent_id, Action::IssueYearDocument).await?;
+        let parent = sqlx::query("SELECT year, input_json FROM covenants WHERE id = $1")
+            .bind(parent_id)
+            .fetch_one(tx.conn())
+            .await?;
+        let year: i64 = parent.try_get("year")?;
+        let input: String = parent.try_get("input_json")?;
+        sqlx::query(
+            "INSERT INTO covenants
+               (id, bloc_id, year, state, input_json, docx_sha256, created_at, updated_at, kind, parent_id)
+             VALUES ($1, $2, $3, 'frozen', $4, $5, $6, $6, $7, $8)",
+        )
+        .bind(&doc_id)
+        .bind(&bloc_id)
+        .bind(year)
+        .bind(&input)
+        .bind(docx_sha256)
+        .bind(&at)
+        .bind(kind.slug())
+        .bind(parent_id)
+        .execute(tx.conn())
+        .await
+        .map_err(|e| {
+            super::unique_conflict(e, || {
+                format!("{} of {parent_id} was already issued", kind.slug())
+            })
+        })?;
+        super::signing::record_rendered(tx.conn(), &bloc_id, &doc_id, pdf_sha256, signers, &at)
+            .await?;
+        let details =
+            json!({"pdf_sha256": pdf_sha256, "docx_sha256": docx_sha256, "signers": signers});
+        audit::append(
+            tx.conn(),
+            stamp,
+            Some(parent_id),
+            "year_document.issue",
+            json!({"kind": kind.slug(), "document": doc_id, "pdf_sha256": pdf_sha256}),
+        )
+        .await?;
+        audit::append(tx.conn(), stamp, Some(&doc_id), "covenant.freeze", details).await?;
+        let current = current_in(tx.conn(), &doc_id).await?;
+        tx.commit().await?;
+        Ok(current)
+    }
+
+    /// The year's documents issued from covenant `parent_id`, in the order issued.
+    pub async fn year_documents(&self, parent_id: &str) -> Result<Vec<CovenantRow>> {
+        super::rows_of(
+            &self.pool,
+            "SELECT * FROM covenants WHERE parent_id = $1 ORDER BY rowid",
+            Some(parent_id),
+            covenant_from_row,
+        )
+        .await
     }
 }
 
@@ -436,4 +513,24 @@ fn score_from_row(row: &AnyRow) -> Result<ScoreRow> {
         total: row.try_get("total")?,
         updated_at: get_time(row, "updated_at")?,
     })
+}
+
+/// [`require_state`] for a covenant proper: the year's records and documents belong to a
+/// covenant, never to one of its documents (`Invalid` for those).
+async fn covenant_in_state(
+    conn: &mut AnyConnection,
+    id: &str,
+    action: Action,
+) -> Result<(String, crate::workflow::State)> {
+    let found = require_state(&mut *conn, id, action).await?;
+    let kind: String = sqlx::query_scalar("SELECT kind FROM covenants WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if kind != "covenant" {
+        return Err(StoreError::Invalid(format!(
+            "{id} is one of a covenant's year documents ({kind}), not a covenant"
+        )));
+    }
+    Ok(found)
 }

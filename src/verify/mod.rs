@@ -106,6 +106,7 @@ pub use report::{
     ModificationLevel, PadesLevel, REPORT_FORMAT, Revocation, SignatureReport, SigningTime,
     TimeSource, UnitCard, Verdict, VerificationReport,
 };
+pub(crate) use signature::same_person;
 
 use util::{Budget, MAX_WORK};
 

@@ -657,10 +657,12 @@ fn bind(
             BindingRule::Unbound
         }
     } else if let Some(name) = &printed {
-        // A leader's field prints the leader's name (the certificate's CN); a seal field prints
-        // its unit's, the organisation certificate's O (or CN).
+        // A leader's (or a secretary's) field prints the person's name (the certificate's
+        // CN); a seal field prints its unit's, the organisation certificate's O (or CN).
         let candidates: Vec<&str> = match seat {
-            crate::workflow::Seat::Leader => cn.as_deref().into_iter().collect(),
+            crate::workflow::Seat::Leader | crate::workflow::Seat::Secretary => {
+                cn.as_deref().into_iter().collect()
+            }
             crate::workflow::Seat::Seal => [organisation.as_deref(), cn.as_deref()]
                 .into_iter()
                 .flatten()

@@ -872,6 +872,40 @@ fn a_unit_reports_its_mid_year_results_and_the_leader_unit_reviews_them_in_chrom
     assert!(b.text("#ket-qua-U04").contains("Chưa báo cáo kết quả"));
     b.wait_text("#so-don-vi-bao-cao", "1/16 đơn vị đã báo cáo");
     b.screenshot("44-ket-qua-so-ket-tong-hop");
+
+    // The leader unit issues the mid-year report for signing from the same page; its
+    // leader signs it in the browser like the covenant, and pyHanko accepts the result.
+    let report = format!("{Y2021}-so-ket-6-thang");
+    b.click("[data-issue='so-ket-6-thang']");
+    b.wait_url(&format!("/giao-uoc/{report}"));
+    b.wait_text("#trang-thai", "Đã chốt, chờ ký");
+    b.wait_text("#tien-do", "0/1 người ký đã ký");
+    b.screenshot("47-bao-cao-so-ket-phat-hanh");
+    logout(&b);
+    login(&b, &s, "U01", "leader");
+    b.goto(&format!("{}/giao-uoc/{report}", s.url));
+    b.click("#don-vi-U01 a.button");
+    b.wait_url(&format!("/giao-uoc/{report}/ky/U01"));
+    b.wait_text("h1", "báo cáo sơ kết 6 tháng năm 2021");
+    let key = s.keys().join("U01.key");
+    b.type_into("#tep-khoa", key.to_str().unwrap());
+    b.click("#nut-ky");
+    b.wait_text("#ket-qua", "Đã ký thành công");
+    b.screenshot("48-bao-cao-so-ket-da-ky");
+    assert_eq!(
+        s.get_json(&format!("/covenants/{report}"))["state"],
+        "completed"
+    );
+    let pdf = s.get_bytes(&format!("/covenants/{report}/document.pdf"));
+    let dir = temp_dir("browser-year-report");
+    std::fs::write(dir.join("report.pdf"), &pdf).unwrap();
+    let text = giaouoc::test_support::pyhanko_validate_with(
+        &[&s.keys().join("ca.pem"), &s.keys().join("tsa-ca.pem")],
+        &dir.join("report.pdf"),
+    );
+    assert_eq!(text.matches(":INTACT:TRUSTED").count(), 1, "{text}");
+    logout(&b);
+    login(&b, &s, "U01", "officer");
     let stored = s.get_json(&format!("/covenants/{Y2021}/results/mid_year/U03"));
     assert_eq!(stored["data"]["evidence"].as_array().unwrap().len(), 1);
     assert_eq!(stored["data"]["pledges"][0]["achieved"], 5400.0);

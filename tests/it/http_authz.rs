@@ -230,6 +230,20 @@ fn api_cases() -> Vec<Case> {
         ),
         (
             "GET",
+            "/covenants/{id}/year-documents",
+            format!("/covenants/{c}/year-documents"),
+            None,
+            bloc_read,
+        ),
+        (
+            "POST",
+            "/covenants/{id}/year-documents/{file}",
+            format!("/covenants/{c}/year-documents/so-ket-6-thang"),
+            Some(json!({})),
+            leader_unit(S409),
+        ),
+        (
+            "GET",
             "/covenants/{id}/document.pdf",
             format!("/covenants/{c}/document.pdf"),
             None,

@@ -517,6 +517,19 @@ pub async fn sign_once(app: &TestApp, tokens: &Tokens, index: usize) -> Reply {
     .await
 }
 
+/// The reference covenant's leader unit (`token`) issues its year's document `name` for
+/// signing: 201 and the document as shown.
+pub async fn issue_year_document(app: &TestApp, token: &str, name: &str) -> Value {
+    app.post(
+        &format!("/covenants/{COVENANT}/year-documents/{name}"),
+        Some(token),
+        json!({}),
+    )
+    .await
+    .expect(StatusCode::CREATED)
+    .json()
+}
+
 /// The pyHanko CLI: `$PYHANKO` or `<repo>/.venv-pyhanko/bin/pyhanko`.
 pub fn pyhanko() -> PathBuf {
     giaouoc::test_support::require("pyhanko")

@@ -7,6 +7,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
+use ed25519_dalek::SigningKey;
+
 use crate::helpers::{fixture, reference_json};
 use crate::http_support::*;
 
@@ -42,6 +44,71 @@ async fn upload(app: &TestApp, token: &str, unit: &str, bytes: Vec<u8>) -> Reply
         .unwrap(),
     )
     .await
+}
+
+/// Issues the year's document `name` of the covenant (its leader unit), checks its signer
+/// fields, and returns its id.
+async fn issue(app: &TestApp, token: &str, name: &str, fields: &[&str]) -> String {
+    let doc = issue_year_document(app, token, name).await;
+    assert_eq!(doc["state"], "frozen", "{doc}");
+    assert_eq!(doc["kind"], name);
+    assert_eq!(doc["parent_id"], COVENANT);
+    let id = doc["id"].as_str().unwrap().to_owned();
+    let unsigned = app.state.store.current_revision(&id).await.unwrap();
+    assert_eq!(unsigned.unsigned_fields, fields, "{id}");
+    id
+}
+
+/// Signs field `field` of document `id` with `key` (prepare with `token`, sign, complete).
+async fn sign_field(app: &TestApp, id: &str, field: &str, token: &str, key: &SigningKey) -> Value {
+    let prepared = app
+        .post(
+            &format!("/covenants/{id}/signatures/{field}/prepare"),
+            Some(token),
+            json!({}),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let signature = sign_b64(key, prepared["to_sign"].as_str().unwrap());
+    app.post(
+        &format!("/covenants/{id}/signatures/{field}/complete"),
+        None,
+        json!({"prepare_id": prepared["prepare_id"], "signature": signature}),
+    )
+    .await
+    .expect(StatusCode::OK)
+    .json()
+}
+
+/// pyHanko's AdES validation (the bloc CA and the TSA as roots) of the current PDF of document `id`, saved as
+/// `dir/{id}.pdf`: every signature intact and trusted, `signatures` of them.
+async fn judged_by_pyhanko(app: &TestApp, dir: &std::path::Path, id: &str, signatures: usize) {
+    let pdf = app
+        .get(&format!("/covenants/{id}/document.pdf"), Some(&app.admin))
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let path = dir.join(format!("{id}.pdf"));
+    std::fs::write(&path, &pdf).unwrap();
+    for (name, uri) in [
+        ("ca.pem", format!("/blocs/{BLOC}/ca.pem")),
+        ("tsa.pem", "/tsa/ca.pem".to_owned()),
+    ] {
+        let pem = app.get(&uri, None).await.expect(StatusCode::OK).body;
+        std::fs::write(dir.join(name), &pem).unwrap();
+    }
+    let roots = [dir.join("ca.pem"), dir.join("tsa.pem")];
+    let roots: Vec<&std::path::Path> = roots.iter().map(|p| p.as_path()).collect();
+    // The test clock signs in January 2021, so the leaders' certificates have expired since:
+    // pyHanko judges at an hour after the signing, from the file's validation data.
+    let text = giaouoc::test_support::pyhanko_adesverify(&roots, &path, "2021-01-22T09:00:00Z");
+    assert_eq!(
+        text.matches(":INTACT:TRUSTED").count(),
+        signatures,
+        "{id}: {text}"
+    );
+    assert!(!text.contains("ILLEGAL"), "{id}: {text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,6 +338,57 @@ async fn the_year_after_the_signing_over_http() {
     // U11's zero target has no percentage (nothing to divide by), said as null.
     assert!(unit_of(&mid, "U11")["pledges"][1]["percent"].is_null());
 
+    // The mid-year report: issued once by the leader unit, signed by the head of the bloc
+    // (U01's leader) like the covenant; a member unit cannot issue it, nor issue it twice.
+    app.post(
+        &format!("{base}/year-documents/so-ket-6-thang"),
+        Some(&u03),
+        json!({}),
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    let report_id = issue(&app, &u01, "so-ket-6-thang", &["U01"]).await;
+    assert_eq!(report_id, format!("{COVENANT}-so-ket-6-thang"));
+    let again = app
+        .post(
+            &format!("{base}/year-documents/so-ket-6-thang"),
+            Some(&u01),
+            json!({}),
+        )
+        .await
+        .expect(StatusCode::CONFLICT)
+        .json();
+    assert_eq!(again["error"], "already_issued");
+    // Only U01's leader signs it: another unit's field is not there.
+    app.post(
+        &format!("/covenants/{report_id}/signatures/U02/prepare"),
+        Some(leader(&tokens, "U02")),
+        json!({}),
+    )
+    .await
+    .expect(StatusCode::NOT_FOUND);
+    let signed = sign_field(
+        &app,
+        &report_id,
+        "U01",
+        leader(&tokens, "U01"),
+        &leader_key(0),
+    )
+    .await;
+    assert_eq!(signed["signed"], "1/1");
+    assert_eq!(signed["state"], "completed");
+    // A year's document is not a covenant: no results, registrations or next year on it.
+    let refused = app
+        .put(
+            &format!("/covenants/{report_id}/results/mid_year/U03"),
+            Some(&u03),
+            results_for(&roster[2]),
+        )
+        .await
+        .expect(StatusCode::CONFLICT)
+        .json();
+    assert_eq!(refused["error"], "not_a_covenant");
+
     // Year end: every unit reports and is accepted.
     for u in &roster {
         let unit = u["id"].as_str().unwrap();
@@ -407,7 +525,7 @@ async fn the_year_after_the_signing_over_http() {
     // The year-end conference: U02 gets the flag vote and is elected head, U05 deputy.
     let conference = json!({
         "date": "2021-12-20", "place": "Thành phố Hạ Long",
-        "chair": {"name": "Nguyễn Văn Thành", "position": "Giám đốc", "unit": "U01"},
+        "chair": {"name": "Đào Quang Vinh", "position": "Giám đốc", "unit": "U01"},
         "secretary": {"name": "Trần Thị Hoa", "position": "Chuyên viên", "unit": "U02"},
         "attending": roster.iter().filter(|u| u["id"] != "U15").map(|u| u["id"].clone()).collect::<Vec<_>>(),
         "flag_votes": {"U02": 10, "U03": 5},
@@ -428,23 +546,135 @@ async fn the_year_after_the_signing_over_http() {
         .json();
     assert_eq!(recorded["flag_unit"], "U02");
 
-    // The year's documents, PDF and DOCX, carry what was recorded.
+    // A draft of the minutes can be read before they are issued.
+    let draft = app
+        .get(
+            &format!("{base}/year-documents/bien-ban-tong-ket.pdf"),
+            Some(&u03),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(draft.header("content-type"), "application/pdf");
+
+    // The minutes: the chair (U01's leader) and the secretary (Trần Thị Hoa of U02, her own
+    // certificate from the bloc CA, signing with U02's officer token); the score table: the
+    // head of the bloc.
+    let minutes_id = issue(&app, &u01, "bien-ban-tong-ket", &["U01", "U02-thu-ky"]).await;
+    let scores_id = issue(&app, &u01, "bang-tong-hop-diem", &["U01"]).await;
+    let secretary_key = SigningKey::from_bytes(&[42; 32]);
+    let enrolment = app
+        .post(
+            &format!("/blocs/{BLOC}/enrolments"),
+            Some(leader(&tokens, "U02")),
+            json!({
+                "unit": "U02",
+                "public_key_pem": giaouoc::pki::verifying_key_to_pem(&secretary_key.verifying_key()).unwrap(),
+                "full_name": "Trần Thị Hoa", "title": "Chuyên viên",
+            }),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    app.post(
+        &format!("/enrolments/{}/approve", enrolment["id"]),
+        Some(&app.admin),
+        json!({}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    // The secretary's field is taken by her unit's officer, not by another unit's.
+    app.post(
+        &format!("/covenants/{minutes_id}/signatures/U02-thu-ky/prepare"),
+        Some(&u03),
+        json!({}),
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    let chair = sign_field(
+        &app,
+        &minutes_id,
+        "U01",
+        leader(&tokens, "U01"),
+        &leader_key(0),
+    )
+    .await;
+    assert_eq!(chair["signed"], "1/2");
+    let secretary = sign_field(
+        &app,
+        &minutes_id,
+        "U02-thu-ky",
+        officer(&tokens, "U02"),
+        &secretary_key,
+    )
+    .await;
+    assert_eq!(secretary["signed"], "2/2");
+    assert_eq!(secretary["state"], "completed");
+    sign_field(
+        &app,
+        &scores_id,
+        "U01",
+        leader(&tokens, "U01"),
+        &leader_key(0),
+    )
+    .await;
+
+    // Each signed document: pyHanko accepts every signature; archived with its report.
     let dir = crate::helpers::temp_dir("year-documents");
-    let mut texts = std::collections::BTreeMap::new();
-    for name in ["so-ket-6-thang", "bien-ban-tong-ket", "bang-tong-hop-diem"] {
-        let pdf = app
-            .get(&format!("{base}/year-documents/{name}.pdf"), Some(&u03))
+    for (id, signatures) in [(&report_id, 1), (&minutes_id, 2), (&scores_id, 1)] {
+        judged_by_pyhanko(&app, &dir, id, signatures).await;
+        let archived = app
+            .post(&format!("/covenants/{id}/archive"), Some(&u01), json!({}))
             .await
-            .expect(StatusCode::OK);
-        assert_eq!(pdf.header("content-type"), "application/pdf");
-        let path = dir.join(format!("{name}.pdf"));
-        std::fs::write(&path, &pdf.body).unwrap();
+            .expect(StatusCode::CREATED)
+            .json();
+        assert_eq!(archived["verdict"], "valid", "{id}: {archived}");
+        assert_eq!(archived["level"], "B-LTA", "{id}: {archived}");
+    }
+    let listed = app
+        .get(&format!("{base}/year-documents"), Some(&u03))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let states: Vec<&str> = listed["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["archived"; 3]);
+    // The signer printed under the secretary's field is hers, as the verifier reads it.
+    let verified = post_pdf(
+        &app,
+        "/verify",
+        None,
+        std::fs::read(dir.join(format!("{minutes_id}.pdf"))).unwrap(),
+    )
+    .await
+    .expect(StatusCode::OK)
+    .json();
+    let names: Vec<&str> = verified["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["signer"]["subject_cn"].as_str())
+        .collect();
+    assert!(names.contains(&"Trần Thị Hoa"), "{verified}");
+
+    // The signed PDFs and their DOCX carry what was recorded.
+    let mut texts = std::collections::BTreeMap::new();
+    for (name, id) in [
+        ("so-ket-6-thang", &report_id),
+        ("bien-ban-tong-ket", &minutes_id),
+        ("bang-tong-hop-diem", &scores_id),
+    ] {
         let docx = app
-            .get(&format!("{base}/year-documents/{name}.docx"), Some(&u03))
+            .get(&format!("/covenants/{id}/document.docx"), Some(&u03))
             .await
             .expect(StatusCode::OK);
         let docx_text = crate::render_docx::docx_text(&docx.body);
-        let pdf_text = crate::helpers::fold(&crate::helpers::pdf_text_without_page_numbers(&path));
+        let pdf_text = crate::helpers::fold(&crate::helpers::pdf_text_without_page_numbers(
+            &dir.join(format!("{id}.pdf")),
+        ));
         texts.insert(name, (pdf_text, docx_text));
     }
     let has = |name: &str, want: &str| {
@@ -472,7 +702,7 @@ async fn the_year_after_the_signing_over_http() {
     }
     for want in [
         "BIÊN BẢN",
-        "Nguyễn Văn Thành",
+        "Đào Quang Vinh",
         "Trần Thị Hoa",
         "Thành phố Hạ Long",
         "ngày 20 tháng 12 năm 2021",
@@ -604,6 +834,7 @@ async fn the_year_after_the_signing_over_http() {
         "results.review",
         "score.save",
         "conference.save",
+        "year_document.issue",
         "covenant.next_year",
     ] {
         assert!(actions.iter().any(|x| x == a), "{a} not audited");

@@ -88,8 +88,19 @@ async fn prepare(app: &TestApp, tokens: &Tokens, unit: &str, body: Value) -> Val
 }
 
 async fn complete(app: &TestApp, unit: &str, prepare_id: &Value, signature: &[u8]) -> Value {
+    complete_on(app, COVENANT, unit, prepare_id, signature).await
+}
+
+/// Completes the prepared signature of `field` of document `id` with `signature`: 200.
+async fn complete_on(
+    app: &TestApp,
+    id: &str,
+    field: &str,
+    prepare_id: &Value,
+    signature: &[u8],
+) -> Value {
     app.post(
-        &format!("/covenants/{COVENANT}/signatures/{unit}/complete"),
+        &format!("/covenants/{id}/signatures/{field}/complete"),
         None,
         json!({"prepare_id": prepare_id, "signature": B64.encode(signature)}),
     )
@@ -776,4 +787,171 @@ async fn a_bloc_with_a_p256_ca_certifies_p256_leaders_whose_signatures_others_ch
         .unwrap();
     let text = String::from_utf8_lossy(&sig.stdout);
     assert!(text.contains("Signature is Valid."), "{text}");
+}
+
+/// The year's documents take the covenant's signing paths: the mid-year report signed in a
+/// desktop tool (pyHanko, an enrolled RSA certificate of a licensed CA) and uploaded; the
+/// minutes signed by hash, the chair through a remote signing service (RSA PKCS#1 v1.5) and
+/// the secretary on a token (ECDSA P-256, `r‖s`) with her own enrolled certificate. pyHanko
+/// and poppler accept both, our verifier too, and both are archived.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_years_documents_are_signed_from_desktop_tools_remote_services_and_tokens() {
+    let dir = temp_dir("year-signing-paths");
+    let ca = Pki::create(&dir.join("pki"));
+    let head = units()[0]["signer"]["full_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let chair = ca.leaf("u01", &head, "Đơn vị U01", Key::Rsa(2048), 401);
+    let secretary = ca.leaf("u02-tk", "Trần Thị Hoa", "Đơn vị U02", Key::P256, 402);
+    let root_pem = std::fs::read(&ca.root).unwrap();
+    let options = Options {
+        clock: system_clock(),
+        trust_anchors: pki::certificates_from_pem_or_der(&root_pem).unwrap(),
+        ..Options::default()
+    };
+    let app = TestApp::open(&dir.join("data"), options).await;
+    let tokens = ready_to_sign(&app).await;
+    for i in 0..16 {
+        sign_once(&app, &tokens, i).await.expect(StatusCode::OK);
+    }
+    enrol_existing(&app, &tokens, "U01", &bundle(&ca, &chair)).await;
+    enrol_existing(&app, &tokens, "U02", &bundle(&ca, &secretary)).await;
+    let u01 = officer(&tokens, "U01").to_owned();
+
+    // The mid-year report, no unit having reported yet (said in the report), signed in a
+    // desktop tool and uploaded.
+    let report = issue_year_document(&app, &u01, "so-ket-6-thang").await;
+    let report_id = report["id"].as_str().unwrap().to_owned();
+    let base = app
+        .get(&format!("/covenants/{report_id}/document.pdf"), Some(&u01))
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let signed = pyhanko_signed(&dir, &base, "U01", &chair, &ca.intermediate);
+    let uploaded = post_pdf(
+        &app,
+        &format!("/covenants/{report_id}/signatures/U01/upload"),
+        Some(leader(&tokens, "U01")),
+        signed,
+    )
+    .await
+    .expect(StatusCode::OK)
+    .json();
+    assert_eq!(uploaded["state"], "completed", "{uploaded}");
+
+    // The minutes: chair and secretary sign by hash.
+    app.put(
+        &format!("/covenants/{COVENANT}/conference"),
+        Some(&u01),
+        json!({
+            "date": "2021-12-20", "place": "Thành phố Hạ Long",
+            "chair": {"name": head, "position": "Giám đốc", "unit": "U01"},
+            "secretary": {"name": "Trần Thị Hoa", "position": "Chuyên viên", "unit": "U02"},
+            "attending": (1..=16).map(|i| format!("U{i:02}")).collect::<Vec<_>>(),
+            "flag_votes": {"U02": 12, "U03": 4},
+            "election": {"head": "U02", "head_votes": 15, "deputy": "U05", "deputy_votes": 14},
+        }),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let minutes = issue_year_document(&app, &u01, "bien-ban-tong-ket").await;
+    let minutes_id = minutes["id"].as_str().unwrap().to_owned();
+    let by_hash = |field: &str, token: &str, body: Value| {
+        let (app, minutes_id) = (&app, &minutes_id);
+        let (field, token) = (field.to_owned(), token.to_owned());
+        async move {
+            app.post(
+                &format!("/covenants/{minutes_id}/signatures/{field}/prepare"),
+                Some(&token),
+                body,
+            )
+            .await
+            .expect(StatusCode::OK)
+            .json()
+        }
+    };
+    let p = by_hash(
+        "U01",
+        leader(&tokens, "U01"),
+        json!({"certificate_pem": bundle(&ca, &chair)}),
+    )
+    .await;
+    assert_eq!(p["signature_algorithm"], "rsa-pkcs1v15-sha256", "{p}");
+    let hash = B64.decode(p["hash_to_sign"].as_str().unwrap()).unwrap();
+    let raw = sign_hash(&chair.key, &hash, &dir);
+    let done = complete_on(&app, &minutes_id, "U01", &p["prepare_id"], &raw).await;
+    assert_eq!(done["signed"], "1/2");
+    // The secretary's field takes her certificate by default (the one naming her), with her
+    // unit's officer token.
+    let p = by_hash("U02-thu-ky", officer(&tokens, "U02"), json!({})).await;
+    assert_eq!(p["signature_algorithm"], "ecdsa-p256-sha256", "{p}");
+    let hash = B64.decode(p["hash_to_sign"].as_str().unwrap()).unwrap();
+    let der = sign_hash(&secretary.key, &hash, &dir);
+    let rs = p256::ecdsa::Signature::from_der(&der).unwrap().to_bytes();
+    let done = complete_on(&app, &minutes_id, "U02-thu-ky", &p["prepare_id"], &rs).await;
+    assert_eq!(done["signed"], "2/2");
+    assert_eq!(done["state"], "completed");
+
+    // The outside judges, then the archive.
+    let bloc_ca = app
+        .get(&format!("/blocs/{BLOC}/ca.pem"), None)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let tsa = app
+        .get("/tsa/ca.pem", None)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    std::fs::write(dir.join("bloc-ca.pem"), &bloc_ca).unwrap();
+    std::fs::write(dir.join("tsa.pem"), &tsa).unwrap();
+    for (id, signatures) in [(&report_id, 1), (&minutes_id, 2)] {
+        let pdf = app
+            .get(&format!("/covenants/{id}/document.pdf"), Some(&u01))
+            .await
+            .expect(StatusCode::OK)
+            .body;
+        let path = dir.join(format!("{id}.pdf"));
+        std::fs::write(&path, &pdf).unwrap();
+        let text = giaouoc::test_support::pyhanko_validate_with(
+            &[&ca.root, &dir.join("bloc-ca.pem"), &dir.join("tsa.pem")],
+            &path,
+        );
+        assert_eq!(
+            text.matches(":INTACT:TRUSTED").count(),
+            signatures,
+            "{id}: {text}"
+        );
+        let pdfsig = Command::new(giaouoc::test_support::require("pdfsig"))
+            .arg(&path)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&pdfsig.stdout);
+        assert_eq!(
+            out.matches("Signature Validation: Signature is Valid.")
+                .count(),
+            signatures,
+            "{id}: {out}"
+        );
+        let report = verify::verify_pdf(
+            &pdf,
+            &VerifyOptions {
+                trust_roots: pki::certificates_from_pem_or_der(&root_pem).unwrap(),
+                ..VerifyOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(report.signatures.len(), signatures);
+        assert!(
+            report.signatures.iter().all(|s| s.intact && s.valid),
+            "{id}"
+        );
+        let archived = app
+            .post(&format!("/covenants/{id}/archive"), Some(&u01), json!({}))
+            .await
+            .expect(StatusCode::CREATED)
+            .json();
+        assert_eq!(archived["verdict"], "valid", "{id}: {archived}");
+    }
 }

@@ -81,6 +81,9 @@ fn environment() -> Result<&'static Environment<'static>, String> {
         env.add_filter("state_vi", |s: String| pages::state_vi(&s));
         env.add_filter("status_vi", |s: String| status_vi(&s));
         env.add_filter("role_vi", |s: String| role_vi(&s));
+        env.add_filter("year_document_vi", |s: String| {
+            crate::year::YearDocument::parse(&s).map_or(s, |d| d.label_vi().to_owned())
+        });
         env.add_filter("roman", |n: u32| crate::template::roman(n));
         Ok(env)
     })

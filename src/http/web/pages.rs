@@ -259,6 +259,7 @@ impl Rights {
             "unit": self.unit,
             "is_leader": self.kind == Some(UnitKind::Leader),
             "is_clerk": self.kind == Some(UnitKind::Clerk),
+            "is_officer": self.kind == Some(UnitKind::Officer),
         })
     }
 
@@ -360,7 +361,11 @@ fn action_vi(action: &str, details: &Value) -> String {
             _ => format!("Trả lại bản đăng ký của đơn vị {unit}"),
         },
         "covenant.freeze" => "Chốt nội dung, tạo bản PDF và DOCX".into(),
-        "revision.append" => format!("Đơn vị {unit} ký số"),
+        "revision.append" => match at(details, "/seat").as_str() {
+            Some("seal") => format!("Đơn vị {unit} đóng dấu (ký số của cơ quan)"),
+            Some("secretary") => format!("Thư ký hội nghị (đơn vị {unit}) ký số"),
+            _ => format!("Đơn vị {unit} ký số"),
+        },
         "covenant.archive" => "Lưu trữ bản đã ký đủ".into(),
         "evidence.add" => format!("Đơn vị {unit} tải lên tệp minh chứng"),
         "results.save" => {
@@ -382,6 +387,14 @@ fn action_vi(action: &str, details: &Value) -> String {
             _ => format!("Đơn vị {unit} tự chấm điểm"),
         },
         "conference.save" => "Ghi kết quả hội nghị tổng kết".into(),
+        "year_document.issue" => format!(
+            "Phát hành {} để ký",
+            at(details, "/kind")
+                .as_str()
+                .and_then(crate::year::YearDocument::parse)
+                .map_or("văn bản", |d| d.label_vi())
+                .to_lowercase()
+        ),
         "covenant.next_year" => format!(
             "Tạo giao ước năm sau ({})",
             at(details, "/next").as_str().unwrap_or_default()
@@ -496,15 +509,22 @@ async fn results_body(web: &Web, id: &str, slug: &str) -> PageResult {
         crate::year::Period::MidYear => crate::year::Period::YearEnd,
         crate::year::Period::YearEnd => crate::year::Period::MidYear,
     };
-    let documents = match period {
-        crate::year::Period::MidYear => {
-            json!([{"name": "so-ket-6-thang", "label": "Báo cáo sơ kết 6 tháng"}])
-        }
-        crate::year::Period::YearEnd => json!([
-            {"name": "bang-tong-hop-diem", "label": "Bảng tổng hợp điểm"},
-            {"name": "bien-ban-tong-ket", "label": "Biên bản hội nghị tổng kết"},
-        ]),
+    use crate::year::YearDocument;
+    let kinds: &[YearDocument] = match period {
+        crate::year::Period::MidYear => &[YearDocument::MidYearReport],
+        crate::year::Period::YearEnd => &[YearDocument::Scores, YearDocument::Minutes],
     };
+    // Each document: a draft from the records as they are, until the leader unit issues it
+    // for signing; then the issued one, signed and archived like the covenant.
+    let issued = state.store.year_documents(id).await?;
+    let documents: Vec<Value> = kinds
+        .iter()
+        .map(|k| {
+            let doc = issued.iter().find(|d| d.kind == Some(*k));
+            json!({"name": k.slug(), "label": k.label_vi(),
+                   "issued": doc.map(|d| json!({"id": d.id, "state": d.state}))})
+        })
+        .collect();
     Ok(web
         .render(
             StatusCode::OK,
@@ -742,6 +762,13 @@ async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
     let signed = match seat {
         crate::workflow::Seat::Leader => leader_signed,
         crate::workflow::Seat::Seal => at(&unit_view, "/seal_signed") == &json!(true),
+        crate::workflow::Seat::Secretary => state
+            .store
+            .current_revision(&row.id)
+            .await?
+            .signed_fields
+            .iter()
+            .any(|f| f == unit),
     };
     let seal_image = match seat {
         crate::workflow::Seat::Seal => state
@@ -752,17 +779,10 @@ async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
                 json!({"url": format!("/blocs/{}/units/{}/seal.png", row.bloc_id, unit_json.id),
                        "diameter_mm": s.diameter_mm})
             }),
-        crate::workflow::Seat::Leader => None,
+        crate::workflow::Seat::Leader | crate::workflow::Seat::Secretary => None,
     };
     let (unit_id, seat) = crate::workflow::Seat::of_field(unit);
-    let cert = state
-        .store
-        .certificate_for_unit(
-            &row.bloc_id,
-            unit_id,
-            super::super::signatures::holder_of_seat(seat),
-        )
-        .await?;
+    let cert = super::super::signatures::seat_certificate(state, &row, unit_id, seat).await?;
     let cert = match cert {
         Some(c) => {
             let (parsed, _) = crate::pki::leaf_and_chain(c.cert_pem.as_bytes())
@@ -779,9 +799,15 @@ async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
         None => None,
     };
     let signable = Action::Sign.allowed_in(row.state);
-    // What the unit commits to, shown before the button.
+    // What the unit commits to, shown before the button (a covenant's; a year's document
+    // speaks for itself).
     let r = &unit_json.registration;
     let mut pledges: Vec<String> = Vec::new();
+    let r = if row.kind.is_some() {
+        &crate::covenant::Registration::default()
+    } else {
+        r
+    };
     if let Some(t) = &r.collective_title {
         pledges.push(format!("Danh hiệu tập thể: {t}"));
     }
@@ -811,7 +837,8 @@ async fn sign_body(web: &Web, id: &str, unit: &str) -> PageResult {
                 "c": view, "unit": unit_json, "cert": cert, "signed": signed,
                 "signable": signable, "pledges": pledges, "field": unit,
                 "seal": seat == crate::workflow::Seat::Seal, "leader_signed": leader_signed,
-                "seal_image": seal_image,
+                "seal_image": seal_image, "year_doc": row.kind.is_some(),
+                "secretary": seat == crate::workflow::Seat::Secretary,
             }),
         )
         .await)

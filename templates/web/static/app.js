@@ -108,6 +108,29 @@
     });
   }
 
+  // ------------------------------------------------------------------ the year's documents
+
+  /** "Phát hành để ký": the leader unit issues a year's document, then goes to its page. */
+  function issueButtons() {
+    const status = $("#thong-bao-van-ban");
+    $$("[data-issue]").forEach((button) => {
+      button.addEventListener("click", async () => {
+        const all = $$("[data-issue]");
+        busy(all, true);
+        say(status, "Đang tạo văn bản và trường chữ ký…");
+        try {
+          const doc = await api("POST", "/covenants/" + encodeURIComponent(button.dataset.covenant) +
+            "/year-documents/" + encodeURIComponent(button.dataset.issue), {});
+          say(status, "Đã phát hành văn bản để ký.", "good");
+          location.href = "/giao-uoc/" + encodeURIComponent(doc.id);
+        } catch (e) {
+          say(status, e.message, "bad", e);
+          busy(all, false);
+        }
+      });
+    });
+  }
+
   // ------------------------------------------------------------------ field errors
 
   /** Removes the messages `showFieldError` put in `form`. */
@@ -997,7 +1020,9 @@
         step("complete", "done");
         result.replaceChildren();
         const p = document.createElement("p");
-        if (form.dataset.seat === "seal") {
+        if (form.dataset.yearDoc === "true") {
+          p.textContent = `Đã ký thành công. Văn bản hiện có ${done.signed} người ký đã ký (phiên bản ${done.index}).`;
+        } else if (form.dataset.seat === "seal") {
           p.textContent = `Đã đóng dấu thành công. Giao ước hiện có ${done.signed} đơn vị đã ký và đóng dấu (phiên bản ${done.index}).`;
         } else if (form.dataset.seals === "true") {
           p.textContent = `Đã ký thành công (phiên bản ${done.index}). Văn thư của đơn vị đóng dấu tiếp theo; giao ước hiện có ${done.signed} đơn vị đã ký và đóng dấu.`;
@@ -1083,6 +1108,7 @@
   const start = () => {
     const page = pages[document.body.dataset.page];
     if (page) page();
+    issueButtons();
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
