@@ -350,6 +350,14 @@ impl Routes {
     {
         self.add(Method::PUT, path, axum::routing::put(handler))
     }
+
+    pub(crate) fn delete<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::DELETE, path, axum::routing::delete(handler))
+    }
 }
 
 fn routes() -> Routes {

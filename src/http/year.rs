@@ -28,6 +28,7 @@ pub(super) fn routes(r: Routes) -> Routes {
             "/covenants/{id}/evidence/{unit}/{sha256}",
             download_evidence,
         )
+        .delete("/covenants/{id}/evidence/{unit}/{sha256}", remove_evidence)
         .get("/covenants/{id}/results/{period}", consolidated)
         .get("/covenants/{id}/results/{period}/{unit}", get_results)
         .put("/covenants/{id}/results/{period}/{unit}", put_results)
@@ -168,6 +169,32 @@ async fn download_evidence(
         bytes,
     )
         .into_response())
+}
+
+/// `DELETE /covenants/{id}/evidence/{unit}/{sha256}` (the unit): a file uploaded by mistake
+/// leaves the unit's list; 409 `evidence_in_use` while a report (draft or not) attaches it.
+async fn remove_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, unit, sha)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    for_unit(&state, &caller, &id, &unit).await?;
+    let actor = caller.actor();
+    match state
+        .store
+        .remove_evidence(&Stamp::new(&actor, state.now()), &id, &unit, &sha)
+        .await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound { .. }) => Err(ApiError::not_found(format!(
+            "đơn vị \"{unit}\" không có tệp minh chứng {sha}"
+        ))),
+        Err(StoreError::Conflict(_)) => Err(ApiError::conflict(
+            "evidence_in_use",
+            "tệp minh chứng đang được đính kèm trong báo cáo kết quả; hãy bỏ đính kèm và lưu báo cáo trước khi xóa tệp",
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn results_view(r: &ResultsRow) -> Value {

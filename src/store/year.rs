@@ -62,6 +62,58 @@ impl Store {
         Ok(row)
     }
 
+    /// Removes a unit's evidence file uploaded by mistake: `NotFound` if the unit has no such
+    /// file, `Conflict` while any of its results (draft or not) names it. Audited as
+    /// `evidence.remove`; the blob stays (content-addressed, possibly shared, named in the
+    /// audit trail).
+    pub async fn remove_evidence(
+        &self,
+        stamp: &Stamp<'_>,
+        covenant_id: &str,
+        unit_id: &str,
+        sha256: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        covenant_in_state(tx.conn(), covenant_id, Action::ReportResults).await?;
+        let mut naming = Vec::new();
+        for period in Period::ALL {
+            if results_in(tx.conn(), covenant_id, period, unit_id)
+                .await?
+                .is_some_and(|r| names_evidence(&r.data, sha256))
+            {
+                naming.push(period.as_str());
+            }
+        }
+        if !naming.is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "evidence {sha256} is attached to the {} results of unit {unit_id}",
+                naming.join(" and ")
+            )));
+        }
+        let removed = sqlx::query(
+            "DELETE FROM evidence WHERE covenant_id = $1 AND unit_id = $2 AND sha256 = $3",
+        )
+        .bind(covenant_id)
+        .bind(unit_id)
+        .bind(sha256)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if removed == 0 {
+            return Err(not_found("evidence", sha256));
+        }
+        let details = json!({"unit": unit_id, "sha256": sha256});
+        audit::append(
+            tx.conn(),
+            stamp,
+            Some(covenant_id),
+            "evidence.remove",
+            details,
+        )
+        .await?;
+        tx.commit().await
+    }
+
     /// The evidence files of a covenant, or of one unit.
     pub async fn evidence(
         &self,
@@ -533,4 +585,18 @@ async fn covenant_in_state(
         )));
     }
     Ok(found)
+}
+
+/// Whether a results record names evidence file `sha256` (for the whole report or a pledge).
+fn names_evidence(data: &Value, sha256: &str) -> bool {
+    let listed = |v: &Value| {
+        v.get("evidence")
+            .and_then(Value::as_array)
+            .is_some_and(|l| l.iter().any(|e| e.as_str() == Some(sha256)))
+    };
+    listed(data)
+        || data
+            .get("pledges")
+            .and_then(Value::as_array)
+            .is_some_and(|ps| ps.iter().any(listed))
 }

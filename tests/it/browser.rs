@@ -822,6 +822,14 @@ fn a_unit_reports_its_mid_year_results_and_the_leader_unit_reviews_them_in_chrom
     std::fs::write(&junk, b"khong phai PDF").unwrap();
     b.type_into("#tai-minh-chung", junk.to_str().unwrap());
     b.wait_text("#loi-evidence", "PDF, PNG hoặc JPEG");
+    // A file chosen by mistake is removed from the list (and from the unit's files).
+    let wrong_file = evidence_dir.join("nham.pdf");
+    std::fs::write(&wrong_file, b"%PDF-1.7\n% chon nham\n%%EOF\n").unwrap();
+    b.type_into("#tai-minh-chung", wrong_file.to_str().unwrap());
+    b.wait_text("#minh-chung", "nham.pdf");
+    b.click("#minh-chung li button");
+    b.wait_text("#thong-bao", "Đã xóa tệp nham.pdf");
+    assert!(!b.text("#minh-chung").contains("nham.pdf"));
     b.type_into("#tai-minh-chung", minutes.to_str().unwrap());
     b.wait_text("#minh-chung", "bien-ban-kiem-tra-cheo.pdf");
     assert_eq!(

@@ -152,6 +152,13 @@ fn api_cases() -> Vec<Case> {
             [S401, S403, S404, S404, S404, S404, S404],
         ),
         (
+            "DELETE",
+            "/covenants/{id}/evidence/{unit}/{sha256}",
+            format!("/covenants/{c}/evidence/U03/{zero}"),
+            None,
+            [S401, S403, S403, S409, S409, S403, S409],
+        ),
+        (
             "GET",
             "/covenants/{id}/results/{period}",
             format!("/covenants/{c}/results/mid_year"),

@@ -262,6 +262,42 @@ async fn the_year_after_the_signing_over_http() {
         .await
         .expect(StatusCode::OK);
     }
+    // A file uploaded by mistake is removed by its unit (not by another); one attached to a
+    // report stays until the report lets it go.
+    let mistake = upload(&app, &u03, "U03", b"%PDF-1.7\n% nham tep\n%%EOF\n".to_vec())
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    let mistake_uri = format!(
+        "{base}/evidence/U03/{}",
+        mistake["sha256"].as_str().unwrap()
+    );
+    let delete = |uri: &str, token: &str| {
+        app.send(
+            Request::delete(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    delete(&mistake_uri, officer(&tokens, "U04"))
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    delete(&mistake_uri, &u03)
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    app.get(&mistake_uri, Some(&u03))
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    delete(&mistake_uri, &u03)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    let in_use = delete(&format!("{base}/evidence/U03/{sha}"), &u03)
+        .await
+        .expect(StatusCode::CONFLICT)
+        .json();
+    assert_eq!(in_use["error"], "evidence_in_use");
+
     // U05 corrects and submits again; accepted results cannot be edited.
     let returned = app
         .get(
@@ -830,6 +866,7 @@ async fn the_year_after_the_signing_over_http() {
         .collect();
     for a in [
         "evidence.add",
+        "evidence.remove",
         "results.save",
         "results.review",
         "score.save",

@@ -368,6 +368,7 @@ fn action_vi(action: &str, details: &Value) -> String {
         },
         "covenant.archive" => "Lưu trữ bản đã ký đủ".into(),
         "evidence.add" => format!("Đơn vị {unit} tải lên tệp minh chứng"),
+        "evidence.remove" => format!("Đơn vị {unit} xóa tệp minh chứng tải lên nhầm"),
         "results.save" => {
             let period = period_label(at(details, "/period").as_str());
             match at(details, "/status").as_str() {

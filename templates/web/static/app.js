@@ -489,7 +489,27 @@
         a.href = f.url;
         a.textContent = f.file_name || f.sha256.slice(0, 12);
         label.append(" Đính kèm ", a);
-        li.append(box, label);
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "button small";
+        remove.textContent = "Xóa tệp";
+        remove.setAttribute("aria-label", `Xóa tệp ${a.textContent}`);
+        remove.addEventListener("click", async () => {
+          const error = $("#loi-evidence");
+          error.hidden = true;
+          remove.disabled = true;
+          try {
+            await api("DELETE", `${base}/evidence/${encodeURIComponent(page.unit)}/${f.sha256}`);
+            files.splice(files.indexOf(f), 1);
+            chosen.delete(f.sha256);
+            renderFiles();
+            say(status, `Đã xóa tệp ${a.textContent}.`, "good");
+          } catch (e) {
+            say(error, e.message, "bad", e);
+            remove.disabled = false;
+          }
+        });
+        li.append(box, label, " ", remove);
         list.append(li);
       });
     }
