@@ -217,6 +217,32 @@ pub struct SignatureGrid {
     pub size_pt: f32,
     /// The cells, in signing order.
     pub cells: Vec<SignatureCell>,
+    /// The "Nơi nhận" block (Decree 30/2020 Appendix I, ô 9a/9b), set in the first cell of
+    /// the first row so that a single signer stands on the right. Empty in a covenant's grid,
+    /// and then left out of the serialised form, so covenants keep their identifiers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<Paragraph>,
+}
+
+/// What one place of a signature grid holds, in reading order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GridSlot<'a> {
+    /// The "Nơi nhận" block: paragraphs, no signature field.
+    Recipients(&'a [Paragraph]),
+    /// A signer's cell.
+    Signature(&'a SignatureCell),
+}
+
+impl SignatureGrid {
+    /// The grid's places in reading order: the recipients block (if any), then the signers.
+    pub fn slots(&self) -> Vec<GridSlot<'_>> {
+        let recipients =
+            (!self.recipients.is_empty()).then_some(GridSlot::Recipients(&self.recipients));
+        recipients
+            .into_iter()
+            .chain(self.cells.iter().map(GridSlot::Signature))
+            .collect()
+    }
 }
 
 /// One unit's cell in the signature grid.

@@ -31,7 +31,8 @@ use docx_rs::{
 };
 
 use crate::document::{
-    Align, Block, Cell, Document, PageSetup, Paragraph, RuleWidth, Run, SignatureGrid, Table,
+    Align, Block, Cell, Document, GridSlot, PageSetup, Paragraph, RuleWidth, Run, SignatureGrid,
+    Table,
 };
 
 /// Options for [`render_docx`]. None yet; construct with `DocxOptions::default()`.
@@ -448,15 +449,17 @@ impl Body {
         let signature_space = mm_to_twips(g.signature_height_mm).unsigned_abs().max(20);
 
         let mut rows = Vec::new();
-        for chunk in g.cells.chunks(g.columns) {
-            // The lines above the signature: unit, then authority and position.
+        for chunk in g.slots().chunks(g.columns) {
+            // The lines above the signature: unit, then authority and position; a recipients
+            // block is its own paragraphs and does not count in lining up the signers.
             let heads: Vec<Vec<Paragraph>> = chunk
                 .iter()
-                .map(|sc| {
-                    std::iter::once(&sc.unit)
+                .map(|slot| match slot {
+                    GridSlot::Signature(sc) => std::iter::once(&sc.unit)
                         .chain(&sc.authority_lines)
                         .map(|text| line(text, 0.0))
-                        .collect()
+                        .collect(),
+                    GridSlot::Recipients(_) => Vec::new(),
                 })
                 .collect();
             // Where a unit's name wraps, pad the other cells of the row with empty lines so the
@@ -484,7 +487,14 @@ impl Body {
                 let inner = (width - 2 * margin).max(1);
                 let mut tc = TableCell::new().width(width.unsigned_abs() as usize, WidthType::Dxa);
                 match (chunk.get(i), heads.get(i)) {
-                    (Some(sc), Some(head)) => {
+                    (Some(GridSlot::Recipients(paragraphs)), _) => {
+                        for p in paragraphs.iter() {
+                            for para in self.paragraph(p, inner) {
+                                tc = tc.add_paragraph(para);
+                            }
+                        }
+                    }
+                    (Some(GridSlot::Signature(sc)), Some(head)) => {
                         for p in head {
                             for para in self.paragraph(p, inner) {
                                 tc = tc.add_paragraph(para);

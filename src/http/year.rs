@@ -731,6 +731,7 @@ async fn year_document_content(
             serde_json::to_value(&signed.bloc).map_err(ApiError::internal)?,
         );
         o.insert("year".into(), json!(signed.covenant.year));
+        o.insert("recipients".into(), json!(signed.covenant.recipients));
         o.insert("head".into(), head);
         o.insert(
             "doc".into(),

@@ -294,6 +294,7 @@ fn sample_document() -> Document {
                 seal_field: None,
             })
             .collect(),
+        recipients: vec![],
     }));
     blocks.push(Block::Paragraph(Paragraph {
         space_before_pt: 12.0,
@@ -816,6 +817,7 @@ fn odd_inputs_still_give_valid_xml() {
         signature_height_mm: 20.0,
         size_pt: 13.0,
         cells: vec![],
+        recipients: vec![],
     }));
     let (_, parts) = unzip(&render(&doc));
     let xml = part(&parts, "word/document.xml");

@@ -8,7 +8,8 @@
 use unicode_linebreak::{BreakOpportunity, linebreaks};
 
 use crate::document::{
-    Align, Block, Document, PageSetup, Paragraph, RuleWidth, SignatureCell, SignatureGrid, Table,
+    Align, Block, Document, GridSlot, PageSetup, Paragraph, RuleWidth, SignatureCell,
+    SignatureGrid, Table,
 };
 use crate::fonts::{Fonts, Style};
 
@@ -692,16 +693,49 @@ impl<'a> Flow<'a> {
         let pad = 1.5 * MM;
         let inner = w - 2.0 * pad;
         let mut rows = Vec::new();
-        for chunk in g.cells.chunks(cols) {
+        for chunk in g.slots().chunks(cols) {
             let cells: Vec<GridCell> = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, c)| self.grid_cell(c, g, i as f32 * w, w, pad, inner))
+                .map(|(i, slot)| {
+                    let x = i as f32 * w;
+                    match slot {
+                        GridSlot::Signature(c) => self.grid_cell(c, g, x, w, pad, inner),
+                        GridSlot::Recipients(paragraphs) => {
+                            self.recipients_cell(paragraphs, x, w, pad, inner)
+                        }
+                    }
+                })
                 .collect();
             let height = cells.iter().map(|c| c.height).fold(0.0, f32::max);
             rows.push(GridRow { cells, height });
         }
         rows
+    }
+
+    /// The "Nơi nhận" block in its grid place: its paragraphs from the row's top, no field.
+    fn recipients_cell(
+        &self,
+        paragraphs: &[Paragraph],
+        x: f32,
+        w: f32,
+        pad: f32,
+        inner: f32,
+    ) -> GridCell {
+        let top_part: Vec<ParaBox> = paragraphs
+            .iter()
+            .map(|p| layout_paragraph(self.fonts, p, inner))
+            .collect();
+        let top_h: f32 = top_part.iter().map(|b| b.total_height()).sum();
+        GridCell {
+            top_h,
+            x,
+            width: w,
+            pad,
+            top_part,
+            height: 6.0 + top_h + 6.0,
+            signer: None,
+        }
     }
 
     fn grid_cell(
@@ -734,17 +768,19 @@ impl<'a> Flow<'a> {
         let height = 6.0 + top_h + sig_h + name.total_height() + 12.0;
         GridCell {
             top_h,
-            seal: c.seal_field.clone(),
-            unit_name: c.unit.clone(),
-            field: c.field_name.clone(),
-            signer: c.signer_name.clone(),
             x,
             width: w,
             pad,
             top_part,
-            sig_h,
-            name,
             height,
+            signer: Some(GridSigner {
+                seal: c.seal_field.clone(),
+                unit_name: c.unit.clone(),
+                field: c.field_name.clone(),
+                signer: c.signer_name.clone(),
+                sig_h,
+                name,
+            }),
         }
     }
 
@@ -758,32 +794,41 @@ impl<'a> Flow<'a> {
             let page = self.page_index();
             let mut items = Vec::new();
             let mut fields = Vec::new();
-            // Signature areas and names line up across the row.
-            let top_h = row.cells.iter().map(|c| c.top_h).fold(0.0, f32::max);
+            // Signature areas and names line up across the row (a recipients block does not
+            // push them down).
+            let top_h = row
+                .cells
+                .iter()
+                .filter(|c| c.signer.is_some())
+                .map(|c| c.top_h)
+                .fold(0.0, f32::max);
             for cell in &row.cells {
                 let x = left + cell.x + cell.pad;
                 let mut y = top + 6.0;
                 for b in &cell.top_part {
                     y = b.draw(x, y + b.before, &mut items) + b.after;
                 }
+                let Some(s) = &cell.signer else {
+                    continue;
+                };
                 y = top + 6.0 + top_h;
-                let rect = [x, y, x + cell.width - 2.0 * cell.pad, y + cell.sig_h];
+                let rect = [x, y, x + cell.width - 2.0 * cell.pad, y + s.sig_h];
                 fields.push(FieldBox {
-                    name: cell.field.clone(),
-                    signer: cell.signer.clone(),
+                    name: s.field.clone(),
+                    signer: s.signer.clone(),
                     page,
                     rect,
                 });
-                if let Some(seal) = &cell.seal {
+                if let Some(seal) = &s.seal {
                     fields.push(FieldBox {
                         name: seal.clone(),
-                        signer: cell.unit_name.clone(),
+                        signer: s.unit_name.clone(),
                         page,
                         rect: crate::document::seal_layout::seal_box(rect, MM),
                     });
                 }
-                y += cell.sig_h;
-                cell.name.draw(x, y, &mut items);
+                y += s.sig_h;
+                s.name.draw(x, y, &mut items);
             }
             self.items().extend(items);
             self.out.fields.extend(fields);
@@ -826,19 +871,26 @@ struct RowBox {
 
 struct GridCell {
     top_h: f32,
+    x: f32,
+    width: f32,
+    pad: f32,
+    /// The lines above the signature area (unit, authority), or the recipients block.
+    top_part: Vec<ParaBox>,
+    height: f32,
+    /// The signer's part; `None` for the recipients block.
+    signer: Option<GridSigner>,
+}
+
+/// The signature area and name of a signer's grid cell.
+struct GridSigner {
     /// The organisation's seal field, if the unit's seal follows its leader's signature.
     seal: Option<String>,
     /// The unit's name as printed (the seal field's `/TU`).
     unit_name: String,
     field: String,
     signer: String,
-    x: f32,
-    width: f32,
-    pad: f32,
-    top_part: Vec<ParaBox>,
     sig_h: f32,
     name: ParaBox,
-    height: f32,
 }
 
 struct GridRow {

@@ -5,7 +5,8 @@
 //!           width height top bottom left right>            (mm; defaults: A4, 20/20/30/15)
 //!   <p align size indent before after spacing keep-with-next rule>text <b>..</b> <i>..</i> <br/></p>
 //!   <table columns="8,62,30" borders header-rows after> <row> <cell span> <p>..</p> </cell> </row> </table>
-//!   <signatures columns height size> <sig field unit name> <authority>..</authority> </sig> </signatures>
+//!   <signatures columns height size> <recipients> <p>..</p> </recipients>
+//!     <sig field seal unit name> <authority>..</authority> </sig> </signatures>
 //! </document>
 //! ```
 //! Whitespace inside a paragraph folds to single spaces, as in HTML.
@@ -395,10 +396,28 @@ impl Parser<'_, '_> {
     fn signatures(&self, node: Node) -> Result<SignatureGrid> {
         self.check_attrs(node, &["columns", "height", "size"])?;
         let mut cells = Vec::new();
+        let mut recipients = Vec::new();
         let mut names = std::collections::BTreeSet::new();
         for s in self.elements(node)? {
+            if s.tag_name().name() == "recipients" {
+                // Decree 30/2020 Appendix I ô 9a/9b: the first place of the grid.
+                if !cells.is_empty() || !recipients.is_empty() {
+                    return self.err(s, "<recipients> chỉ có một, đặt trước các <sig>");
+                }
+                self.check_attrs(s, &[])?;
+                for p in self.elements(s)? {
+                    if p.tag_name().name() != "p" {
+                        return self.err(p, "trong <recipients> chỉ có <p>");
+                    }
+                    recipients.push(self.paragraph(p)?);
+                }
+                if recipients.is_empty() {
+                    return self.err(s, "<recipients> cần ít nhất một <p>");
+                }
+                continue;
+            }
             if s.tag_name().name() != "sig" {
-                return self.err(s, "trong <signatures> chỉ có <sig>");
+                return self.err(s, "trong <signatures> chỉ có <recipients> và <sig>");
             }
             self.check_attrs(s, &["field", "seal", "unit", "name"])?;
             let field = s.attribute("field").unwrap_or("").trim().to_string();
@@ -447,6 +466,7 @@ impl Parser<'_, '_> {
             signature_height_mm: self.num(node, "height", 28.0, 10.0, 100.0)?,
             size_pt: self.num(node, "size", 13.0, 6.0, 30.0)?,
             cells,
+            recipients,
         })
     }
 }
@@ -516,6 +536,7 @@ fn fold_runs(runs: Vec<Run>) -> Vec<Run> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::GridSlot;
 
     #[test]
     fn whitespace_folds_across_runs() {
@@ -531,5 +552,48 @@ mod tests {
         let text: String = runs.iter().map(|r| r.text.as_str()).collect();
         assert_eq!(text, "Danh hiệu: Cờ thi đua .");
         assert!(runs[1].bold);
+    }
+
+    fn grid_of(markup: &str) -> std::result::Result<SignatureGrid, String> {
+        let date = time::macros::date!(2021 - 06 - 25);
+        let doc = parse(&format!("<document>{markup}</document>"), date)
+            .map_err(|e| format!("{}: {}", e.line, e.message))?;
+        match doc.blocks.into_iter().next() {
+            Some(Block::SignatureGrid(g)) => Ok(g),
+            other => Err(format!("not a grid: {other:?}")),
+        }
+    }
+
+    #[test]
+    fn recipients_take_the_first_place_of_the_signature_grid() {
+        let g = grid_of(
+            r#"<signatures columns="2"><recipients><p size="12"><b><i>Nơi nhận:</i></b></p>
+               <p size="11">- Lưu: Khối thi đua.</p></recipients>
+               <sig field="U01" unit="SỞ VĂN HÓA" name="Nguyễn Văn A"><authority>TRƯỞNG KHỐI</authority></sig>
+               </signatures>"#,
+        )
+        .unwrap();
+        assert_eq!(g.recipients.len(), 2);
+        assert_eq!(g.recipients[0].runs[0].text, "Nơi nhận:");
+        assert!(g.recipients[0].runs[0].bold && g.recipients[0].runs[0].italic);
+        let slots = g.slots();
+        assert!(matches!(slots[0], GridSlot::Recipients(r) if r.len() == 2));
+        assert!(matches!(slots[1], GridSlot::Signature(c) if c.field_name == "U01"));
+        // A grid without recipients serialises as before (covenant identifiers depend on it).
+        let plain = grid_of(r#"<signatures><sig field="U01" unit="A" name="B"/></signatures>"#);
+        let json = serde_json::to_string(&plain.unwrap()).unwrap();
+        assert!(!json.contains("recipients"), "{json}");
+    }
+
+    #[test]
+    fn recipients_after_a_signer_or_empty_are_refused() {
+        let after = grid_of(
+            r#"<signatures><sig field="U01" unit="A" name="B"/><recipients><p>x</p></recipients></signatures>"#,
+        );
+        assert!(after.unwrap_err().contains("đặt trước các <sig>"));
+        let empty = grid_of(r#"<signatures><recipients/></signatures>"#);
+        assert!(empty.unwrap_err().contains("ít nhất một <p>"));
+        let other = grid_of(r#"<signatures><recipients><table/></recipients></signatures>"#);
+        assert!(other.unwrap_err().contains("chỉ có <p>"));
     }
 }

@@ -497,19 +497,17 @@ fn leaders_sign_with_ecdsa_and_rsa_keys_in_chromium_and_upload_a_file_signed_els
     std::fs::copy(&ca.root, trust.join("root.pem")).unwrap();
     let s = Server::start_with(&["--trust-dir", trust.to_str().unwrap()]);
     let units: Value = s.get_json(&format!("/covenants/{Y2021}"));
+    // The leader printed under the unit's signature: the certificates name that person, so
+    // the signing page offers them by default.
     let printed = |unit: &str| {
         units["units"]
             .as_array()
             .unwrap()
             .iter()
             .find(|u| u["id"] == unit)
-            .map(|u| {
-                u["signer"]["full_name"]
-                    .as_str()
-                    .unwrap_or("Lãnh đạo")
-                    .to_owned()
-            })
-            .unwrap_or_else(|| "Lãnh đạo".into())
+            .and_then(|u| u["signer"].as_str())
+            .unwrap_or_else(|| panic!("{unit} has no printed signer in {units}"))
+            .to_owned()
     };
     let intermediate = std::fs::read_to_string(&ca.intermediate).unwrap();
     let mut leaves = Vec::new();

@@ -137,3 +137,31 @@ pub fn missing<'a>(want: &'a [String], text: &str) -> Vec<&'a String> {
         .filter(|w| !text.contains(w.as_str()) && !upper.contains(&w.to_uppercase()))
         .collect()
 }
+
+/// The bloc's mid-year report (a one-signer year document) filled from a small context: two
+/// units, one reported; the reference bloc's recipients.
+pub fn mid_year_report() -> giaouoc::document::Document {
+    let context = serde_json::json!({
+        "bloc": {"id": "KTD-VHXH-QN", "name": "Khối thi đua Văn hóa - Xã hội",
+                 "full_name": "Khối thi đua các sở, ban, ngành Văn hóa - Xã hội tỉnh Quảng Ninh",
+                 "governing_body": "UBND tỉnh Quảng Ninh", "issuer": "Khối thi đua Văn hóa - Xã hội",
+                 "place_name": "Quảng Ninh"},
+        "doc": {"number": "    /BC-KTĐ", "date": "2021-07-05"},
+        "year": 2021,
+        "units": [
+            {"name": "Sở Văn hóa và Thể thao", "note": null,
+             "summary": "Hoàn thành các chỉ tiêu 6 tháng.",
+             "pledges": [{"text": "Tổ chức lễ hội", "target_text": "12", "achieved_text": "7",
+                          "percent_text": "58,3%"}]},
+            {"name": "Trường Cao đẳng Y tế", "note": "Chưa báo cáo", "summary": null,
+             "pledges": []}
+        ],
+        "reported": 1, "units_total": 2,
+        "head": {"id": "U01", "unit": "Sở Văn hóa và Thể thao", "name": "Nguyễn Văn Hùng"},
+        "recipients": ["Ban Thi đua - Khen thưởng tỉnh (b/c);", "Lưu: Khối thi đua."]
+    });
+    let date = time::macros::date!(2021 - 07 - 05);
+    giaouoc::template::Template::builtin()
+        .fill_year("year/mid-year-report.xml.j2", &context, date)
+        .unwrap()
+}

@@ -136,3 +136,30 @@ fn libreoffice_opens_the_docx_and_shows_the_same_text() {
     let miss = missing(&want, &text);
     assert!(miss.is_empty(), "missing after LibreOffice: {miss:#?}");
 }
+
+#[test]
+fn a_one_signer_document_has_its_recipients_left_and_its_signer_right() {
+    // Decree 30/2020 Appendix I: "Nơi nhận" (ô 9a/9b) in the left cell, the signer in the right.
+    let docx = giaouoc::render::docx(&mid_year_report(), &Default::default()).unwrap();
+    let xml = part(&docx, "word/document.xml");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let grid = doc
+        .descendants()
+        .rfind(|n| n.tag_name().name() == "tbl")
+        .unwrap();
+    let cells: Vec<String> = grid
+        .descendants()
+        .filter(|n| n.tag_name().name() == "tc")
+        .map(|tc| {
+            tc.descendants()
+                .filter(|n| n.tag_name().name() == "t")
+                .filter_map(|n| n.text())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(cells.len(), 2, "{cells:?}");
+    assert!(cells[0].starts_with("Nơi nhận:"), "{cells:?}");
+    assert!(cells[0].contains("Lưu: Khối thi đua."), "{cells:?}");
+    assert!(cells[1].contains("TRƯỞNG KHỐI") && cells[1].contains("Nguyễn Văn Hùng"));
+}

@@ -317,3 +317,41 @@ fn the_scoring_table_is_rendered_as_the_covenants_appendix() {
         .contains("PHỤ LỤC")
     );
 }
+
+#[test]
+fn a_one_signer_document_has_its_recipients_left_and_its_signer_right() {
+    // Decree 30/2020 Appendix I: "Nơi nhận" (ô 9a/9b) on the left, the signer (ô 7) on the right,
+    // level with each other.
+    let r = render_pdf(&mid_year_report(), &PdfOptions::default()).unwrap();
+    assert_eq!(r.fields.len(), 1);
+    let field = &r.fields[0];
+    assert_eq!(field.name, "U01");
+    let page_width = 595.3;
+    assert!(field.rect[0] > page_width / 2.0 - 1.0, "{field:?}");
+
+    let dir = temp_dir("recipients-left");
+    let pdf = dir.join("r.pdf");
+    std::fs::write(&pdf, &r.bytes).unwrap();
+    let words = word_boxes(&pdf);
+    let find = |w: &str| {
+        words
+            .iter()
+            .find(|b| b.5 == w)
+            .unwrap_or_else(|| panic!("{w} not in {words:?}"))
+    };
+    let (nhan, truong, luu) = (find("nhận:"), find("TRƯỞNG"), find("Lưu:"));
+    assert_eq!(nhan.0, field.page);
+    assert!(nhan.3 < page_width / 2.0 && luu.3 < page_width / 2.0);
+    assert!(truong.1 > page_width / 2.0);
+    // Recipients begin on the signer's first line (ô 9a beside ô 7a), not below the signature.
+    let signer_unit = find("THAO");
+    assert!(
+        (nhan.2 - signer_unit.2).abs() < 12.0,
+        "{nhan:?} {signer_unit:?}"
+    );
+    let text = pdf_text(&pdf);
+    assert!(
+        text.contains("Ban Thi đua - Khen thưởng tỉnh (b/c);"),
+        "{text}"
+    );
+}
