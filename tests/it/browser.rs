@@ -329,6 +329,8 @@ fn web_interface_registration_review_signing_and_verification_in_chromium() {
     b.run("window.__hold = false", json!([]));
     let done = b.wait_text("#ket-qua", "Đã ký thành công");
     assert!(done.contains("2/16 đơn vị đã ký"), "{done}");
+    // The page head's progress follows without a reload.
+    b.wait_text("#tien-do-ky", "2/16");
     b.screenshot("15-ky-so-thanh-cong");
     let covenant = s.get_json(&format!("/covenants/{Y2021}"));
     assert_eq!(covenant["signed_count"], 2);
@@ -897,6 +899,7 @@ fn a_unit_reports_its_mid_year_results_and_the_leader_unit_reviews_them_in_chrom
     b.type_into("#tep-khoa", key.to_str().unwrap());
     b.click("#nut-ky");
     b.wait_text("#ket-qua", "Đã ký thành công");
+    b.wait_text("#tien-do-ky", "1/1");
     b.screenshot("48-bao-cao-so-ket-da-ky");
     assert_eq!(
         s.get_json(&format!("/covenants/{report}"))["state"],

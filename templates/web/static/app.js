@@ -908,6 +908,12 @@
     return key;
   }
 
+  /** The page head's progress ("1/16") after a signature was added here. */
+  function showProgress(done) {
+    const progress = $("#tien-do-ky");
+    if (progress && done && done.signed) progress.textContent = done.signed;
+  }
+
   /** The upload form: a file signed elsewhere, or one-time links for a desktop signing tool. */
   function uploadForm() {
     const form = $("#tai-len");
@@ -932,7 +938,11 @@
       busy([send, linkButton], true);
       try {
         const done = await api("POST", base + "/upload", body);
-        say(result, `Đã nhận bản đã ký${done.tool ? " (ký bằng " + done.tool + ")" : ""}. Giao ước hiện có ${done.signed} đơn vị đã ký (phiên bản ${done.index}).`, "good");
+        const now = form.dataset.yearDoc === "true"
+          ? `Văn bản hiện có ${done.signed} người ký đã ký`
+          : `Giao ước hiện có ${done.signed} đơn vị đã ký`;
+        say(result, `Đã nhận bản đã ký${done.tool ? " (ký bằng " + done.tool + ")" : ""}. ${now} (phiên bản ${done.index}).`, "good");
+        showProgress(done);
       } catch (e) {
         let message = e.message;
         const reasons = (e.details || []).map((d) => d.message).filter((t) => t && t !== e.message);
@@ -1038,6 +1048,7 @@
           }
         }
         step("complete", "done");
+        showProgress(done);
         result.replaceChildren();
         const p = document.createElement("p");
         if (form.dataset.yearDoc === "true") {
