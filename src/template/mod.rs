@@ -26,7 +26,7 @@ pub const MAIN_FILE: &str = "covenant.xml.j2";
 const BUILTIN_MAIN: &str = include_str!("../../templates/covenant.xml.j2");
 
 /// The year's documents after the signing ([`Template::fill_year`]), built in.
-const BUILTIN_YEAR: [(&str, &str); 4] = [
+const BUILTIN_YEAR: [(&str, &str); 5] = [
     (
         "year/header.xml.j2",
         include_str!("../../templates/year/header.xml.j2"),
@@ -34,6 +34,10 @@ const BUILTIN_YEAR: [(&str, &str); 4] = [
     (
         "year/mid-year-report.xml.j2",
         include_str!("../../templates/year/mid-year-report.xml.j2"),
+    ),
+    (
+        "year/recipients.xml.j2",
+        include_str!("../../templates/year/recipients.xml.j2"),
     ),
     (
         "year/minutes.xml.j2",
